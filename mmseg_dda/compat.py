@@ -1,0 +1,169 @@
+"""Runtime shims for the verified CPU stack (mmcv-lite, torch >= 2.6).
+
+Imported first by :mod:`mmseg_dda` and by the entry scripts, before anything
+from mmseg is built. Two independent fixes (see ``docs/ENVIRONMENT.md`` of the
+shared notes):
+
+1. **mmcv-lite.** mmseg imports ``mmcv.ops`` at module level, which needs the
+   compiled ``mmcv._ext``. When no real extension can be found, a stub module
+   with a loader-less spec is registered, so ``import mmseg.models`` succeeds
+   and MMEngine's "is full mmcv installed" probe answers *no*. A compiled op
+   looked up on the stub raises ``NotImplementedError`` when called. With full
+   mmcv installed nothing is changed.
+2. **torch >= 2.6 checkpoints.** ``torch.load`` now defaults to
+   ``weights_only=True`` and MMEngine 0.10.7 does not pass the argument. The
+   local-file loader of MMEngine is replaced by one that loads with
+   ``weights_only=True`` (third-party weights: ``load_from``, ``Pretrained``
+   init, converted checkpoints) and unpickles only inside
+   :func:`trusted_checkpoint_loading`, which wraps :meth:`Runner.resume`
+   (the user's own training checkpoint with optimiser and message-hub state).
+   The few plain types MMEngine itself writes into a checkpoint's ``meta`` and
+   ``message_hub`` are allow-listed, so ``load_from`` also accepts checkpoints
+   written by this project's runs without unpickling arbitrary code.
+"""
+import contextlib
+import contextvars
+import importlib.machinery
+import importlib.util
+import os.path as osp
+import sys
+import types
+
+_TRUSTED = contextvars.ContextVar('mmseg_dda_trusted_checkpoint',
+                                  default=False)
+
+
+def install_mmcv_ext_stub() -> bool:
+    """Register a stub ``mmcv._ext`` when the compiled extension is absent.
+
+    Returns:
+        bool: True if the stub was installed, False if a real extension
+        exists (or a stub was already installed).
+    """
+    if 'mmcv._ext' in sys.modules:
+        return False
+    try:
+        if importlib.util.find_spec('mmcv._ext') is not None:
+            return False
+    except (ImportError, ValueError):
+        pass
+
+    stub = types.ModuleType('mmcv._ext')
+    # A spec without loader: MMEngine's probe then reports "no full mmcv".
+    stub.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', None)
+
+    def _missing(name):
+        raise NotImplementedError(
+            f'mmcv._ext.{name} is a compiled mmcv op, but only mmcv-lite is '
+            'installed. Install full mmcv (with ops) to use it.')
+
+    def __getattr__(name):  # noqa: N807 - module-level attribute hook
+        if name.startswith('__'):
+            raise AttributeError(name)
+
+        def op(*args, **kwargs):
+            _missing(name)
+
+        return op
+
+    stub.__getattr__ = __getattr__
+    sys.modules['mmcv._ext'] = stub
+    return True
+
+
+@contextlib.contextmanager
+def trusted_checkpoint_loading():
+    """Allow full unpickling of checkpoints loaded inside this block.
+
+    Use it only for checkpoints the user wrote (training resume). Third-party
+    files are always loaded with ``weights_only=True``.
+    """
+    token = _TRUSTED.set(True)
+    try:
+        yield
+    finally:
+        _TRUSTED.reset(token)
+
+
+def safe_torch_load(filename, map_location=None):
+    """``torch.load`` with ``weights_only=True`` and a clear error message.
+
+    Args:
+        filename (str): Path of the checkpoint.
+        map_location: Same as :func:`torch.load`.
+
+    Returns:
+        The loaded object (tensors, containers and allow-listed types only).
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        RuntimeError: If the file would need arbitrary unpickling.
+    """
+    import pickle
+
+    import torch
+    filename = osp.expanduser(str(filename))
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    try:
+        return torch.load(filename, map_location=map_location,
+                          weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise RuntimeError(
+            f'Refusing to load {filename}: it is not a plain weights file and '
+            'loading it would run pickled code (torch.load weights_only=True '
+            f'failed: {str(err).splitlines()[0]}). If you trust the file, '
+            'convert it once, in isolation, into a plain state dict.') from err
+
+
+def _load_from_local(filename, map_location):
+    import torch
+    if _TRUSTED.get():
+        filename = osp.expanduser(filename)
+        if not osp.isfile(filename):
+            raise FileNotFoundError(f'{filename} can not be found.')
+        return torch.load(filename, map_location=map_location,
+                          weights_only=False)
+    return safe_torch_load(filename, map_location)
+
+
+def _allow_mmengine_checkpoint_types() -> None:
+    """Allow-list the plain types MMEngine writes into checkpoint metadata."""
+    import numpy as np
+    import torch
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    safe = [HistoryBuffer, np.ndarray, np.dtype]
+    safe += [type(np.dtype(t)) for t in
+             ('float64', 'float32', 'int64', 'int32', 'bool', 'uint8')]
+    try:
+        from numpy._core.multiarray import _reconstruct, scalar
+        safe += [_reconstruct, scalar]
+    except ImportError:  # numpy < 2
+        pass
+    torch.serialization.add_safe_globals(safe)
+
+
+def install_checkpoint_loader() -> None:
+    """Route MMEngine's local checkpoint loading through the safe loader."""
+    from mmengine.runner import Runner
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=_load_from_local, force=True)
+    _allow_mmengine_checkpoint_types()
+
+    if getattr(Runner.resume, '_mmseg_dda_trusted', False):
+        return
+    original_resume = Runner.resume
+
+    def resume(self, *args, **kwargs):
+        with trusted_checkpoint_loading():
+            return original_resume(self, *args, **kwargs)
+
+    resume._mmseg_dda_trusted = True
+    Runner.resume = resume
+
+
+install_mmcv_ext_stub()
+install_checkpoint_loader()

@@ -1,0 +1,2 @@
+from . import (backbones, decode_heads, discriminators, losses,  # noqa: F401
+               segmentors, uda)
