@@ -1,0 +1,29 @@
+# Two set-up commands for a fresh machine (see README):
+#   make demo   - install (if needed) and run the whole DDA pipeline on generated data
+#   make test   - install (if needed) and run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mmseg_dda-installed
+
+.PHONY: install demo test bench clean-demo
+
+$(STAMP): requirements/runtime.txt requirements/tests.txt setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) tools/run_demo.py $(DEMO_ARGS)
+
+test: install
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/run_all.py $(BENCH_ARGS)
+
+clean-demo:
+	rm -rf demo_output

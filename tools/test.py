@@ -1,0 +1,45 @@
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
+
+Mirrors MMSegmentation's ``tools/test.py``. ``--show-dir`` writes, for every
+test image, the image, ground truth, prediction and (for DDA models) the
+predicted depth and density side by side.
+"""
+import argparse
+
+import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
+from mmengine.runner import Runner
+
+from mmseg_dda.utils.runtime import add_common_args, load_config
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--out',
+        help='directory where the predicted label maps are written '
+        '(IoUMetric output_dir)')
+    parser.add_argument(
+        '--show-dir',
+        help='directory where side-by-side visualisations are written')
+    add_common_args(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(args)
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        cfg.default_hooks['visualization'] = dict(
+            type='DDAVisualizationHook', show_dir=args.show_dir)
+    if args.out is not None:
+        cfg.test_evaluator['output_dir'] = args.out
+        cfg.test_evaluator['keep_results'] = True
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,64 @@
+"""Train a segmentor or a DDA model: ``python tools/train.py CONFIG [options]``.
+
+Mirrors MMSegmentation's ``tools/train.py``; uses the GPU when one is present
+and the CPU otherwise.
+"""
+import argparse
+import logging
+
+import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+from mmseg.registry import RUNNERS
+
+from mmseg_dda.utils.runtime import add_common_args, load_config
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a segmentor')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        default=False,
+        help='resume from the latest checkpoint in the work_dir automatically')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        default=False,
+        help='enable automatic-mixed-precision training (GPU)')
+    add_common_args(parser)
+    return parser.parse_args(argv)
+
+
+def enable_amp(cfg) -> None:
+    """Switch every optimiser wrapper of the config to ``AmpOptimWrapper``."""
+    optim_wrapper = cfg.optim_wrapper
+    wrappers = ([optim_wrapper] if 'type' in optim_wrapper else [
+        v for v in optim_wrapper.values() if isinstance(v, dict)
+    ])
+    for wrapper in wrappers:
+        if wrapper.get('type') == 'AmpOptimWrapper':
+            print_log('AMP training is already enabled in your config.',
+                      logger='current', level=logging.WARNING)
+            continue
+        if wrapper.get('type', 'OptimWrapper') != 'OptimWrapper':
+            raise ValueError('--amp is only supported with OptimWrapper, got '
+                             f"{wrapper.get('type')}")
+        wrapper['type'] = 'AmpOptimWrapper'
+        wrapper['loss_scale'] = 'dynamic'
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(args)
+    if args.amp:
+        enable_amp(cfg)
+    cfg.resume = args.resume
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
