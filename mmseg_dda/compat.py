@@ -17,8 +17,9 @@ shared notes):
    init, converted checkpoints) and unpickles only inside
    :func:`trusted_checkpoint_loading`, which wraps :meth:`Runner.resume`
    (the user's own training checkpoint with optimiser and message-hub state).
-   The few plain types MMEngine itself writes into a checkpoint's ``meta`` and
-   ``message_hub`` are allow-listed, so ``load_from`` also accepts checkpoints
+   NumPy arrays and scalars (found in MMEngine's checkpoint ``meta``) are
+   allow-listed; :class:`~mmseg_dda.utils.PlainCheckpointHook` stores the
+   message-hub history as tensors, so ``load_from`` also accepts checkpoints
    written by this project's runs without unpickling arbitrary code.
 """
 import contextlib
@@ -128,12 +129,11 @@ def _load_from_local(filename, map_location):
 
 
 def _allow_mmengine_checkpoint_types() -> None:
-    """Allow-list the plain types MMEngine writes into checkpoint metadata."""
+    """Allow-list the NumPy types MMEngine writes into checkpoint metadata."""
     import numpy as np
     import torch
-    from mmengine.logging.history_buffer import HistoryBuffer
 
-    safe = [HistoryBuffer, np.ndarray, np.dtype]
+    safe = [np.ndarray, np.dtype]
     safe += [type(np.dtype(t)) for t in
              ('float64', 'float32', 'int64', 'int32', 'bool', 'uint8')]
     try:

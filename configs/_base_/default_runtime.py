@@ -1,0 +1,20 @@
+# Runtime shared by every config: registries, logging, checkpoints, seeds.
+default_scope = 'mmseg'
+custom_imports = dict(imports=['mmseg_dda'], allow_failed_imports=False)
+env_cfg = dict(
+    cudnn_benchmark=True,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # tools/train.py switches to 'gloo' on machines without a GPU.
+    dist_cfg=dict(backend='nccl'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+# Seed 1234 as in the reference (§6.1).
+randomness = dict(seed=1234)
+# Checkpoints stay loadable with torch.load(weights_only=True).
+custom_hooks = [dict(type='PlainCheckpointHook')]
