@@ -1,0 +1,78 @@
+"""Tests of the runtime shims in :mod:`mmseg_dda.compat`."""
+import os
+import pytest
+import torch
+
+import mmseg_dda  # noqa: F401  (installs the shims)
+from mmseg_dda import compat
+
+
+class _Harmless:
+    """A plain object: still needs unpickling of a non-allow-listed class."""
+
+    value = 'x'
+
+
+class _RunsCode:
+    """An object whose unpickling would run a command."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+def test_mmseg_models_import_with_mmcv_lite():
+    import mmseg.models  # noqa: F401
+    from mmengine.utils.dl_utils import mmcv_full_available
+
+    import sys
+    ext = sys.modules['mmcv._ext']
+    if ext.__spec__ is not None and ext.__spec__.loader is None:
+        # The stub: MMEngine must not take it for full mmcv.
+        assert not mmcv_full_available()
+        with pytest.raises(NotImplementedError, match='mmcv-lite'):
+            ext.nms_forward()
+
+
+def test_stub_not_installed_twice():
+    assert compat.install_mmcv_ext_stub() is False
+
+
+def test_plain_state_dict_loads_through_mmengine(tmp_path):
+    from mmengine.runner.checkpoint import CheckpointLoader
+    path = tmp_path / 'w.pth'
+    torch.save({'state_dict': {'w': torch.arange(3.)}}, path)
+    out = CheckpointLoader.load_checkpoint(str(path))
+    assert torch.equal(out['state_dict']['w'], torch.arange(3.))
+
+
+def test_pickled_code_is_refused(tmp_path):
+    from mmengine.runner.checkpoint import CheckpointLoader
+    marker = tmp_path / 'executed'
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'payload': _RunsCode(marker)}, path)
+    with pytest.raises(RuntimeError, match=r'Refusing to load .*evil\.pth'):
+        CheckpointLoader.load_checkpoint(str(path))
+    assert not marker.exists()
+
+
+def test_trusted_loading_unpickles(tmp_path):
+    from mmengine.runner.checkpoint import CheckpointLoader
+    path = tmp_path / 'own.pth'
+    torch.save({'obj': _Harmless()}, path)
+    with compat.trusted_checkpoint_loading():
+        assert CheckpointLoader.load_checkpoint(str(path))['obj'].value == 'x'
+    with pytest.raises(RuntimeError, match='Refusing'):
+        CheckpointLoader.load_checkpoint(str(path))
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nothere.pth'):
+        compat.safe_torch_load(tmp_path / 'nothere.pth')
+
+
+def test_runner_resume_is_trusted():
+    from mmengine.runner import Runner
+    assert getattr(Runner.resume, '_mmseg_dda_trusted', False)

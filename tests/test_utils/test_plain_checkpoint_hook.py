@@ -1,0 +1,30 @@
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer, MessageHub
+
+import mmseg_dda  # noqa: F401
+from mmseg_dda.compat import safe_torch_load
+from mmseg_dda.utils import PlainCheckpointHook
+
+
+def test_message_hub_round_trip_is_weights_only(tmp_path):
+    hub = MessageHub.get_instance('plain_ckpt_test')
+    for value in (1.5, 2.5, 4.0):
+        hub.update_scalar('train/loss', value)
+    hub.update_info('iter', 3)
+    checkpoint = dict(
+        meta=dict(iter=3, seed=np.int64(7), best=np.float64(0.5)),
+        state_dict={'w': torch.ones(2)},
+        message_hub=hub.state_dict())
+    hook = PlainCheckpointHook()
+    hook.before_save_checkpoint(None, checkpoint)
+    path = tmp_path / 'iter_3.pth'
+    torch.save(checkpoint, path)
+
+    loaded = safe_torch_load(path)  # weights_only=True
+    hook.after_load_checkpoint(None, loaded)
+    buffer = loaded['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer)
+    np.testing.assert_allclose(buffer.data[0], [1.5, 2.5, 4.0])
+    assert buffer.mean() == np.mean([1.5, 2.5, 4.0])
+    assert loaded['meta']['seed'] == 7
