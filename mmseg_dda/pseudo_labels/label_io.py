@@ -1,0 +1,113 @@
+"""Pseudo-label files: naming, atomic writing and reading (DESIGN.md).
+
+Layout: ``<out>/<basename(img)>.png`` (uint8, lossless, default) or
+``<out>/<basename(img)>.tiff`` (the reference naming, METHOD.md §7.6), e.g.
+``aachen_000000_000019_leftImg8bit.png.tiff``. Values are train ids
+(0..C-1) or 255.
+"""
+import os
+import os.path as osp
+import tempfile
+from typing import Optional, Tuple
+
+import numpy as np
+from PIL import Image
+
+PSEUDO_LABEL_FORMATS = {'png': 'PNG', 'tiff': 'TIFF'}
+
+
+def pseudo_label_path(out_dir: str, img_path: str, fmt: str = 'png') -> str:
+    """Path of the pseudo-label of ``img_path`` inside ``out_dir``.
+
+    Args:
+        out_dir (str): Pseudo-label folder.
+        img_path (str): Path of the target image.
+        fmt (str): ``'png'`` (default) or ``'tiff'``.
+
+    Returns:
+        str: ``<out_dir>/<basename(img_path)>.<fmt>``.
+    """
+    if fmt not in PSEUDO_LABEL_FORMATS:
+        raise ValueError(f'pseudo-label format must be one of '
+                         f'{sorted(PSEUDO_LABEL_FORMATS)}, got {fmt!r}')
+    return osp.join(out_dir, f'{osp.basename(img_path)}.{fmt}')
+
+
+def save_pseudo_label(path: str, label: np.ndarray) -> None:
+    """Write a uint8 label map atomically (temp file + ``os.replace``).
+
+    The format (PNG or TIFF) follows the extension of ``path``.
+
+    Args:
+        path (str): Destination (``.png`` or ``.tiff``).
+        label (np.ndarray): ``(H, W)`` uint8 map.
+    """
+    ext = osp.splitext(path)[1].lstrip('.').lower()
+    if ext not in PSEUDO_LABEL_FORMATS:
+        raise ValueError(f'{path}: pseudo-labels are written as .png or '
+                         f'.tiff, got extension {ext!r}')
+    if label.ndim != 2 or label.dtype != np.uint8:
+        raise ValueError(f'{path}: pseudo-label must be a (H, W) uint8 array, '
+                         f'got {label.dtype} {label.shape}')
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.',
+                               suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            Image.fromarray(label).save(
+                f, format=PSEUDO_LABEL_FORMATS[ext])
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load_pseudo_label(path: str) -> np.ndarray:
+    """Read a pseudo-label written by :func:`save_pseudo_label` (or the
+    reference's uint8 TIFF).
+
+    Args:
+        path (str): ``.png`` or ``.tiff`` file.
+
+    Returns:
+        np.ndarray: ``(H, W)`` uint8 map.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'pseudo-label {path} does not exist')
+    with Image.open(path) as img:
+        arr = np.asarray(img)
+    if arr.ndim != 2:
+        raise ValueError(f'{path}: pseudo-label must be single-channel, got '
+                         f'shape {arr.shape}')
+    if arr.dtype != np.uint8:
+        # The reference reads its TIFFs with cv2 and casts to uint8.
+        if arr.min() < 0 or arr.max() > 255:
+            raise ValueError(f'{path}: pseudo-label values outside 0..255')
+        arr = arr.astype(np.uint8)
+    return arr
+
+
+def is_complete(path: str,
+                expected_hw: Optional[Tuple[int, int]] = None) -> bool:
+    """Whether a finished pseudo-label exists at ``path``.
+
+    Files are written atomically, so an existing, decodable header means
+    the file is complete. ``expected_hw`` additionally checks its size.
+
+    Args:
+        path (str): Pseudo-label path.
+        expected_hw (tuple[int, int], optional): Required ``(H, W)``.
+
+    Returns:
+        bool: True if the file can be skipped when resuming.
+    """
+    if not osp.isfile(path) or osp.getsize(path) == 0:
+        return False
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+    except (OSError, ValueError):
+        return False
+    return expected_hw is None or (h, w) == tuple(expected_hw)
