@@ -1,0 +1,248 @@
+"""Reading and writing source density maps and SYNTHIA GT files.
+
+Two on-disk layouts of the raw (unsquashed) source density maps exist
+(DESIGN.md, METHOD.md §3.4):
+
+* ``npy`` (default): ``<dir>/<stem>.npy``, one float32 array ``(C, h, w)``;
+* ``tiff`` (reference): ``<dir>/<stem>-<c>.tiff``, one float32 TIFF (PIL mode
+  ``'F'``) of shape ``(h, w)`` per class c.
+
+All writes are atomic (temporary file in the same folder + ``os.replace``), so
+an interrupted run never leaves a half-written map under its final name.
+"""
+import os
+import os.path as osp
+import tempfile
+from typing import List, Optional, Sequence
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from .gmm import squash_density
+
+LAYOUTS = ('npy', 'tiff', 'both')
+
+
+def npy_path(out_dir: str, stem: str) -> str:
+    """Path of the ``npy`` layout for one image."""
+    return osp.join(out_dir, f'{stem}.npy')
+
+
+def tiff_paths(prefix: str, num_classes: int) -> List[str]:
+    """Paths ``<prefix>-<c>.tiff`` of the reference layout."""
+    return [f'{prefix}-{c}.tiff' for c in range(num_classes)]
+
+
+def _atomic_write(path: str, write_fn) -> None:
+    """Write via ``write_fn(file_object)`` to a temp file, then rename."""
+    folder = osp.dirname(osp.abspath(path))
+    fd, tmp = tempfile.mkstemp(
+        prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            write_fn(f)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_density_maps(maps: np.ndarray,
+                      out_dir: str,
+                      stem: str,
+                      layout: str = 'npy') -> List[str]:
+    """Atomically write the raw maps of one image.
+
+    Args:
+        maps (np.ndarray): float32 ``(C, h, w)`` raw pdf values.
+        out_dir (str): Output folder (must exist).
+        stem (str): File stem, e.g. ``'0000000'``.
+        layout (str): ``'npy'``, ``'tiff'`` or ``'both'``.
+
+    Returns:
+        list[str]: The paths written.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
+    maps = np.ascontiguousarray(maps, dtype=np.float32)
+    if maps.ndim != 3:
+        raise ValueError(f'density maps must be (C, h, w), got {maps.shape}')
+    written = []
+    if layout in ('npy', 'both'):
+        path = npy_path(out_dir, stem)
+        _atomic_write(path, lambda f: np.save(f, maps))
+        written.append(path)
+    if layout in ('tiff', 'both'):
+        for c, path in enumerate(tiff_paths(osp.join(out_dir, stem),
+                                            len(maps))):
+            img = Image.fromarray(maps[c], mode='F')
+            _atomic_write(path, lambda f, im=img: im.save(f, format='TIFF'))
+            written.append(path)
+    return written
+
+
+def _npy_complete(path: str, shape: Sequence[int]) -> bool:
+    """True if ``path`` is a whole float32 ``.npy`` of the given shape."""
+    try:
+        with open(path, 'rb') as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                header = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                header = np.lib.format.read_array_header_2_0(f)
+            else:
+                return False
+            hdr_shape, fortran, dtype = header
+            offset = f.tell()
+        expected = offset + int(np.prod(hdr_shape)) * dtype.itemsize
+        return (tuple(hdr_shape) == tuple(shape) and dtype == np.float32
+                and not fortran and osp.getsize(path) == expected)
+    except (OSError, ValueError):
+        return False
+
+
+def _tiff_complete(path: str, shape_hw: Sequence[int]) -> bool:
+    try:
+        with Image.open(path) as img:
+            ok = img.mode == 'F' and img.size == (shape_hw[1], shape_hw[0])
+            img.load()  # decodes; a truncated file raises here
+        return ok
+    except (OSError, ValueError, SyntaxError):
+        return False
+
+
+def outputs_complete(out_dir: str, stem: str, layout: str,
+                     shape: Sequence[int]) -> bool:
+    """Whether every output of one image exists and is whole.
+
+    Args:
+        out_dir (str): Output folder.
+        stem (str): File stem.
+        layout (str): ``'npy'``, ``'tiff'`` or ``'both'``.
+        shape (Sequence[int]): Expected ``(C, h, w)``.
+    """
+    if layout in ('npy', 'both') and not _npy_complete(
+            npy_path(out_dir, stem), shape):
+        return False
+    if layout in ('tiff', 'both'):
+        prefix = osp.join(out_dir, stem)
+        return all(
+            _tiff_complete(p, shape[1:])
+            for p in tiff_paths(prefix, shape[0]))
+    return True
+
+
+def load_density_maps(path_or_prefix: str,
+                      num_classes: int,
+                      squash: bool = False) -> np.ndarray:
+    """Read the source density maps of one image, in either layout.
+
+    Args:
+        path_or_prefix (str): The ``.npy`` file, or the TIFF prefix
+            ``<dir>/<stem>`` of the reference layout (``<prefix>-<c>.tiff``).
+            A prefix whose ``.npy`` exists but whose TIFFs do not is read as
+            ``npy``.
+        num_classes (int): Expected number of classes C.
+        squash (bool): Apply ``255 * (1 - exp(-1e6 * p))`` in float32, as the
+            reference loader does (METHOD.md §3.4). Default False (raw pdf).
+
+    Returns:
+        np.ndarray: float32 ``(C, h, w)``.
+    """
+    path = str(path_or_prefix)
+    if path.endswith('.npy'):
+        maps = _load_npy(path)
+    elif osp.isfile(f'{path}-0.tiff'):
+        maps = _load_tiffs(path, num_classes)
+    elif osp.isfile(f'{path}.npy'):
+        maps = _load_npy(f'{path}.npy')
+    else:
+        raise FileNotFoundError(
+            f'no source density maps at {path!r}: neither {path}-0.tiff nor '
+            f'{path}.npy exists')
+    if maps.shape[0] != num_classes:
+        raise ValueError(f'{path}: density maps have {maps.shape[0]} classes, '
+                         f'expected {num_classes}')
+    return squash_density(maps) if squash else maps
+
+
+def _load_npy(path: str) -> np.ndarray:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'density map file not found: {path}')
+    try:
+        maps = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise ValueError(f'{path}: unreadable density maps ({e})') from e
+    if maps.ndim != 3 or not np.issubdtype(maps.dtype, np.floating):
+        raise ValueError(f'{path}: expected a float (C, h, w) array, got '
+                         f'{maps.dtype} {maps.shape}')
+    return maps.astype(np.float32, copy=False)
+
+
+def _load_tiffs(prefix: str, num_classes: int) -> np.ndarray:
+    planes = []
+    for path in tiff_paths(prefix, num_classes):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'density map file not found: {path}')
+        try:
+            with Image.open(path) as img:
+                if img.mode != 'F':
+                    raise ValueError(f'{path}: expected a float32 TIFF (mode '
+                                     f"'F'), got mode {img.mode!r}")
+                planes.append(np.array(img, dtype=np.float32))
+        except (OSError, SyntaxError) as e:
+            raise ValueError(f'{path}: unreadable TIFF ({e})') from e
+    if len({p.shape for p in planes}) != 1:
+        raise ValueError(f'{prefix}-*.tiff: classes have different sizes '
+                         f'{sorted({p.shape for p in planes})}')
+    return np.stack(planes)
+
+
+def load_synthia_label(path: str,
+                       label_lut: Optional[np.ndarray] = None) -> np.ndarray:
+    """Read a single-channel SYNTHIA label PNG and map it to train ids.
+
+    Args:
+        path (str): ``parsed_LABELS/<name>`` (raw SYNTHIA ids).
+        label_lut (np.ndarray, optional): uint8 lookup table raw id -> train
+            id (length 256 or 65536). None keeps the raw ids.
+
+    Returns:
+        np.ndarray: ``(H, W)`` uint8 train ids (int64 raw ids without LUT).
+    """
+    try:
+        with Image.open(path) as img:
+            raw = np.array(img)
+    except (OSError, SyntaxError) as e:
+        raise ValueError(f'{path}: cannot read label image ({e})') from e
+    if raw.ndim != 2:
+        raise ValueError(f'{path}: expected a single-channel label image, got '
+                         f'shape {raw.shape}')
+    raw = raw.astype(np.int64)
+    if label_lut is None:
+        return raw
+    lut = np.asarray(label_lut)
+    if lut.ndim != 1:
+        raise ValueError(f'label_lut for {path} must be 1-D, got {lut.shape}')
+    if raw.size and (raw.min() < 0 or raw.max() >= len(lut)):
+        raise ValueError(f'{path}: label ids in [{raw.min()}, {raw.max()}] '
+                         f'exceed the lookup table of length {len(lut)}')
+    return lut[raw]
+
+
+def load_synthia_inverse_depth(path: str) -> np.ndarray:
+    """Read a 16-bit SYNTHIA depth PNG as inverse depth ``65536/(raw+1)``.
+
+    Returns:
+        np.ndarray: float32 ``(H, W)`` in ``[1, 65536]``.
+    """
+    raw = cv2.imread(path, cv2.IMREAD_ANYDEPTH)
+    if raw is None:
+        raise ValueError(f'{path}: cannot read depth image')
+    if raw.ndim != 2:
+        raise ValueError(f'{path}: expected a single-channel depth image, got '
+                         f'shape {raw.shape}')
+    return np.float32(65536) / (raw.astype(np.float32) + 1)
+
