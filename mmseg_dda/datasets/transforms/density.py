@@ -1,0 +1,120 @@
+"""On-the-fly source density maps (METHOD.md §3.4, §13.18)."""
+import math
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+from mmseg.registry import TRANSFORMS
+
+from ...density.gmm import GMMDensity, squash_density
+
+
+def feature_grid_size(input_hw: Sequence[int]) -> Tuple[int, int]:
+    """Stride-8 feature grid of the DeepLab-v2 caffe ResNet (§2.4).
+
+    conv1 (k7, s2, p3) -> max-pool (k3, s2, p1, ``ceil_mode=True``) ->
+    layer2's first 1x1 conv (s2, p0); layer3/4 keep the size (dilation).
+
+    Args:
+        input_hw: Network input ``(H, W)``.
+
+    Returns:
+        tuple: ``(h, w)``, e.g. 96x161 for 760x1280 and 41x81 for 320x640.
+    """
+
+    def conv(n, k, s, p):
+        return (n + 2 * p - k) // s + 1
+
+    def pool_ceil(n, k, s, p):
+        out = math.ceil((n + 2 * p - k) / s) + 1
+        # PyTorch drops a last window that would start in the right padding.
+        if (out - 1) * s >= n + p:
+            out -= 1
+        return out
+
+    def one(n):
+        return conv(pool_ceil(conv(n, 7, 2, 3), 3, 2, 1), 1, 2, 0)
+
+    h, w = (int(v) for v in input_hw)
+    if h < 1 or w < 1:
+        raise ValueError(f'feature_grid_size: invalid input size {input_hw}')
+    return one(h), one(w)
+
+
+@TRANSFORMS.register_module()
+class ComputeSourceDensityMaps(BaseTransform):
+    """Compute the squashed source density maps from GT label and depth.
+
+    Uses the native-resolution ``gt_seg_map`` (train ids) and
+    ``gt_depth_map`` (inverse depth), so it must be placed **before** any
+    resize, after :class:`LoadMappedAnnotations` and
+    :class:`LoadInverseDepth`. The raw pdf of
+    :meth:`GMMDensity.source_density_maps` is squashed in float32 (as the
+    reference does when loading its stored maps) into ``gt_density_map``
+    ``(C, h, w)``; it is not added to ``seg_fields``.
+
+    Args:
+        gmm: GMM parameter set (``'c16'``, ``'c7'``, ``'c7small'`` or a JSON
+            path, see :class:`GMMDensity`).
+        grid: Explicit feature grid ``(h, w)``.
+        scale: Network input size ``(W, H)`` (the resize that follows);
+            the grid is then :func:`feature_grid_size` of it. With neither
+            ``grid`` nor ``scale`` the current image size is used (valid
+            when no resize follows, e.g. SYNTHIA at native 1280x760).
+    """
+
+    def __init__(self,
+                 gmm: str = 'c16',
+                 grid: Optional[Sequence[int]] = None,
+                 scale: Optional[Sequence[int]] = None) -> None:
+        if grid is not None and scale is not None:
+            raise ValueError('ComputeSourceDensityMaps: give grid or scale, '
+                             'not both')
+        self.gmm = gmm
+        self.grid = tuple(int(v) for v in grid) if grid is not None else None
+        self.scale = tuple(int(v) for v in scale) if scale else None
+        # Built lazily: each dataloader worker makes its own small copy.
+        self._density: Optional[GMMDensity] = None
+
+    def grid_for(self, results: dict) -> Tuple[int, int]:
+        """Feature grid used for one sample."""
+        if self.grid is not None:
+            return self.grid
+        if self.scale is not None:
+            return feature_grid_size((self.scale[1], self.scale[0]))
+        return feature_grid_size(results['img'].shape[:2])
+
+    def transform(self, results: dict) -> dict:
+        for key in ('gt_seg_map', 'gt_depth_map'):
+            if key not in results:
+                raise KeyError(
+                    f'ComputeSourceDensityMaps needs {key} (load it with '
+                    'LoadMappedAnnotations / LoadInverseDepth first) for '
+                    f'{results.get("img_path")}')
+        label, depth = results['gt_seg_map'], results['gt_depth_map']
+        if 'img' in results and label.shape != results['img'].shape[:2]:
+            raise ValueError(
+                'ComputeSourceDensityMaps must run before Resize: label '
+                f'{label.shape} vs image {results["img"].shape[:2]} for '
+                f'{results.get("img_path")}')
+        if self._density is None:
+            self._density = GMMDensity(self.gmm)
+        num_classes = results.get('num_classes')
+        if (num_classes is not None
+                and int(num_classes) != self._density.num_classes):
+            raise ValueError(
+                f'ComputeSourceDensityMaps: GMM set {self.gmm!r} has '
+                f'{self._density.num_classes} classes, the dataset '
+                f'{num_classes}')
+        maps = self._density.source_density_maps(
+            torch.from_numpy(label.astype(np.int64)),
+            torch.from_numpy(np.ascontiguousarray(depth, np.float32)),
+            self.grid_for(results))
+        results['gt_density_map'] = squash_density(
+            maps.numpy().astype(np.float32, copy=False))
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(gmm={self.gmm!r}, grid={self.grid}, '
+                f'scale={self.scale})')
