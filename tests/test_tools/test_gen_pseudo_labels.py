@@ -1,0 +1,145 @@
+"""End-to-end test of tools/gen_pseudo_labels.py with a tiny fake model.
+
+The fake segmentor's logits are ``scale * avgpool8(image)``, one class per
+BGR channel, so the expected pseudo-label follows from the image colours.
+"""
+import mmseg_dda  # noqa: F401,I001
+
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmseg.datasets import BaseSegDataset
+from mmseg.registry import DATASETS, MODELS
+from PIL import Image
+
+from mmseg_dda.pseudo_labels import load_pseudo_label
+
+TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'gen_pseudo_labels.py'
+PREPROCESSOR = dict(type='SegDataPreProcessor', mean=[0., 0., 0.],
+                    std=[1., 1., 1.], bgr_to_rgb=False)
+
+
+@DATASETS.register_module(name='_PLFakeDataset', force=True)
+class _PLFakeDataset(BaseSegDataset):
+    METAINFO = dict(classes=('blue', 'green', 'red'),
+                    palette=[[0, 0, 255], [0, 255, 0], [255, 0, 0]])
+
+    def load_data_list(self):
+        root = Path(self.data_root)
+        names = sorted(p.name for p in root.glob('*.png'))
+        if self.ann_file:
+            names = names[:int(Path(self.ann_file).name)]
+        return [dict(img_path=str(root / n), seg_fields=[],
+                     reduce_zero_label=False) for n in names]
+
+
+@MODELS.register_module(name='_PLFakeSegmentor', force=True)
+class _PLFakeSegmentor(BaseModel):
+
+    def __init__(self, data_preprocessor=None):
+        super().__init__(data_preprocessor=data_preprocessor)
+        self.scale = torch.nn.Parameter(torch.zeros(()))
+
+    def forward_heads(self, inputs):
+        x = F.avg_pool2d(inputs, 8, ceil_mode=True)
+        return dict(seg_logits=self.scale * x, depth=None, density=None)
+
+    def forward(self, *args, **kwargs):  # pragma: no cover - unused
+        raise NotImplementedError
+
+
+@MODELS.register_module(name='_PLFakeDDA', force=True)
+class _PLFakeDDA(BaseModel):
+
+    def __init__(self, data_preprocessor=None):
+        super().__init__(data_preprocessor=data_preprocessor)
+        self.segmentor = _PLFakeSegmentor()
+        self.discriminator = torch.nn.Linear(1, 1)
+
+    def forward(self, *args, **kwargs):  # pragma: no cover - unused
+        raise NotImplementedError
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location('gen_pseudo_labels', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _setup(tmp_path, model_type, ckpt_keys):
+    data = tmp_path / 'data'
+    data.mkdir()
+    for k in range(3):
+        img = np.zeros((32, 64, 3), np.uint8)
+        img[:, :32, 2] = 255   # RGB: left half blue -> class 0 (B channel)
+        img[:, 32:, 0] = 255   # right half red -> class 2 (R channel)
+        Image.fromarray(img).save(data / f'img{k}.png')
+    cfg = tmp_path / 'cfg.py'
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]
+    cfg.write_text(
+        "default_scope = 'mmseg'\n"
+        f'model = dict(type={model_type!r}, '
+        f'data_preprocessor={PREPROCESSOR!r})\n'
+        f"train_dataloader = dict(dataset=dict(type='X', target=dict("
+        f"type='_PLFakeDataset', data_root={str(data)!r}, "
+        f'pipeline={pipeline!r})))\n'
+        f"pseudo_label_cfg = dict(threshold=0.9, min_count=[1, 1, 1], "
+        f"out_dir={str(tmp_path / 'pl')!r})\n")
+    ckpt = tmp_path / 'ckpt.pth'
+    # scale 0.02: logit gap 5.1 away from the boundary (conf 0.988).
+    torch.save(dict(state_dict={k: torch.tensor(0.02) for k in ckpt_keys},
+                    meta=dict()), ckpt)
+    return str(cfg), str(ckpt)
+
+
+@pytest.mark.parametrize('model_type,keys', [
+    ('_PLFakeSegmentor', ['scale']),
+    ('_PLFakeDDA', ['segmentor.scale', 'discriminator.weight'])])
+def test_generates_expected_labels_and_resumes(tmp_path, model_type, keys):
+    tool = _tool()
+    cfg, ckpt = _setup(tmp_path, model_type, keys)
+    stats = tool.main([cfg, ckpt, '--num-workers', '0', '--device', 'cpu'])
+    assert stats.images == 3
+    files = sorted(p.name for p in (tmp_path / 'pl').iterdir())
+    assert files == [f'img{k}.png.png' for k in range(3)]
+    label = load_pseudo_label(str(tmp_path / 'pl' / 'img0.png.png'))
+    assert label.shape == (32, 64) and label.dtype == np.uint8
+    # Weights were loaded (scale 0 would give conf 1/3 -> all 255).
+    assert (label[:, :20] == 0).all() and (label[:, -20:] == 2).all()
+    # Near the colour boundary both classes are close: below 0.9 -> 255.
+    assert (label[:, 28:36] == 255).any()
+    assert not (label == 1).any()
+    # Resume: nothing left to do, files untouched.
+    mtime = os.path.getmtime(tmp_path / 'pl' / 'img0.png.png')
+    stats = tool.main([cfg, ckpt, '--num-workers', '0', '--device', 'cpu'])
+    assert stats.images == 0
+    assert os.path.getmtime(tmp_path / 'pl' / 'img0.png.png') == mtime
+
+
+def test_flags_override_config(tmp_path):
+    tool = _tool()
+    cfg, ckpt = _setup(tmp_path, '_PLFakeSegmentor', ['scale'])
+    out = tmp_path / 'tiff'
+    stats = tool.main([cfg, ckpt, '--out', str(out), '--format', 'tiff',
+                       '--min-count', '100000', '1', '1', '--split', '2',
+                       '--num-workers', '0', '--device', 'cpu'])
+    assert stats.images == 2  # --split overrides ann_file (2 images here)
+    label = load_pseudo_label(str(out / 'img1.png.tiff'))
+    # The class-0 component is smaller than 100000 -> removed.
+    assert not (label == 0).any() and (label == 2).any()
+    with pytest.raises(ValueError, match='min_count has 2 values'):
+        tool.main([cfg, ckpt, '--min-count', '1', '1', '--device', 'cpu'])
+
+
+def test_wrong_checkpoint_is_rejected(tmp_path):
+    tool = _tool()
+    cfg, ckpt = _setup(tmp_path, '_PLFakeSegmentor', ['other'])
+    with pytest.raises(ValueError, match='none of its keys'):
+        tool.main([cfg, ckpt, '--num-workers', '0', '--device', 'cpu'])
