@@ -1,0 +1,74 @@
+# SYNTHIA -> Cityscapes at (1280, 760), 16 classes (METHOD.md §6.2, §7).
+# Whole-image resizes, no augmentation (quirk 20). Source density maps are
+# read from the files written by STEP 1 (tools/gen_density_maps.py); see
+# configs/dda/syn2city_16cls_onthefly_density.py to compute them on the fly.
+num_classes = 16
+synthia_root = 'data/SYNTHIA'
+cityscapes_root = 'data/cityscapes'
+crop_size = (760, 1280)  # (H, W) network input
+input_scale = (1280, 760)  # (W, H) as in the reference configs
+density_map_dir = 'source_density_maps/c16'
+
+source_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='LoadMappedAnnotations'),
+    dict(type='LoadInverseDepth'),
+    dict(type='LoadSourceDensityMaps'),
+    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
+    dict(type='PackDDAInputs'),
+]
+target_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
+    dict(type='PackDDAInputs'),
+]
+# Evaluation on the full-resolution label (1024x2048): the label is loaded
+# after the resize, and ori_shape stays the native size.
+test_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
+    dict(type='LoadMappedAnnotations'),
+    dict(type='PackDDAInputs'),
+]
+train_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type='SourceTargetDataset',
+        source=dict(
+            type='SynthiaDataset',
+            data_root=synthia_root,
+            num_classes=num_classes,
+            ann_file='all',
+            with_density_maps=True,
+            density_map_dir=density_map_dir,
+            pipeline=source_pipeline),
+        target=dict(
+            type='CityscapesUDADataset',
+            data_root=cityscapes_root,
+            split='train',
+            num_classes=num_classes,
+            ann_file='train',
+            with_labels=False,
+            pipeline=target_pipeline)))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='CityscapesUDADataset',
+        data_root=cityscapes_root,
+        split='val',
+        num_classes=num_classes,
+        ann_file='val',
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    type='UDAIoUMetric',
+    # mIoU* = the 13 classes without wall, fence, pole (§9).
+    subsets={'mIoU*': dict(exclude=['wall', 'fence', 'pole'])},
+    protocol='Cityscapes val, full-resolution GT 1024x2048')
+test_evaluator = val_evaluator
