@@ -1,4 +1,4 @@
-"""Reading and writing source density maps and SYNTHIA GT files.
+"""Reading and writing source density maps and SYNTHIA depth files.
 
 Two on-disk layouts of the raw (unsquashed) source density maps exist
 (DESIGN.md, METHOD.md §3.4):
@@ -13,7 +13,7 @@ an interrupted run never leaves a half-written map under its final name.
 import os
 import os.path as osp
 import tempfile
-from typing import List, Optional, Sequence
+from typing import List, Sequence
 
 import cv2
 import numpy as np
@@ -198,38 +198,6 @@ def _load_tiffs(prefix: str, num_classes: int) -> np.ndarray:
         raise ValueError(f'{prefix}-*.tiff: classes have different sizes '
                          f'{sorted({p.shape for p in planes})}')
     return np.stack(planes)
-
-
-def load_synthia_label(path: str,
-                       label_lut: Optional[np.ndarray] = None) -> np.ndarray:
-    """Read a single-channel SYNTHIA label PNG and map it to train ids.
-
-    Args:
-        path (str): ``parsed_LABELS/<name>`` (raw SYNTHIA ids).
-        label_lut (np.ndarray, optional): uint8 lookup table raw id -> train
-            id (length 256 or 65536). None keeps the raw ids.
-
-    Returns:
-        np.ndarray: ``(H, W)`` uint8 train ids (int64 raw ids without LUT).
-    """
-    try:
-        with Image.open(path) as img:
-            raw = np.array(img)
-    except (OSError, SyntaxError) as e:
-        raise ValueError(f'{path}: cannot read label image ({e})') from e
-    if raw.ndim != 2:
-        raise ValueError(f'{path}: expected a single-channel label image, got '
-                         f'shape {raw.shape}')
-    raw = raw.astype(np.int64)
-    if label_lut is None:
-        return raw
-    lut = np.asarray(label_lut)
-    if lut.ndim != 1:
-        raise ValueError(f'label_lut for {path} must be 1-D, got {lut.shape}')
-    if raw.size and (raw.min() < 0 or raw.max() >= len(lut)):
-        raise ValueError(f'{path}: label ids in [{raw.min()}, {raw.max()}] '
-                         f'exceed the lookup table of length {len(lut)}')
-    return lut[raw]
 
 
 def load_synthia_inverse_depth(path: str) -> np.ndarray:

@@ -10,6 +10,7 @@ from mmseg.registry import MODELS
 
 def _manual(logits, labels, w):
     """sum_i w_{y_i} (-log softmax_{y_i}) / sum_i w_{y_i} over valid pixels."""
+    logits = logits.detach()
     num = den = 0.
     n, c, h, wd = logits.shape
     for b in range(n):
