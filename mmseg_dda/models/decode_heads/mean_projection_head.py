@@ -1,0 +1,223 @@
+"""Depth and density heads of DDA (METHOD.md §2.2, ``enc5_*`` / ``enc4_*``).
+
+Both branches are ``conv1`` (1x1) -> ReLU -> ``conv2`` (3x3, padding 1) ->
+ReLU -> ``conv3`` (1x1) followed by a mean over the channels, which gives one
+map (N, 1, h, w) at the feature grid, with no output activation. The depth
+branch regresses SYNTHIA inverse depth ``65536 / (raw + 1)``; the density
+branch regresses the squashed GMM density of the predicted class (§3.5,
+§3.6). The layout follows :class:`mmseg.models.decode_heads.VPDDepthHead`,
+which reads ``gt_depth_map`` from the data samples.
+"""
+from typing import Dict, List, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, SampleList
+from torch import Tensor
+
+from .reference_init import ReferenceInitMixin
+
+
+class MeanProjectionHead(ReferenceInitMixin, BaseDecodeHead):
+    """Three convs and a channel mean: the shared body of both heads.
+
+    Args:
+        in_channels (int): Channels of the backbone feature. Defaults to
+            2048.
+        channels (int): Width of ``conv1`` / ``conv2``. Defaults to 512.
+        proj_channels (int): Output channels of ``conv3`` before the mean.
+            Defaults to 128.
+        in_index (int): Which backbone output to use. Defaults to -1.
+        align_corners (bool): Used when the prediction is upsampled.
+            Defaults to True (reference ``nn.Upsample(align_corners=True)``).
+        loss_decode (dict | list[dict]): Regression loss(es). Defaults to
+            :class:`BerHuLoss` (§5.2). Keep ``loss_weight=1``: the DDA loss
+            weights (λ of §5.4) are applied by :class:`DDA`.
+        init_cfg (dict, optional): None selects the reference init (weights
+            ~ N(0, 0.01), biases at PyTorch default, §2.3).
+    """
+
+    # The heads predict a single map; BaseDecodeHead users read these.
+    num_classes = 1
+    out_channels = 1
+    input_transform = None
+    ignore_index = None
+    threshold = None
+
+    def __init__(self,
+                 in_channels: int = 2048,
+                 channels: int = 512,
+                 proj_channels: int = 128,
+                 in_index: int = -1,
+                 align_corners: bool = True,
+                 loss_decode: Union[dict, List[dict]] = dict(
+                     type='BerHuLoss', threshold_ratio=0.2, loss_weight=1.0),
+                 init_cfg=None) -> None:
+        # Skip BaseDecodeHead.__init__: it would build conv_seg and dropout
+        # (same pattern as mmseg's VPDDepthHead).
+        BaseModule.__init__(self, init_cfg=init_cfg)
+        self.in_channels = in_channels
+        self.channels = channels
+        self.proj_channels = proj_channels
+        self.in_index = in_index
+        self.align_corners = align_corners
+        self.sampler = None
+
+        self.conv1 = nn.Conv2d(in_channels, channels, kernel_size=1)
+        self.conv2 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
+        self.conv3 = nn.Conv2d(channels, proj_channels, kernel_size=1)
+        self.relu = nn.ReLU(inplace=True)
+
+        if isinstance(loss_decode, dict):
+            self.loss_decode = MODELS.build(loss_decode)
+        elif isinstance(loss_decode, (list, tuple)):
+            self.loss_decode = nn.ModuleList(
+                MODELS.build(cfg) for cfg in loss_decode)
+        else:
+            raise TypeError(f'{type(self).__name__}: loss_decode must be a '
+                            f'dict or a list of dicts, got '
+                            f'{type(loss_decode)}')
+
+    def forward(self, inputs: Union[Tensor, Tuple[Tensor]]) -> Tensor:
+        """Predict the map at the feature grid.
+
+        Args:
+            inputs (Tensor | tuple[Tensor]): Backbone outputs; the selected
+                one has shape (N, in_channels, h, w).
+
+        Returns:
+            Tensor: (N, 1, h, w), no activation.
+        """
+        x = inputs if isinstance(inputs, Tensor) else inputs[self.in_index]
+        x = self.relu(self.conv1(x))
+        x = self.relu(self.conv2(x))
+        x = self.conv3(x)
+        return x.mean(dim=1, keepdim=True)
+
+    def _apply_losses(self, pred: Tensor, target: Tensor) -> Dict[str, Tensor]:
+        """Sum every configured loss by its ``loss_name``."""
+        losses_decode = self.loss_decode if isinstance(
+            self.loss_decode, nn.ModuleList) else [self.loss_decode]
+        losses: Dict[str, Tensor] = dict()
+        for loss_decode in losses_decode:
+            value = loss_decode(pred, target)
+            name = loss_decode.loss_name
+            losses[name] = losses[name] + value if name in losses else value
+        return losses
+
+
+@MODELS.register_module()
+class DepthHead(MeanProjectionHead):
+    """Inverse-depth head (reference ``enc5_{1,2,3}``, §2.2).
+
+    Its loss (:meth:`loss_by_feat`) upsamples the prediction to the size of
+    ``gt_depth_map`` (bilinear, ``align_corners``) and applies BerHu (§5.1).
+    """
+
+    def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
+        missing = [
+            i for i, sample in enumerate(batch_data_samples)
+            if 'gt_depth_map' not in sample
+        ]
+        if missing:
+            raise KeyError(f'DepthHead: data samples {missing} have no '
+                           'gt_depth_map (SYNTHIA inverse depth)')
+        return torch.stack(
+            [sample.gt_depth_map.data for sample in batch_data_samples])
+
+    def loss_by_feat(self, pred_depth: Tensor,
+                     batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """Depth loss at the label resolution.
+
+        Args:
+            pred_depth (Tensor): (N, 1, h, w) prediction at the feature grid.
+            batch_data_samples (list[SegDataSample]): Samples with
+                ``gt_depth_map`` (1, H, W).
+
+        Returns:
+            dict[str, Tensor]: Losses keyed by ``loss_name``.
+        """
+        gt_depth = self._stack_batch_gt(batch_data_samples).to(
+            pred_depth.dtype)
+        pred_depth = resize(
+            input=pred_depth,
+            size=gt_depth.shape[2:],
+            mode='bilinear',
+            align_corners=self.align_corners)
+        return self._apply_losses(pred_depth, gt_depth)
+
+
+@MODELS.register_module()
+class DensityHead(MeanProjectionHead):
+    """Density head (reference ``enc4_{1,2,3}``, §2.2).
+
+    The density target depends on the GMM prior and on the current
+    segmentation (§3.5, §3.6), so the loss takes the target explicitly and
+    compares at the feature grid (:meth:`loss_by_feat`). :class:`DDA`
+    computes the targets.
+
+    Args:
+        with_unused_branch (bool): Add the reference's ``enc4_4`` (as
+            ``conv4``, ``proj_channels -> unused_channels``) and ``dec4`` (as
+            ``dec``, ``proj_channels -> in_channels``). They are never used
+            in ``forward`` and exist only for strict state-dict round-trips
+            (§13 item 3); with DDP they need ``find_unused_parameters=True``.
+            Defaults to False.
+        unused_channels (int): Output channels of ``conv4``. Defaults to 16.
+        **kwargs: Arguments of :class:`MeanProjectionHead`.
+    """
+
+    def __init__(self,
+                 with_unused_branch: bool = False,
+                 unused_channels: int = 16,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.with_unused_branch = with_unused_branch
+        if with_unused_branch:
+            self.conv4 = nn.Conv2d(
+                self.proj_channels, unused_channels, kernel_size=1)
+            self.dec = nn.Conv2d(
+                self.proj_channels, self.in_channels, kernel_size=1)
+
+    def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
+        """Stack the squashed source density maps ``gt_density_map``."""
+        missing = [
+            i for i, sample in enumerate(batch_data_samples)
+            if 'gt_density_map' not in sample
+        ]
+        if missing:
+            raise KeyError(f'DensityHead: data samples {missing} have no '
+                           'gt_density_map (source density maps)')
+        return torch.stack(
+            [sample.gt_density_map.data for sample in batch_data_samples])
+
+    def loss(self, inputs, batch_data_samples: SampleList,
+             train_cfg: ConfigType) -> dict:
+        """Not available: the target needs the GMM prior (use DDA)."""
+        raise NotImplementedError(
+            'DensityHead.loss: the density target depends on the GMM prior '
+            'and the current segmentation; compute it with GMMDensity and '
+            'call loss_by_feat(pred, target) (DDA does this).')
+
+    def loss_by_feat(self, pred_density: Tensor,
+                     target: Tensor) -> Dict[str, Tensor]:
+        """Density loss at the feature grid.
+
+        Args:
+            pred_density (Tensor): (N, 1, h, w) prediction.
+            target (Tensor): (N, 1, h, w) squashed density target, detached.
+
+        Returns:
+            dict[str, Tensor]: Losses keyed by ``loss_name``.
+        """
+        if target.shape != pred_density.shape:
+            raise ValueError(
+                f'DensityHead: density target shape {tuple(target.shape)} '
+                f'differs from the prediction {tuple(pred_density.shape)}; '
+                'both must be at the feature grid')
+        return self._apply_losses(pred_density,
+                                  target.to(pred_density.dtype))
