@@ -19,3 +19,15 @@ model = dict(
         density_src=0.005, depth_src=0.0001, adv_tgt=0.001,
         density_tgt=0.001))
 optim_wrapper = dict(discriminator=dict(optimizer=dict(lr=1e-4)))
+# STEP 3 on the 'selftrain' split (the first 9000 train images).
+pseudo_label_cfg = dict(
+    threshold=0.9,
+    min_count=[100, 87, 50, 62, 57, 54, 54],
+    dataset=dict(
+        type='MapillaryUDADataset',
+        data_root={{_base_.mapillary_root}},
+        split='train',
+        num_classes=7,
+        ann_file='selftrain',
+        with_labels=False,
+        pipeline={{_base_.target_pipeline}}))
