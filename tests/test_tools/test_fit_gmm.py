@@ -1,0 +1,111 @@
+"""tools/fit_gmm.py on tiny synthesised SYNTHIA data."""
+import importlib.util
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import mmseg_dda  # noqa: F401
+from mmseg_dda.density import GMMDensity, load_gmm_params
+from mmseg_dda.density.fitting import _BottomKSampler, grid_points
+
+TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'fit_gmm.py'
+# One raw SYNTHIA id per 7-class train id (§7.2).
+RAW_OF_7 = [3, 2, 7, 6, 1, 10, 8]
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location('fit_gmm', TOOL)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _make_synthia(root: Path, n=3, size=(40, 72)):
+    """Class c fills vertical band c, at inverse depth about 10 * (c + 1)."""
+    rng = np.random.default_rng(0)
+    for sub in ('RGB', 'parsed_LABELS', 'Depth'):
+        (root / sub).mkdir(parents=True)
+    h, w = size
+    band = np.arange(w) * 7 // w
+    for i in range(n):
+        name = f'{i:07d}.png'
+        Image.fromarray(np.zeros((h, w, 3), np.uint8)).save(root / 'RGB' /
+                                                            name)
+        raw = np.array(RAW_OF_7, np.uint8)[np.tile(band, (h, 1))]
+        Image.fromarray(raw).save(root / 'parsed_LABELS' / name)
+        inv = 10. * (np.tile(band, (h, 1)) + 1) + rng.normal(0, 1, (h, w))
+        depth = np.round(65536 / inv - 1).astype(np.uint16)
+        cv2.imwrite(str(root / 'Depth' / name), depth)
+
+
+def _config(tmp_path, root):
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(f'''
+default_scope = 'mmseg'
+model = dict(density=dict(params='c7', num_classes=7))
+train_dataloader = dict(dataset=dict(
+    type='SourceTargetDataset',
+    source=dict(type='SynthiaDataset', data_root={str(root)!r},
+                num_classes=7, ann_file='', with_density_maps=True,
+                pipeline=[]),
+    target=dict(type='CityscapesUDADataset')))
+''')
+    return cfg
+
+
+def test_fit_writes_loadable_json(tmp_path, capsys):
+    root = tmp_path / 'SYNTHIA'
+    _make_synthia(root)
+    out = tmp_path / 'fitted.json'
+    rc = _load_tool().main([
+        str(_config(tmp_path, root)), '--out', str(out), '--grid', '10', '18',
+        '--samples-per-class', '50', '--seed', '1', '--set-name', 'tiny'
+    ])
+    assert rc == 0 and 'wrote' in capsys.readouterr().out
+    p = load_gmm_params(str(out))
+    assert p.name == 'tiny' and p.grid_hw == (10, 18)
+    assert p.mu.shape == (7, 5, 3) and p.class_names[0] == 'flat'
+    np.testing.assert_allclose(p.pi.sum(1).numpy(), 1, atol=1e-5)
+    assert (p.var >= 1e-6).all()
+    meta = json.loads(out.read_text())['_meta']
+    assert meta['source']['fitted_points_per_class'] == [50] * 7
+    # Class c lies in band c: its weighted mean column and inverse depth.
+    for c in range(7):
+        mean = (p.pi[c, :, None] * p.mu[c]).sum(0).numpy()
+        cols = [x for x in range(18) if (x * 72 // 18 + 2) * 7 // 72 == c]
+        assert min(cols) - 1 <= mean[0] <= max(cols) + 1
+        assert mean[2] == pytest.approx(10 * (c + 1), abs=2)
+    assert GMMDensity(str(out), num_classes=7).num_classes == 7
+
+
+def test_too_few_points_error(tmp_path):
+    root = tmp_path / 'SYNTHIA'
+    _make_synthia(root, n=1, size=(8, 14))
+    with pytest.raises(ValueError, match='too few grid points'):
+        _load_tool().main([
+            str(_config(tmp_path, root)), '--out', str(tmp_path / 'x.json'),
+            '--grid', '2', '3'
+        ])
+    assert not (tmp_path / 'x.json').exists()
+
+
+def test_grid_points_convention():
+    label = np.full((4, 6), 255)
+    label[1, 4] = 2
+    depth = np.full((4, 6), 7., np.float32)
+    pts = grid_points(label, depth, (4, 6), 3)
+    assert pts[0].shape == (0, 3)
+    np.testing.assert_array_equal(pts[2], [[4, 1, 7]])  # x=col, y=row
+
+
+def test_bottom_k_sampler_is_uniform_subset():
+    s = _BottomKSampler(10, np.random.default_rng(0))
+    for start in range(0, 100, 7):
+        s.add(np.arange(start, min(start + 7, 100), dtype=np.float32)[:, None]
+              .repeat(3, 1))
+    got = s.result()[:, 0]
+    assert len(got) == 10 and len(set(got)) == 10 and s.seen == 100
