@@ -1,0 +1,4 @@
+# Ablation: gather the source density target by the ground-truth class instead
+# of the predicted class (quirk 6).
+_base_ = ['../syn2city_16cls.py']
+model = dict(source_density_gather='gt')
