@@ -1,0 +1,3 @@
+from .depth_density_segmentor import DepthDensitySegmentor
+
+__all__ = ['DepthDensitySegmentor']
