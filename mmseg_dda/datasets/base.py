@@ -10,6 +10,7 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 import numpy as np
+from mmengine.registry import DefaultScope
 from mmseg.datasets import BaseSegDataset
 
 from .class_mappings import (class_names, class_palette, get_known_ids,
@@ -111,13 +112,17 @@ class UDABaseDataset(BaseSegDataset):
                 f'{num_classes}')
         self.label_lut = self._build_label_lut()
         self.label_known = self._build_label_known()
-        super().__init__(
-            ann_file=self._resolve_ann_file(ann_file),
-            metainfo=meta,
-            data_root=data_root,
-            data_prefix=dict(),
-            reduce_zero_label=False,
-            **kwargs)
+        # Resolve pipeline transform names in mmseg's registry even when no
+        # default scope is set (tools and tests outside a Runner).
+        scope = None if DefaultScope.get_current_instance() else 'mmseg'
+        with DefaultScope.overwrite_default_scope(scope):
+            super().__init__(
+                ann_file=self._resolve_ann_file(ann_file),
+                metainfo=meta,
+                data_root=data_root,
+                data_prefix=dict(),
+                reduce_zero_label=False,
+                **kwargs)
 
     # -- class protocol -------------------------------------------------
     @property
