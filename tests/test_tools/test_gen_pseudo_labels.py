@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.dataset import pseudo_collate
 from mmengine.model import BaseModel
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 
-from mmseg_dda.pseudo_labels import load_pseudo_label
+from mmseg_dda.pseudo_labels import load_pseudo_label, make_pseudo_label
 
 TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'gen_pseudo_labels.py'
 PREPROCESSOR = dict(type='SegDataPreProcessor', mean=[0., 0., 0.],
@@ -143,3 +144,61 @@ def test_wrong_checkpoint_is_rejected(tmp_path):
     cfg, ckpt = _setup(tmp_path, '_PLFakeSegmentor', ['other'])
     with pytest.raises(ValueError, match='none of its keys'):
         tool.main([cfg, ckpt, '--num-workers', '0', '--device', 'cpu'])
+
+
+def test_real_dda_config_on_toy_data_feeds_self_training(tmp_path,
+                                                         toy_data_root):
+    """The shipped stage-1 config (tiny backbone) on the toy Cityscapes
+    tree: the written files are read back by the self-training dataset."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    repo = Path(__file__).resolve().parents[2]
+    city = toy_data_root['cityscapes']
+    cfg_path = tmp_path / 'stage1.py'
+    small = (64, 38)  # (W, H): 5x8 feature grid
+    pipeline = [dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+                dict(type='ResizeWithPad', scale=small, keep_ratio=False),
+                dict(type='PackDDAInputs')]
+    tiny = dict(type='DeepLabV2ResNet', depth=50, stem_channels=4,
+                base_channels=2, init_cfg=None)
+    cfg_path.write_text(
+        f"_base_ = [{str(repo / 'configs/dda/syn2city_16cls.py')!r}]\n"
+        f"model = dict(segmentor=dict(backbone=dict(_delete_=True, **{tiny!r}),"
+        ' decode_head=dict(in_channels=64), depth_head=dict(in_channels=64),'
+        ' density_head=dict(in_channels=64)))\n'
+        'train_dataloader = dict(dataset=dict(target=dict('
+        f"data_root={city!r}, ann_file={city + '/train.txt'!r}, "
+        f'pipeline={pipeline!r})))\n'
+        "pseudo_label_cfg = dict(min_count=[2] * 16)\n")
+    cfg = Config.fromfile(str(cfg_path))
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    ckpt = tmp_path / 'dda.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+
+    out = tmp_path / 'pl'
+    stats = _tool().main([str(cfg_path), str(ckpt), '--out', str(out),
+                          '--threshold', '0.0', '--num-workers', '0',
+                          '--device', 'cpu'])
+    assert stats.images == 4
+    # Same computation by hand for the first image.
+    dataset = DATASETS.build(cfg.train_dataloader.dataset.target)
+    data = model.data_preprocessor(pseudo_collate([dataset[0]]), False)
+    model.eval()  # the tool runs in eval mode (BN running statistics)
+    with torch.no_grad():
+        logits = model.segmentor.forward_heads(data['inputs'])['seg_logits']
+    expected, _ = make_pseudo_label(logits[0], (38, 64), 0.0, [2] * 16)
+    img0 = Path(dataset.get_data_info(0)['img_path']).name
+    np.testing.assert_array_equal(
+        load_pseudo_label(str(out / f'{img0}.png')), expected)
+
+    selftrain = DATASETS.build(dict(
+        type='CityscapesUDADataset', data_root=city, split='train',
+        num_classes=16, ann_file=city + '/train.txt',
+        pseudo_label_dir=str(out),
+        pipeline=pipeline[:2] + [dict(type='LoadMappedAnnotations'),
+                                 dict(type='PackDDAInputs')]))
+    gt = selftrain[0]['data_samples'].gt_sem_seg.data[0].numpy()
+    np.testing.assert_array_equal(gt, expected)

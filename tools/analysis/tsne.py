@@ -8,7 +8,8 @@ Usage::
 
 Reproduces the kind of figure of the paper: per-pixel features of the
 joint (shared) feature space, sampled from ``N`` labelled source images
-(``cfg.train_dataloader.dataset.source``) and ``N`` labelled target
+(``cfg.train_dataloader.dataset.source``, read with the validation
+pipeline and without density maps) and ``N`` labelled target
 validation images (``cfg.val_dataloader.dataset``), embedded in 2-D with
 scikit-learn's t-SNE, coloured by ground-truth class and marked by domain
 (circles: source, triangles: target). Features are the backbone's stride-8
@@ -17,6 +18,7 @@ segmentation logits (``--feature logits``); labels are brought to the
 feature grid with PIL-style nearest sampling (``nearest-exact``).
 """
 import argparse
+import copy
 import os
 import os.path as osp
 import tempfile
@@ -203,7 +205,13 @@ def main(argv=None) -> np.ndarray:
     if train.get('source') is None:
         raise KeyError(f'{args.config}: train_dataloader.dataset has no '
                        '`source` entry (SourceTargetDataset expected)')
-    datasets = [DATASETS.build(train['source']),
+    # Only images and labels are needed: the source set is read with the
+    # evaluation pipeline and without its precomputed density maps.
+    source = copy.deepcopy(train['source'])
+    source['pipeline'] = copy.deepcopy(cfg.val_dataloader.dataset.pipeline)
+    if 'with_density_maps' in source:
+        source['with_density_maps'] = False
+    datasets = [DATASETS.build(source),
                 DATASETS.build(cfg.val_dataloader.dataset)]
     segmentor, preprocessor = gpl.build_segmentor(cfg, args.checkpoint,
                                                   device, logger)
