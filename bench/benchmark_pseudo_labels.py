@@ -157,7 +157,8 @@ def main(argv=None) -> dict:
     print(f'{"setting":<10} {"C":>3} {"thr ms":>8} {"filter ms":>10} '
           f'{"img/s":>7} {"labelled":>9}')
     for r in pl_rows:
-        print(f'{r["setting"]:<10} {r["classes"]:>3} {r["threshold_ms"]:>8.1f} '
+        print(f'{r["setting"]:<10} {r["classes"]:>3} '
+              f'{r["threshold_ms"]:>8.1f} '
               f'{r["filter_ms"]:>10.1f} {r["images_per_s"]:>7.2f} '
               f'{r["labelled_fraction"]:>9.3f}')
     print(f'\n{"metric (1024x2048, 16 cls)":<28} {"process ms":>11} '

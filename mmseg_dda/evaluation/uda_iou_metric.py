@@ -1,7 +1,8 @@
 """IoU metric with the DDA / ADVENT evaluation protocol and class subsets.
 
 Provenance: the confusion-matrix formula follows METHOD.md §9 (the
-reference's ``eval_UDA1.py``, itself ADVENT's ``fast_hist`` / ``per_class_iu``):
+reference's ``eval_UDA1.py``, itself ADVENT's ``fast_hist`` /
+``per_class_iu``):
 ``hist = bincount(C * label + pred)`` over pixels with ``0 <= label < C``,
 ``IoU_c = hist[c, c] / (row_c + col_c - hist[c, c])`` and
 ``mIoU = round(nanmean(IoU) * 100, 2)``. Re-implemented from that

@@ -53,8 +53,8 @@ def make_pseudo_label(
                          f'got shape {tuple(seg_logits.shape)}')
     num_classes = seg_logits.shape[0]
     if num_classes > ignore_index:
-        raise ValueError(f'make_pseudo_label: {num_classes} classes do not fit '
-                         f'below ignore_index {ignore_index}')
+        raise ValueError(f'make_pseudo_label: {num_classes} classes do not '
+                         f'fit below ignore_index {ignore_index}')
     thr = torch.as_tensor(threshold, dtype=torch.float32,
                           device=seg_logits.device).reshape(-1)
     if thr.numel() not in (1, num_classes):
