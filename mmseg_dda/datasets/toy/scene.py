@@ -250,6 +250,13 @@ def render_scene(cam: Camera, rng: np.random.Generator,
     Returns:
         Scene: labels, depth (metres), surface coordinates, tints.
     """
+    # Rays at or above the horizon give inf/nan depths; they are masked.
+    with np.errstate(divide='ignore', invalid='ignore', over='ignore'):
+        return _render(cam, rng, ego_void_rows)
+
+
+def _render(cam: Camera, rng: np.random.Generator,
+            ego_void_rows: float) -> Scene:
     cv = _Canvas(cam)
     road_half = float(rng.uniform(3.5, 7.0))
     walk = float(rng.uniform(2.0, 4.0))

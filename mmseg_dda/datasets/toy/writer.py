@@ -111,9 +111,8 @@ def make_sample(domain: str, size: Tuple[int, int], seed: int, split: str,
     """
     rng = _rng(seed, domain, split, idx)
     cam = _camera(domain, size, rng)
-    with np.errstate(divide='ignore', invalid='ignore', over='ignore'):
-        scene = render_scene(
-            cam, rng, ego_void_rows=0.07 if domain == 'cityscapes' else 0.0)
+    scene = render_scene(
+        cam, rng, ego_void_rows=0.07 if domain == 'cityscapes' else 0.0)
     rgb = render_image(scene, domain, rng)
     table = dict(synthia=SYNTHIA_RAW, cityscapes=CITYSCAPES_RAW,
                  mapillary=MAPILLARY_RAW)[domain]
