@@ -1,2 +1,3 @@
 """Engine hooks."""
 from .dda_visualization_hook import DDAVisualizationHook  # noqa: F401
+from .nan_loss_guard_hook import NaNLossGuardHook  # noqa: F401
