@@ -143,7 +143,8 @@ def main(argv=None):
         rows = [time_variant(root, v, args.num_images, args.workers)
                 for v in ('no_density', 'npy', 'on_the_fly')]
     result = dict(
-        rows=rows, scale=list(SCALE), grid=list(feature_grid_size(SCALE[::-1])),
+        rows=rows, scale=list(SCALE),
+        grid=list(feature_grid_size(SCALE[::-1])),
         toy_generation_s_per_image=gen_s and round(gen_s, 4),
         npy_precompute_s_per_image=round(pre_s, 4),
         torch_threads=torch.get_num_threads(), cpu_count=os.cpu_count(),

@@ -36,7 +36,7 @@ def reference_split_names(prefix: str) -> List[str]:
 
 
 def reference_split_file(prefix: str, name: str) -> str:
-    """Absolute path of a shipped reference list (``splits/<prefix>_<name>.txt``).
+    """Path of a shipped reference list ``splits/<prefix>_<name>.txt``.
 
     Raises:
         ValueError: If no such list is shipped.

@@ -127,7 +127,8 @@ def test_synthia_ann_file_and_reference_split(toy_data_root, tmp_path):
 
 
 def test_synthia_bad_input(toy_data_root, tmp_path):
-    with pytest.raises(FileNotFoundError, match='(?s)nowhere.*Expected layout'):
+    with pytest.raises(FileNotFoundError,
+                       match='(?s)nowhere.*Expected layout'):
         SynthiaDataset(str(tmp_path / 'nowhere'))
     root = _copy(toy_data_root['synthia'], tmp_path / 'syn')
     os.remove(osp.join(root, 'Depth', '0000003.png'))
@@ -271,7 +272,8 @@ def test_mapillary_selftrain_and_errors(toy_data_root, tmp_path):
                        r'<split>/images'):
         MapillaryUDADataset(root, split='training')
     bad = _copy(root, tmp_path / 'map')
-    os.remove(osp.join(bad, 'validation', 'labels', 'toy_validation_00002.png'))
+    os.remove(
+        osp.join(bad, 'validation', 'labels', 'toy_validation_00002.png'))
     with pytest.raises(FileNotFoundError,
                        match='toy_validation_00002.jpg has no label'):
         MapillaryUDADataset(bad, split='validation')

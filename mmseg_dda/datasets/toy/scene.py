@@ -113,7 +113,8 @@ def _facades(cv: _Canvas, side: int, x_plane: float, z_edges: np.ndarray,
     valid &= (seg >= 0) & (seg < len(heights)) & (lat > 0)
     seg = np.clip(seg, 0, len(heights) - 1)
     hcol = np.where(valid, heights[seg], -1.0)
-    y = cam.cam_height - (cv.rows[:, None] - cam.horizon) * zp[None] / cam.focal
+    dv = cv.rows[:, None] - cam.horizon
+    y = cam.cam_height - dv * zp[None] / cam.focal
     inside = (y >= 0) & (y <= hcol[None]) & valid[None]
     zz = np.broadcast_to(zp[None], y.shape).astype(np.float32)
     colcls = classes[seg]

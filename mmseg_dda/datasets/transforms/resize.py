@@ -13,8 +13,8 @@ from mmseg.registry import TRANSFORMS
 from PIL import Image
 
 
-def fit_size(img_wh: Sequence[int], target_wh: Sequence[int]) -> Tuple[int,
-                                                                        int]:
+def fit_size(img_wh: Sequence[int],
+             target_wh: Sequence[int]) -> Tuple[int, int]:
     """Size ``(w, h)`` of the resized content of ``resize_with_pad``.
 
     Fit the width if ``img_W / img_H > W / H``, else the height; the other
@@ -27,8 +27,8 @@ def fit_size(img_wh: Sequence[int], target_wh: Sequence[int]) -> Tuple[int,
     return int(iw * th / ih), th
 
 
-def aspect_pad_size(hw: Sequence[int], target_wh: Sequence[int]) -> Tuple[int,
-                                                                           int]:
+def aspect_pad_size(hw: Sequence[int],
+                    target_wh: Sequence[int]) -> Tuple[int, int]:
     """``(h, w)`` after padding ``hw`` bottom/right to the target aspect
     ratio ``W / H`` (the DADA/CTRL full-resolution label protocol)."""
     h, w = hw
@@ -66,8 +66,8 @@ class ResizeWithPad(BaseTransform):
       same resampling, no padding.
 
     Depth (``gt_depth_map``, float) is resized nearest with OpenCV by default
-    (the reference's ``cv2.INTER_NEAREST`` for SYNTHIA depth, §7.3; ``'pillow'``
-    uses PIL NEAREST like the labels) and padded with ``depth_pad_val`` (0,
+    (the reference's ``cv2.INTER_NEAREST`` for SYNTHIA depth, §7.3;
+    ``'pillow'`` uses PIL NEAREST like the labels) and padded with ``depth_pad_val`` (0,
     never 255).
 
     ``scale_label=False`` (DADA/CTRL protocol) keeps ``gt_seg_map`` at full
