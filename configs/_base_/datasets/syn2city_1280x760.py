@@ -22,12 +22,13 @@ target_pipeline = [
     dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
     dict(type='PackDDAInputs'),
 ]
-# Evaluation on the full-resolution label (1024x2048): the label is loaded
-# after the resize, and ori_shape stays the native size.
+# Evaluation on the full-resolution label (1024x2048): scale_label=False keeps
+# the label (and ori_shape) at the native size.
 test_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
     dict(type='LoadMappedAnnotations'),
+    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False,
+         scale_label=False),
     dict(type='PackDDAInputs'),
 ]
 train_dataloader = dict(

@@ -21,8 +21,9 @@ target_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
     dict(type='LoadMappedAnnotations'),
+    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False,
+         scale_label=False),
     dict(type='PackDDAInputs'),
 ]
 train_dataloader = dict(

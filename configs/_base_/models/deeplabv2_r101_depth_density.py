@@ -8,7 +8,9 @@ data_preprocessor = dict(
     std=[1.0, 1.0, 1.0],
     bgr_to_rgb=False,
     pad_val=0,
-    seg_pad_val=255)
+    seg_pad_val=255,
+    # Inputs have a fixed size; no padding happens with batch 1.
+    size_divisor=1)
 # ImageNet initialisation converted from the reference's
 # DeepLab_resnet_pretrained_imagenet.pth with
 # tools/convert_reference_checkpoint.py --kind imagenet (see README).

@@ -1,0 +1,39 @@
+# STEP 4 of the demo: self-training on the toy Cityscapes train images with
+# the STEP-3 pseudo-labels, starting from the DDA checkpoint.
+_base_ = [
+    '../_base_/models/deeplabv2_r101_depth_density.py',
+    '../_base_/models/toy_deeplabv2_r50_narrow.py',
+    '../_base_/datasets/toy_syn2city.py', '../_base_/default_runtime.py',
+    '../_base_/schedules/selftrain_30k.py'
+]
+model = {{_base_.toy_segmentor}}
+load_from = 'demo_output/work_dirs/dda/iter_400.pth'
+pseudo_label_dir = 'demo_output/work_dirs/dda/pseudo_labels'
+max_iters = 200
+optim_wrapper = dict(optimizer=dict(lr=0.005))
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters,
+         by_epoch=False)
+]
+selftrain_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='ResizeWithPad', scale={{_base_.input_scale}}, keep_ratio=False),
+    dict(type='LoadMappedAnnotations'),
+    dict(type='PackDDAInputs'),
+]
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=1,
+    num_workers=1,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type='CityscapesUDADataset',
+        data_root={{_base_.data_root}} + '/cityscapes',
+        split='train',
+        num_classes=16,
+        pseudo_label_dir=pseudo_label_dir,
+        pipeline=selftrain_pipeline))
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=max_iters, save_best=None, max_keep_ckpts=1))

@@ -1,0 +1,32 @@
+# Demo baseline: the same narrow segmentor trained on the toy source only
+# (segmentation CE + depth BerHu), no adaptation.
+_base_ = [
+    '../_base_/models/deeplabv2_r101_depth_density.py',
+    '../_base_/datasets/toy_syn2city.py', '../_base_/default_runtime.py',
+    '../_base_/schedules/selftrain_30k.py'
+]
+# The narrow network of configs/_base_/models/toy_deeplabv2_r50_narrow.py;
+# the depth BerHu is weighted like LAMBDA_DEP_SRC of the DDA run (§5.4).
+model = dict(
+    backbone=dict(depth=50, stem_channels=16, base_channels=16,
+                  init_cfg=None),
+    decode_head=dict(in_channels=512),
+    depth_head=dict(in_channels=512, channels=128, proj_channels=32,
+                    loss_decode=dict(loss_weight=0.005)),
+    density_head=dict(in_channels=512, channels=128, proj_channels=32))
+max_iters = 400
+optim_wrapper = dict(optimizer=dict(lr=0.01))
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters,
+         by_epoch=False)
+]
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=1,
+    num_workers=1,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset={{_base_.train_dataloader.dataset.source}})
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=max_iters, save_best=None, max_keep_ckpts=1))
