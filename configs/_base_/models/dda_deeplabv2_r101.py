@@ -18,3 +18,10 @@ model = dict(
         density_tgt=0.05),
     adversarial_input='entropy_density',
     source_density_gather='pred')
+# Multi-GPU: segmentor and discriminator are wrapped separately (D is frozen
+# during the generator pass); the depth head gets no gradient from the target
+# pass, so unused parameters must be allowed.
+model_wrapper_cfg = dict(
+    type='MMSeparateDistributedDataParallel',
+    broadcast_buffers=False,
+    find_unused_parameters=True)

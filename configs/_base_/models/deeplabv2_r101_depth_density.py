@@ -44,3 +44,7 @@ model = dict(
         loss_decode=dict(type='BerHuLoss', loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
+# Multi-GPU: the density head (and the depth head in self-training) receive no
+# gradient, so unused parameters must be allowed.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)
