@@ -29,6 +29,7 @@ import importlib.util
 import os.path as osp
 import sys
 import types
+import warnings
 
 _TRUSTED = contextvars.ContextVar('mmseg_dda_trusted_checkpoint',
                                   default=False)
@@ -165,5 +166,31 @@ def install_checkpoint_loader() -> None:
     Runner.resume = resume
 
 
+# Deprecation and advice warnings the stack prints on every run although
+# nothing is wrong in this project's use; matched by message, never wholesale.
+KNOWN_WARNINGS = (
+    # mmseg's BaseDecodeHead builds its losses through build_loss.
+    (r'``build_loss`` would be deprecated soon', UserWarning),
+    # mmseg's resize() advice for align_corners=True: the reference upsamples
+    # stride-8 logits to the input size with align_corners=True on purpose.
+    (r'When align_corners=True, the output would more aligned', UserWarning),
+    # SegVisualizationHook without drawing (the default in training).
+    (r'The draw is False, it means that the visualizer', UserWarning),
+    # mmengine's DDP wrapper forwarding broadcast_buffers to torch >= 2.11.
+    (r'`broadcast_buffers` is deprecated', FutureWarning),
+)
+
+
+def filter_known_warnings() -> None:
+    """Silence the known, harmless warnings of the stack (by message)."""
+    for message, category in KNOWN_WARNINGS:
+        warnings.filterwarnings('ignore', message=message, category=category)
+
+
 install_mmcv_ext_stub()
 install_checkpoint_loader()
+filter_known_warnings()
+# 3. Crash-safe checkpoint writing and resume lookup (see the module).
+from .utils.atomic_checkpoint import install_atomic_checkpointing  # noqa: E402
+
+install_atomic_checkpointing()

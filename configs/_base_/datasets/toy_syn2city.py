@@ -46,3 +46,5 @@ val_dataloader = dict(
         data_root=data_root + '/cityscapes', ann_file='',
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
+val_evaluator = dict(protocol='toy Cityscapes val, native-resolution GT')
+test_evaluator = val_evaluator
