@@ -9,7 +9,8 @@ import argparse
 import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
 from mmengine.runner import Runner
 
-from mmseg_dda.utils.runtime import add_common_args, load_config
+from mmseg_dda.utils.runtime import (add_common_args, init_cpu_distributed,
+                                     load_config)
 
 
 def parse_args(argv=None):
@@ -31,6 +32,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
+    init_cpu_distributed(cfg)
     if args.show_dir:
         cfg.default_hooks['visualization'] = dict(
             type='DDAVisualizationHook', show_dir=args.show_dir)

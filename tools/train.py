@@ -11,7 +11,8 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
-from mmseg_dda.utils.runtime import add_common_args, load_config
+from mmseg_dda.utils.runtime import (add_common_args, init_cpu_distributed,
+                                     load_config)
 
 
 def parse_args(argv=None):
@@ -55,6 +56,7 @@ def main(argv=None):
     if args.amp:
         enable_amp(cfg)
     cfg.resume = args.resume
+    init_cpu_distributed(cfg)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.train()

@@ -3,6 +3,7 @@ import argparse
 import os
 import os.path as osp
 import tempfile
+from datetime import timedelta
 
 import torch
 from mmengine.config import Config, DictAction
@@ -50,8 +51,72 @@ def load_config(args: argparse.Namespace) -> Config:
         env_cfg = cfg.setdefault('env_cfg', {})
         dist_cfg = env_cfg.setdefault('dist_cfg', {})
         dist_cfg['backend'] = 'gloo'
+        if args.launcher != 'none':
+            _cpu_model_wrapper(cfg)
     check_writable_dir(cfg.work_dir)
     return cfg
+
+
+def _cpu_model_wrapper(cfg: Config) -> None:
+    """Let the DDP model wrappers run on CPU processes.
+
+    The Runner passes ``device_ids=[LOCAL_RANK]`` to every wrapper derived
+    from ``DistributedDataParallel`` (``MMDistributedDataParallel``,
+    ``MMSeparateDistributedDataParallel``); PyTorch rejects device ids for a
+    CPU module. A ``device_ids=None`` in the config wins over the Runner's
+    default. Without a ``model_wrapper_cfg`` the Runner's own default wrapper
+    is written out with ``device_ids=None``.
+    """
+    from mmengine.registry import MODEL_WRAPPERS
+    from torch.nn.parallel import DistributedDataParallel
+    wrapper = cfg.get('model_wrapper_cfg')
+    if wrapper is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+        return
+    wrapper_type = wrapper.get('type', 'MMDistributedDataParallel')
+    if isinstance(wrapper_type, str):
+        wrapper_type = MODEL_WRAPPERS.get(wrapper_type)
+    if isinstance(wrapper_type, type) and issubclass(wrapper_type,
+                                                     DistributedDataParallel):
+        wrapper['device_ids'] = None
+
+
+def init_cpu_distributed(cfg: Config) -> bool:
+    """Start the process group for ``--launcher pytorch`` on a CPU machine.
+
+    MMEngine 0.10.7's ``init_dist`` calls ``torch.cuda.set_device`` before
+    ``init_process_group`` whatever the backend, so ``tools/dist_train.sh``
+    failed on machines without a GPU (``torch._C`` has no
+    ``_cuda_setDevice``). The Runner skips ``init_dist`` when a process
+    group exists already, so the tools start it here (rendezvous through the
+    ``RANK`` / ``WORLD_SIZE`` / ``MASTER_*`` variables set by torchrun).
+
+    Args:
+        cfg: The loaded config (``launcher``, ``env_cfg.dist_cfg``).
+
+    Returns:
+        bool: True when a process group was started here.
+    """
+    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
+        return False
+    import torch.distributed as dist
+    if not dist.is_available():
+        raise RuntimeError('--launcher pytorch: this PyTorch build has no '
+                           'torch.distributed support')
+    if dist.is_initialized():
+        return False
+    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
+    kwargs = {}
+    if dist_cfg.get('timeout') is not None:
+        kwargs['timeout'] = timedelta(seconds=dist_cfg['timeout'])
+    dist.init_process_group(
+        backend=dist_cfg.get('backend', 'gloo'), init_method='env://',
+        **kwargs)
+    return True
 
 
 def check_writable_dir(path: str) -> None:

@@ -1,0 +1,242 @@
+"""Helpers shared by the tool and config tests (not collected by pytest).
+
+Runs the real entry points (``tools/*.py``, ``tools/dist_*.sh``) in
+subprocesses, writes tiny configs derived from the shipped ones and builds the
+``--cfg-options`` that shrink a shipped config to a CPU-sized smoke run.
+
+``tests/`` is on ``sys.path`` because of ``tests/conftest.py`` (pytest's
+default ``prepend`` import mode), so test modules import this file as
+``_helpers``.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def tool_env(**extra: str) -> Dict[str, str]:
+    """Environment for tool subprocesses.
+
+    One OpenMP/MKL thread per process: on the shared 2-core test machine two
+    busy-waiting OpenMP threads per process made a training iteration up to
+    100x slower (0.09 s -> 10.9 s for the tiny DDA step) whenever another
+    process competed for the cores.
+    """
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+               PYTHONWARNINGS='ignore')
+    env.update(extra)
+    return env
+
+
+def run_cmd(cmd: Sequence[str], timeout: float = 300,
+            env: Optional[Dict[str, str]] = None,
+            check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``cmd`` in the repository root and return the finished process.
+
+    Raises:
+        AssertionError: If ``check`` and the exit code is not 0; the message
+            carries the end of the command's output.
+    """
+    proc = subprocess.run(
+        [str(c) for c in cmd], cwd=REPO, env=env or tool_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f'command failed with exit code {proc.returncode}: '
+            f'{" ".join(map(str, cmd))}\n--- output (tail) ---\n'
+            f'{proc.stdout[-6000:]}')
+    return proc
+
+
+def run_tool(tool: str, args: Sequence[str], **kwargs
+             ) -> subprocess.CompletedProcess:
+    """Run ``python tools/<tool> <args>`` (see :func:`run_cmd`)."""
+    return run_cmd([PYTHON, str(REPO / 'tools' / tool), *args], **kwargs)
+
+
+def free_port() -> int:
+    """A TCP port that is free right now (for torchrun's rendezvous)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def make_toy_tree(root: Path) -> Dict[str, str]:
+    """Generate a small toy SYNTHIA / Cityscapes / Mapillary tree.
+
+    Same sizes as the ``toy_data_root`` fixture, but a private copy: the
+    tests below write density maps and work dirs into it.
+    """
+    import mmseg_dda  # noqa: F401  (compat shims before mmseg)
+    from mmseg_dda.datasets.toy import generate_toy_dataset
+    return generate_toy_dataset(
+        str(root), num_source=6, num_target=4, num_val=3, size=(128, 76),
+        seed=0, with_train_labels=True)
+
+
+def write_toy_gmm(path: Path, num_classes: int, grid_hw: Tuple[int, int],
+                  seed: int = 0) -> str:
+    """Write a GMM parameter JSON for a tiny feature grid.
+
+    ``tools/fit_gmm.py`` cannot fit 5 components on a 8x13 grid of a handful
+    of toy images (rare classes have fewer grid cells than components), so
+    the tiny configs use this synthetic set in the reference JSON format:
+    means spread over the grid and over the toy inverse-depth range
+    (65536 / (depth_cm + 1), about 10..600), wide variances so that the pdf
+    is not negligible.
+    """
+    rng = np.random.default_rng(seed)
+    h, w = grid_hw
+    k = 5
+    mu = np.stack([
+        rng.random((num_classes, k)) * (w - 1),
+        rng.random((num_classes, k)) * (h - 1),
+        rng.random((num_classes, k)) * 400 + 20
+    ], -1)
+    var = np.stack([
+        np.full((num_classes, k), 9.0),
+        np.full((num_classes, k), 4.0),
+        np.full((num_classes, k), 1e4)
+    ], -1)
+    pi = np.full((num_classes, k), 1.0 / k)
+    data = {
+        '_meta': {'coordinates': {'grid_WxH': {'toy': [w, h]}}},
+        'toy': {'mu': mu.tolist(), 'var': var.tolist(), 'pi': pi.tolist()}
+    }
+    Path(path).write_text(json.dumps(data))
+    return str(path)
+
+
+# -- tiny DDA config derived from the demo config ---------------------------
+TINY_INPUT = (96, 57)  # (W, H): feature grid 8x13
+TINY_BACKBONE = dict(stem_channels=4, base_channels=4)
+# base_channels=4 -> layer4 outputs 4 * 8 * 4 = 128 channels.
+TINY_HEADS = dict(in_channels=128, channels=16, proj_channels=8)
+
+
+def write_tiny_dda_config(path: Path, roots: Dict[str, str], gmm_file: str,
+                          max_iters: int = 3, poly_horizon: int = 5,
+                          density_map_dir: str = 'source_density_maps/tiny'
+                          ) -> str:
+    """A tiny DDA config inheriting ``configs/demo/toy_syn2city_dda.py``.
+
+    Narrow ResNet-50 (width 4), 16/8-channel depth and density heads, a
+    4-channel discriminator, 96x57 inputs, no dataloader workers. The poly
+    horizon is fixed so that a run resumed with a larger
+    ``train_cfg.max_iters`` follows the same schedule:
+    ``lr_i = base * (1 - i / poly_horizon) ** 0.9``. MMEngine's ``PolyLR``
+    decays over ``end - begin - 1`` steps, hence ``end = poly_horizon + 1``.
+    """
+    demo = REPO / 'configs' / 'demo' / 'toy_syn2city_dda.py'
+    text = f'''_base_ = [{str(demo)!r}]
+input_scale = {TINY_INPUT!r}
+gmm_file = {gmm_file!r}
+density_map_dir = {density_map_dir!r}
+source_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='LoadMappedAnnotations'),
+    dict(type='LoadInverseDepth'),
+    dict(type='LoadSourceDensityMaps'),
+    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
+    dict(type='PackDDAInputs'),
+]
+target_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
+    dict(type='PackDDAInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='LoadMappedAnnotations'),
+    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False,
+         scale_label=False),
+    dict(type='PackDDAInputs'),
+]
+model = dict(
+    segmentor=dict(
+        backbone=dict(**{TINY_BACKBONE!r}),
+        decode_head=dict(in_channels={TINY_HEADS['in_channels']}),
+        depth_head=dict(**{TINY_HEADS!r}),
+        density_head=dict(**{TINY_HEADS!r})),
+    discriminator=dict(channels=(4, 4, 4, 4)),
+    density=dict(params=gmm_file))
+train_dataloader = dict(
+    num_workers=0,
+    dataset=dict(
+        source=dict(data_root={roots['synthia']!r},
+                    density_map_dir=density_map_dir,
+                    pipeline=source_pipeline),
+        target=dict(data_root={roots['cityscapes']!r},
+                    pipeline=target_pipeline)))
+val_dataloader = dict(
+    num_workers=0,
+    dataset=dict(data_root={roots['cityscapes']!r}, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+max_iters = {max_iters}
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end={poly_horizon + 1},
+         by_epoch=False)
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(
+    logger=dict(interval=1),
+    checkpoint=dict(interval=max_iters, max_keep_ckpts=-1))
+'''
+    Path(path).write_text(text)
+    return str(path)
+
+
+def prepare_tiny_dda(tmp: Path) -> Dict[str, str]:
+    """Toy tree, toy GMM, source density maps (STEP 1) and the tiny config.
+
+    The density maps are written by ``tools/gen_density_maps.py`` (in-process,
+    through its ``main``) from the config's own source dataset.
+
+    Returns:
+        dict: ``config``, ``gmm`` and the toy roots.
+    """
+    import importlib.util
+
+    from mmseg_dda.datasets.transforms.density import feature_grid_size
+    roots = make_toy_tree(tmp / 'data')
+    grid = feature_grid_size((TINY_INPUT[1], TINY_INPUT[0]))
+    gmm = write_toy_gmm(tmp / 'gmm_tiny.json', 16, grid)
+    cfg = write_tiny_dda_config(tmp / 'tiny_dda.py', roots, gmm)
+    spec = importlib.util.spec_from_file_location(
+        '_gen_density_maps_tool', REPO / 'tools' / 'gen_density_maps.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.main([cfg, '--gmm', gmm])
+    return dict(config=cfg, gmm=gmm, **roots)
+
+
+def log_lines(output: str, marker: str) -> List[str]:
+    """Lines of a tool's output that contain ``marker``."""
+    return [line for line in output.splitlines() if marker in line]
+
+
+def parse_metrics(output: str) -> Dict[str, float]:
+    """The ``mIoU`` / ``mIoU*`` / ``aAcc`` of the last UDAIoUMetric summary.
+
+    The metric logs ``UDAIoUMetric: N images evaluated at HxW (N images);
+    protocol: ...; mIoU: x, mIoU*: y, aAcc: z``.
+    """
+    lines = log_lines(output, 'UDAIoUMetric: ')
+    if not lines:
+        raise AssertionError('no UDAIoUMetric summary in the output')
+    tail = lines[-1].rsplit('; ', 1)[-1]
+    out = {}
+    for item in tail.split(', '):
+        key, value = item.split(': ')
+        out[key] = float(value)
+    return out

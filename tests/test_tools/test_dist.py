@@ -1,0 +1,153 @@
+"""tools/dist_train.sh and tools/dist_test.sh with 2 CPU processes (gloo).
+
+Runs the real launchers (torchrun) on the tiny DDA config of
+``_helpers.write_tiny_dda_config``. A probe hook saves each rank's weights
+after training: parameters must be identical on both ranks (gradients are
+all-reduced by the separate DDP wrappers) while the BN running statistics
+differ (each rank saw its own shard of the data, and buffers are not
+broadcast), so the check fails both without synchronisation and without
+sharding.
+"""
+import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+
+import shutil
+import textwrap
+
+import pytest
+import torch
+import torch.distributed as dist
+
+from _helpers import (PYTHON, REPO, free_port, parse_metrics,
+                      prepare_tiny_dda, run_cmd, run_tool, tool_env)
+
+pytestmark = [
+    pytest.mark.skipif(
+        not dist.is_available() or not dist.is_gloo_available(),
+        reason='torch.distributed with the gloo backend is not available'),
+    pytest.mark.skipif(
+        shutil.which('bash') is None,
+        reason='tools/dist_*.sh need bash'),
+]
+
+PROBE = '''
+import os
+
+import torch
+from mmengine.hooks import Hook
+from mmseg.registry import HOOKS
+
+
+@HOOKS.register_module()
+class DistProbeHook(Hook):
+    """Save this rank's model state after training."""
+
+    def __init__(self, out_dir):
+        self.out_dir = out_dir
+
+    def after_train(self, runner):
+        state = {k: v.detach().cpu().clone()
+                 for k, v in runner.model.state_dict().items()}
+        torch.save(state, os.path.join(self.out_dir,
+                                       f'rank{runner.rank}.pth'))
+'''
+
+
+@pytest.fixture(scope='module')
+def dist_setup(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('dist')
+    tiny = prepare_tiny_dda(tmp)
+    (tmp / 'dist_probe_hook.py').write_text(PROBE)
+    probe_out = tmp / 'probe'
+    probe_out.mkdir()
+    cfg = tmp / 'tiny_dda_dist.py'
+    cfg.write_text(textwrap.dedent(f'''\
+        _base_ = [{tiny['config']!r}]
+        custom_imports = dict(
+            imports=['mmseg_dda', 'dist_probe_hook'],
+            allow_failed_imports=False)
+        custom_hooks = [
+            dict(type='PlainCheckpointHook'),
+            dict(type='DistProbeHook', out_dir={str(probe_out)!r}),
+        ]
+        '''))
+    return dict(tmp=tmp, config=str(cfg), probe=probe_out)
+
+
+def _launch(script, args, tmp):
+    env = tool_env(PYTHON=PYTHON, PORT=str(free_port()),
+                   PYTHONPATH=str(tmp))
+    return run_cmd(['bash', str(REPO / 'tools' / script), *args], env=env,
+                   timeout=300).stdout
+
+
+@pytest.fixture(scope='module')
+def dist_run(dist_setup):
+    """2-process training (2 iterations), then a 2-process test."""
+    tmp, cfg = dist_setup['tmp'], dist_setup['config']
+    work = tmp / 'work'
+    train_out = _launch('dist_train.sh', [
+        cfg, '2', '--work-dir', work, '--cfg-options',
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'default_hooks.checkpoint.interval=2'
+    ], tmp)
+    ckpt = work / 'iter_2.pth'
+    test_out = _launch('dist_test.sh',
+                       [cfg, ckpt, '2', '--work-dir', tmp / 'test_dist'], tmp)
+    return dict(dist_setup, ckpt=ckpt, train_out=train_out,
+                test_out=test_out)
+
+
+def test_dist_train_syncs_gradients(dist_run):
+    out = dist_run['train_out']
+    assert 'Distributed launcher: pytorch' in out
+    assert 'Distributed training: True' in out
+    assert "dist_cfg: {'backend': 'gloo'}" in out
+    assert 'Iter(train) [2/2]' in out
+    assert dist_run['ckpt'].is_file()
+    ranks = [
+        torch.load(dist_run['probe'] / f'rank{r}.pth', weights_only=True)
+        for r in (0, 1)
+    ]
+    # MMSeparateDistributedDataParallel wraps segmentor and discriminator
+    # separately.
+    assert any(k.startswith('module.segmentor.module.') for k in ranks[0])
+    assert any(
+        k.startswith('module.discriminator.module.') for k in ranks[0])
+    stats = ('running_mean', 'running_var', 'num_batches_tracked')
+    params = [k for k in ranks[0] if not k.endswith(stats)]
+    for key in params:
+        torch.testing.assert_close(
+            ranks[1][key], ranks[0][key], rtol=0, atol=0, msg=key)
+    bn = [k for k in ranks[0] if k.endswith('running_mean')]
+    assert any(not torch.equal(ranks[0][k], ranks[1][k]) for k in bn)
+
+
+def test_dist_test_runs(dist_run):
+    out = dist_run['test_out']
+    assert 'Distributed training: True' in out
+    assert 'Iter(test) [2/2]' in out  # 3 images over 2 ranks
+    # The padded duplicate is dropped when the results are collected.
+    assert '3 images evaluated at 64x128 (3 images)' in out
+    assert set(parse_metrics(out)) == {'mIoU', 'mIoU*', 'aAcc'}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='MMEngine saves DDA.state_dict() under '
+    'MMSeparateDistributedDataParallel, whose wrapped children give '
+    "'segmentor.module.*' / 'discriminator.module.*' keys, while every "
+    'loader (load_from, resume, tools/test.py, dist_test.sh) expects '
+    "'segmentor.*': the weights are silently not loaded. Fix: save "
+    'canonical keys (mmengine.runner.checkpoint.get_state_dict of the '
+    'unwrapped model) in PlainCheckpointHook.before_save_checkpoint or a '
+    'state-dict hook of DDA.')
+def test_dist_checkpoint_loads_everywhere(dist_run):
+    state = torch.load(dist_run['ckpt'], weights_only=True)['state_dict']
+    assert not [k for k in state if '.module.' in k]
+    assert 'missing keys in source state_dict' not in dist_run['test_out']
+    single = run_tool('test.py', [
+        dist_run['config'], dist_run['ckpt'], '--work-dir',
+        dist_run['tmp'] / 'test_single'
+    ], env=tool_env(PYTHONPATH=str(dist_run['tmp']))).stdout
+    assert 'missing keys in source state_dict' not in single
+    assert parse_metrics(single) == parse_metrics(dist_run['test_out'])
