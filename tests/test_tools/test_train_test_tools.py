@@ -157,6 +157,65 @@ def test_dist_backend_gloo_without_gpu(train_tool, tmp_path, monkeypatch):
     assert train_tool.load_config(args).env_cfg.dist_cfg.backend == 'nccl'
 
 
+def test_cpu_launcher_drops_ddp_device_ids(train_tool, tmp_path,
+                                           monkeypatch):
+    """PyTorch rejects DDP ``device_ids`` for CPU modules; the Runner adds
+    ``[LOCAL_RANK]`` unless the config sets them (here: to None)."""
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    base = [DDA_CFG, '--work-dir', str(tmp_path)]
+    cfg = train_tool.load_config(train_tool.parse_args(base))
+    assert 'device_ids' not in cfg.model_wrapper_cfg  # not distributed
+    cfg = train_tool.load_config(
+        train_tool.parse_args(base + ['--launcher', 'pytorch']))
+    assert cfg.model_wrapper_cfg == dict(
+        type='MMSeparateDistributedDataParallel', broadcast_buffers=False,
+        find_unused_parameters=True, device_ids=None)
+    cfg = train_tool.load_config(
+        train_tool.parse_args(
+            [SELFTRAIN_CFG, '--work-dir',
+             str(tmp_path), '--launcher', 'pytorch']))
+    assert cfg.model_wrapper_cfg == dict(
+        type='MMDistributedDataParallel', find_unused_parameters=True,
+        device_ids=None)
+    # Without a model_wrapper_cfg the Runner's default wrapper is spelled
+    # out, with find_unused_parameters taken from the config.
+    cfg = train_tool.load_config(
+        train_tool.parse_args(base + [
+            '--launcher', 'pytorch', '--cfg-options',
+            'model_wrapper_cfg=None', 'find_unused_parameters=True'
+        ]))
+    assert cfg.model_wrapper_cfg == dict(
+        type='MMDistributedDataParallel', device_ids=None,
+        broadcast_buffers=False, find_unused_parameters=True)
+    # With a GPU nothing is changed.
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    cfg = train_tool.load_config(
+        train_tool.parse_args(base + ['--launcher', 'pytorch']))
+    assert 'device_ids' not in cfg.model_wrapper_cfg
+
+
+def test_init_cpu_distributed_only_for_pytorch_launcher_on_cpu(monkeypatch):
+    import torch.distributed as dist
+
+    from mmseg_dda.utils.runtime import init_cpu_distributed
+    started = []
+    monkeypatch.setattr(dist, 'is_initialized', lambda: False)
+    monkeypatch.setattr(dist, 'init_process_group',
+                        lambda **kw: started.append(kw))
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cfg = Config(dict(launcher='none', env_cfg=dict(dist_cfg=dict(
+        backend='gloo', timeout=60))))
+    assert init_cpu_distributed(cfg) is False and not started
+    cfg.launcher = 'pytorch'
+    assert init_cpu_distributed(cfg) is True
+    (kwargs, ) = started
+    assert kwargs['backend'] == 'gloo' and kwargs['init_method'] == 'env://'
+    assert kwargs['timeout'].total_seconds() == 60
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    assert init_cpu_distributed(cfg) is False  # MMEngine's init_dist
+    assert len(started) == 1
+
+
 def test_local_rank_exported_unless_set(train_tool, tmp_path, monkeypatch):
     monkeypatch.delenv('LOCAL_RANK', raising=False)
     train_tool.load_config(
