@@ -68,7 +68,7 @@ def _resize(pipeline) -> dict:
     return resize
 
 
-# -- every config ---------------------------------------------------------------
+# -- every config -------------------------------------------------------------
 @pytest.mark.parametrize(
     'path', ALL_CONFIGS, ids=[str(p.relative_to(CONFIGS)) for p in
                               ALL_CONFIGS])
@@ -110,7 +110,7 @@ def test_leaf_config_model_builds(path):
     assert isinstance(model, torch.nn.Module)
 
 
-# -- stage 1 ----------------------------------------------------------------------
+# -- stage 1 ------------------------------------------------------------------
 @pytest.mark.parametrize('name', sorted(STAGE1))
 def test_stage1_values(name):
     (num_classes, gmm_set, weights, lambdas, lr_d, scale, target,
@@ -213,7 +213,7 @@ def test_stage1_values(name):
         assert cfg.pseudo_label_cfg.dataset.ann_file == 'selftrain'
 
 
-# -- self-training ------------------------------------------------------------------
+# -- self-training ------------------------------------------------------------
 @pytest.mark.parametrize('name', sorted(SELFTRAIN_ITERS))
 def test_selftrain_values(name):
     num_classes, _, _, _, _, scale, target, _ = STAGE1[name]
@@ -250,7 +250,7 @@ def test_selftrain_values(name):
     assert cfg.val_dataloader.dataset.num_classes == num_classes
 
 
-# -- ablations ----------------------------------------------------------------------
+# -- ablations ----------------------------------------------------------------
 def _diff(a, b, prefix=''):
     """Dotted keys whose values differ between two plain dicts."""
     keys = set(a) | set(b)
@@ -318,7 +318,7 @@ def test_onthefly_density_ablation():
     assert cfg.model == base.model and cfg.optim_wrapper == base.optim_wrapper
 
 
-# -- schedule -------------------------------------------------------------------------
+# -- schedule -----------------------------------------------------------------
 @pytest.mark.xfail(
     strict=True,
     reason="MMEngine's PolyLR decays over end - begin - 1 steps: with "
