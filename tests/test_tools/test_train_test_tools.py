@@ -33,6 +33,18 @@ def _load_tool(name: str):
     return module
 
 
+@pytest.fixture(autouse=True)
+def _restore_local_rank(monkeypatch):
+    """``load_config`` exports LOCAL_RANK; keep it from leaking into later
+    tests and their subprocesses."""
+    if 'LOCAL_RANK' in os.environ:
+        monkeypatch.setenv('LOCAL_RANK', os.environ['LOCAL_RANK'])
+    else:
+        # setenv records the variable as absent: teardown removes it.
+        monkeypatch.setenv('LOCAL_RANK', '0')
+        monkeypatch.delenv('LOCAL_RANK')
+
+
 @pytest.fixture(scope='module')
 def train_tool():
     return _load_tool('train')
