@@ -45,6 +45,7 @@ import argparse
 import contextlib
 import copy
 import json
+import logging
 import os
 import os.path as osp
 import platform
@@ -62,6 +63,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from mmengine.config import Config  # noqa: E402
+from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.structures import PixelData  # noqa: E402
@@ -202,7 +204,13 @@ def build(cfg_path: str, depth: int, device: str, amp: bool,
     cfg.model.segmentor.backbone.depth = depth
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
-    model.init_weights()
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # one INFO line per parameter
+    try:
+        model.init_weights()  # the reference init of the heads
+    finally:
+        logger.setLevel(level)
     model.to(device)
     if channels_last:
         model.to(memory_format=torch.channels_last)

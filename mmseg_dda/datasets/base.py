@@ -208,6 +208,21 @@ class UDABaseDataset(BaseSegDataset):
     def load_data_list(self) -> List[dict]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def prepare_data(self, idx: int):
+        """Run the pipeline; unreadable files are reported with the sample.
+
+        mmcv's image loading raises e.g. ``OSError: image file is
+        truncated`` without a file name; the sample's image path is added.
+        """
+        try:
+            return super().prepare_data(idx)
+        except OSError as err:
+            img_path = self.get_data_info(idx).get('img_path')
+            if img_path and img_path in str(err):
+                raise
+            raise OSError(f'{type(self).__name__}: cannot load sample {idx} '
+                          f'(image {img_path}): {err}') from err
+
 
 def pseudo_label_path(pseudo_label_dir: str, img_path: str,
                       suffix: str) -> str:

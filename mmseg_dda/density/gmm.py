@@ -319,9 +319,13 @@ class GMMDensity(nn.Module):
             params = load_gmm_params(params, set_name)
         label = params.name or str(params.source)
         if num_classes is not None and int(num_classes) != params.num_classes:
+            # Name the file unless it is a built-in set.
+            source = (f' ({params.source})' if params.source and
+                      params.source != BUILTIN_PARAMS_FILE else '')
             raise ValueError(
-                f'GMM parameter set {label!r} has {params.num_classes} '
-                f'classes but the model has {int(num_classes)} classes')
+                f'GMM parameter set {label!r}{source} has '
+                f'{params.num_classes} classes but the model has '
+                f'{int(num_classes)} classes')
         self.set_name = label
         self.class_names = params.class_names
         self.grid_hw = params.grid_hw

@@ -233,7 +233,29 @@ class DepthDensitySegmentor(EncoderDecoder):
                     if key.startswith(dda_prefix):
                         metadata.setdefault(
                             prefix + key[len(dda_prefix):], metadata[key])
+        self._check_shapes(state_dict, prefix)
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)
+
+    def _check_shapes(self, state_dict: dict, prefix: str) -> None:
+        """Refuse tensors whose shapes differ from this model's.
+
+        MMEngine's ``load_checkpoint`` (``load_from``, ``tools/test.py``) only
+        warns about size mismatches and keeps the random initialisation,
+        e.g. of a 7-class head given a 16-class checkpoint.
+        """
+        own = self.state_dict(prefix=prefix, keep_vars=True)
+        bad = [(key, tuple(value.shape), tuple(own[key].shape))
+               for key, value in state_dict.items()
+               if key in own and hasattr(value, 'shape')
+               and tuple(value.shape) != tuple(own[key].shape)]
+        if bad:
+            key, got, want = bad[0]
+            raise ValueError(
+                f'{type(self).__name__}: the checkpoint does not fit the '
+                f'model ({self.num_classes} classes): {len(bad)} tensors '
+                f'have other shapes, e.g. {key}: checkpoint {got} vs model '
+                f'{want}. Check num_classes and the network widths of the '
+                'config; loading would keep random weights for them.')
 

@@ -1,0 +1,92 @@
+"""Helpers of the robustness tests: a tiny DDA config on the toy data."""
+import json
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+#: Network input (W, H) of the tiny config; feature grid 7x12.
+INPUT_SCALE = (96, 56)
+
+
+def write_gmm_json(path: Path, num_classes: int, grid_hw, seed: int = 1):
+    """A random but well-conditioned GMM set on ``grid_hw`` (toy data)."""
+    rng = np.random.default_rng(seed)
+    h, w = grid_hw
+    mu = np.stack([rng.random((num_classes, 5)) * (w - 1),
+                   rng.random((num_classes, 5)) * (h - 1),
+                   rng.random((num_classes, 5)) * 60 + 20], -1)
+    var = np.stack([rng.random((num_classes, 5)) * 3 + 1,
+                    rng.random((num_classes, 5)) * 3 + 1,
+                    rng.random((num_classes, 5)) * 300 + 10], -1)
+    pi = rng.random((num_classes, 5)) + .1
+    pi /= pi.sum(1, keepdims=True)
+    data = {'_meta': {'coordinates': {'grid_WxH': {'toy': [w, h]}}},
+            'toy': {'mu': mu.tolist(), 'var': var.tolist(),
+                    'pi': pi.tolist()}}
+    path.write_text(json.dumps(data))
+    return path
+
+
+def write_tiny_dda_config(folder: Path, toy: dict, extra: str = '') -> Path:
+    """``configs/demo/toy_syn2city_dda.py`` shrunk for seconds-long runs.
+
+    Narrow ResNet-50 layout (64 layer4 channels), 56x96 input, source
+    density maps computed on the fly from a GMM fitted to nothing (random,
+    on the 7x12 feature grid), no validation, single-process loading.
+    """
+    import mmseg_dda  # noqa: F401
+    from mmseg_dda.datasets import feature_grid_size
+    grid = feature_grid_size(INPUT_SCALE[::-1])
+    gmm = write_gmm_json(folder / 'gmm_tiny.json', 16, grid)
+    base = REPO / 'configs' / 'demo' / 'toy_syn2city_dda.py'
+    scale = INPUT_SCALE
+    text = f'''
+_base_ = [{str(base)!r}]
+model = dict(
+    segmentor=dict(
+        backbone=dict(stem_channels=4, base_channels=2),
+        decode_head=dict(in_channels=64),
+        depth_head=dict(in_channels=64, channels=8, proj_channels=4),
+        density_head=dict(in_channels=64, channels=8, proj_channels=4)),
+    discriminator=dict(channels=(8, 8, 8, 8)),
+    density=dict(params={str(gmm)!r}))
+source_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='LoadMappedAnnotations'),
+    dict(type='LoadInverseDepth'),
+    dict(type='ComputeSourceDensityMaps', gmm={str(gmm)!r},
+         scale={scale!r}),
+    dict(type='ResizeWithPad', scale={scale!r}, keep_ratio=False),
+    dict(type='PackDDAInputs'),
+]
+target_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='ResizeWithPad', scale={scale!r}, keep_ratio=False),
+    dict(type='PackDDAInputs'),
+]
+train_dataloader = dict(
+    num_workers=0, persistent_workers=False,
+    dataset=dict(
+        source=dict(data_root={toy['synthia']!r}, with_density_maps=False,
+                    pipeline=source_pipeline),
+        target=dict(data_root={toy['cityscapes']!r},
+                    pipeline=target_pipeline)))
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+test_dataloader = None
+test_cfg = None
+test_evaluator = None
+train_cfg = dict(max_iters=4, val_interval=1000)
+default_hooks = dict(
+    logger=dict(interval=1),
+    checkpoint=dict(interval=2, max_keep_ckpts=1, save_last=True),
+    visualization=dict(draw=False))
+randomness = dict(seed=1234, deterministic=True)
+env_cfg = dict(cudnn_benchmark=False)
+pseudo_label_cfg = dict(min_count=[2] * 16)
+''' + extra
+    path = folder / 'tiny_dda.py'
+    path.write_text(text)
+    return path
