@@ -96,7 +96,7 @@ class Demo:
         ckpt = osp.join(work_dir, f'iter_{iters}.pth')
         schedule = [
             f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-            f'param_scheduler.0.end={iters}',
+            f'param_scheduler.0.end={iters + 1}',
             f'default_hooks.checkpoint.interval={iters}',
             f'randomness.seed={self.args.seed}'
         ]

@@ -21,7 +21,7 @@ optim_wrapper = dict(
     segmentor=dict(optimizer=dict(lr=0.01)),
     discriminator=dict(optimizer=dict(lr=1e-4)))
 param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters,
+    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters + 1,
          by_epoch=False)
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)

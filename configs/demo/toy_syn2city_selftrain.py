@@ -12,7 +12,7 @@ pseudo_label_dir = 'demo_output/work_dirs/dda/pseudo_labels'
 max_iters = 200
 optim_wrapper = dict(optimizer=dict(lr=0.005))
 param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters,
+    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters + 1,
          by_epoch=False)
 ]
 selftrain_pipeline = [

@@ -17,7 +17,7 @@ model = dict(
 max_iters = 400
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters,
+    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters + 1,
          by_epoch=False)
 ]
 train_dataloader = dict(

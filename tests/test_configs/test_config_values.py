@@ -70,13 +70,13 @@ def _resize(pipeline) -> dict:
 
 def _check_poly(cfg: Config) -> None:
     """One PolyLR (power 0.9, min LR 0, iteration-based) for every
-    optimiser. Its horizon is checked against the closed form in
-    :func:`test_poly_schedule_matches_reference_closed_form`; ``end`` is
-    90000 today and 90001 once that test's fix is applied."""
+    optimiser, horizon 90000: MMEngine's PolyLR reaches eta_min at
+    ``end - 1``, so ``end`` is 90001 (checked against the closed form in
+    :func:`test_poly_schedule_matches_reference_closed_form`)."""
     (sched, ) = cfg.param_scheduler
     assert {k: v for k, v in sched.items() if k != 'end'} == dict(
         type='PolyLR', power=0.9, eta_min=0, begin=0, by_epoch=False)
-    assert sched.end in (90000, 90001)
+    assert sched.end == 90001
 
 
 # -- every config -------------------------------------------------------------
@@ -324,14 +324,6 @@ def test_onthefly_density_ablation():
 
 
 # -- schedule -----------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="MMEngine's PolyLR decays over end - begin - 1 steps: with "
-    'end=90000 it gives base * (1 - i / 89999) ** 0.9, not the reference '
-    'base * (1 - i / 90000) ** 0.9 (§6.1, quirk 24; LR(89999) = 0 instead '
-    'of 8.7e-9, 0.09 % low at i = 89000). Fix: end=90001 in '
-    'configs/_base_/schedules/dda_90k.py and end=poly_horizon + 1 in '
-    'selftrain_30k.py.')
 @pytest.mark.parametrize('name', ['syn2city_16cls', 'syn2city_7cls_selftrain'])
 def test_poly_schedule_matches_reference_closed_form(name):
     from mmengine.optim.scheduler import PolyLR

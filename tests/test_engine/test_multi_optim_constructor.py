@@ -125,7 +125,7 @@ def test_poly_lr_applies_to_both_optimisers(tmp_path):
         train_cfg=dict(type='IterBasedTrainLoop', max_iters=2),
         optim_wrapper=optim_cfg(),
         param_scheduler=[
-            dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=90000,
+            dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=90001,
                  by_epoch=False)
         ],
         default_hooks=dict(checkpoint=None, logger=None),
@@ -135,6 +135,6 @@ def test_poly_lr_applies_to_both_optimisers(tmp_path):
     assert len(model.lrs) == 2
     for i, (seg_lr, d_lr) in enumerate(model.lrs):
         factor = (1 - i / 90000)**0.9  # LR(i) at iteration i, from i = 0
-        assert seg_lr == pytest.approx(SEG_LR * factor, rel=1e-12)
-        assert d_lr == pytest.approx(D_LR * factor, rel=1e-12)
+        assert seg_lr == pytest.approx(SEG_LR * factor, rel=1e-12, abs=0)
+        assert d_lr == pytest.approx(D_LR * factor, rel=1e-12, abs=0)
     assert model.lrs[1][0] < SEG_LR

@@ -131,16 +131,6 @@ def test_dist_test_runs(dist_run):
     assert set(parse_metrics(out)) == {'mIoU', 'mIoU*', 'aAcc'}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='MMEngine saves DDA.state_dict() under '
-    'MMSeparateDistributedDataParallel, whose wrapped children give '
-    "'segmentor.module.*' / 'discriminator.module.*' keys, while every "
-    'loader (load_from, resume, tools/test.py, dist_test.sh) expects '
-    "'segmentor.*': the weights are silently not loaded. Fix: save "
-    'canonical keys (mmengine.runner.checkpoint.get_state_dict of the '
-    'unwrapped model) in PlainCheckpointHook.before_save_checkpoint or a '
-    'state-dict hook of DDA.')
 def test_dist_checkpoint_loads_everywhere(dist_run):
     state = torch.load(dist_run['ckpt'], weights_only=True)['state_dict']
     assert not [k for k in state if '.module.' in k]

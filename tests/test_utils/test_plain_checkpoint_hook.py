@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
@@ -17,7 +19,10 @@ def test_message_hub_round_trip_is_weights_only(tmp_path):
         state_dict={'w': torch.ones(2)},
         message_hub=hub.state_dict())
     hook = PlainCheckpointHook()
-    hook.before_save_checkpoint(None, checkpoint)
+    runner = SimpleNamespace(model=torch.nn.Linear(2, 1))
+    hook.before_save_checkpoint(runner, checkpoint)
+    # The weights are re-collected from the (unwrapped) runner model.
+    assert set(checkpoint['state_dict']) == {'weight', 'bias'}
     path = tmp_path / 'iter_3.pth'
     torch.save(checkpoint, path)
 

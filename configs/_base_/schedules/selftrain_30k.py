@@ -12,7 +12,7 @@ param_scheduler = [
         power=0.9,
         eta_min=0,
         begin=0,
-        end=poly_horizon,
+        end=poly_horizon + 1,  # see dda_90k.py
         by_epoch=False)
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=30000, val_interval=1000)
