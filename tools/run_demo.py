@@ -143,10 +143,10 @@ class Demo:
         ] + self.data_options('dda'))
         ckpts['selftrain'] = self.train('selftrain', a.selftrain_iters,
                                         [f"load_from={ckpts['dda']}"])
-        figures = osp.join(self.out, 'figures')
+        # The DDA model has trained depth and density heads to show.
+        figures = osp.abspath(osp.join(self.out, 'figures'))
         results = {
-            name: self.test(name, ckpt,
-                            figures if name == 'selftrain' else None)
+            name: self.test(name, ckpt, figures if name == 'dda' else None)
             for name, ckpt in ckpts.items()
         }
         pngs = sorted(glob.glob(osp.join(figures, '**', '*.png'),
