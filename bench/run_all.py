@@ -9,7 +9,7 @@ Quick runs use ``bench/results/quick/`` instead, so they never overwrite the
 numbers of full runs.
 
     python bench/run_all.py            # default sizes (~10 min on 2 cores)
-    python bench/run_all.py --quick    # smaller runs (~3 min on 2 cores)
+    python bench/run_all.py --quick    # smaller runs (~1.5 min on 2 cores)
     python bench/run_all.py --only density train_step
 
 ``--quick`` shrinks the runs (fewer images/repeats; the train step with a
