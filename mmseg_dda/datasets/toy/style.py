@@ -48,8 +48,8 @@ class DomainStyle:
 STYLES = {
     'synthia': DomainStyle(1.5, (1.05, 1.0, 0.95), 0.9, 6.0, 6, 1.5, 0.0,
                            0.0, 40.0, 60.0),
-    'cityscapes': DomainStyle(0.55, (0.92, 1.04, 0.95), 1.1, 14.0, 3, 6.0,
-                              160.0, 0.35, 18.0, 25.0),
+    'cityscapes': DomainStyle(0.75, (0.94, 1.03, 0.97), 1.1, 12.0, 3, 5.0,
+                              300.0, 0.25, 18.0, 25.0),
     'mapillary': DomainStyle(1.15, (1.12, 1.0, 0.82), 0.95, 20.0, 10, 8.0,
                              250.0, 0.15, 28.0, 35.0),
 }
@@ -109,7 +109,10 @@ def render_image(scene: Scene, domain: str,
     rows = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
     img = np.where((labels == SKY)[..., None], img * (1.1 - 0.4 * rows), img)
     if st.haze > 0:
-        depth = np.where(np.isfinite(scene.depth), scene.depth, 1e4)
+        # The sky keeps some of its colour: it is hazed as if 1.5 haze
+        # distances away.
+        depth = np.where(np.isfinite(scene.depth), scene.depth,
+                         1.5 * st.haze)
         a = (1.0 - np.exp(-depth / st.haze))[..., None]
         img = img * (1 - a) + a * np.array([200, 205, 210], np.float32)
     img *= np.asarray(st.tint, np.float32) * rng.uniform(0.8, 1.2)
