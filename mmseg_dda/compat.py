@@ -175,9 +175,12 @@ KNOWN_WARNINGS = (
     # stride-8 logits to the input size with align_corners=True on purpose.
     (r'When align_corners=True, the output would more aligned', UserWarning),
     # SegVisualizationHook without drawing (the default in training).
-    (r'The draw is False, it means that the visualizer', UserWarning),
+    (r'The draw is False, it means that the hook', UserWarning),
     # mmengine's DDP wrapper forwarding broadcast_buffers to torch >= 2.11.
     (r'`broadcast_buffers` is deprecated', FutureWarning),
+    # mmengine's AmpOptimWrapper still builds torch.cuda.amp.GradScaler.
+    (r'`torch\.cuda\.amp\.GradScaler\(args\.\.\.\)` is deprecated',
+     FutureWarning),
 )
 
 
