@@ -1,8 +1,8 @@
 """Runtime shims for the verified CPU stack (mmcv-lite, torch >= 2.6).
 
 Imported first by :mod:`mmseg_dda` and by the entry scripts, before anything
-from mmseg is built. Two independent fixes (see ``docs/ENVIRONMENT.md`` of the
-shared notes):
+from mmseg is built. Independent fixes (the first two are described in
+``docs/ENVIRONMENT.md`` of the shared notes):
 
 1. **mmcv-lite.** mmseg imports ``mmcv.ops`` at module level, which needs the
    compiled ``mmcv._ext``. When no real extension can be found, a stub module
@@ -21,6 +21,11 @@ shared notes):
    allow-listed; :class:`~mmseg_dda.utils.PlainCheckpointHook` stores the
    message-hub history as tensors, so ``load_from`` also accepts checkpoints
    written by this project's runs without unpickling arbitrary code.
+3. **Crash-safe checkpoints.** :mod:`mmseg_dda.utils.atomic_checkpoint`
+   makes MMEngine write checkpoints and ``last_checkpoint`` atomically and
+   delete old checkpoints only after the new one is in place.
+4. **Known warnings** of the stack are filtered by message
+   (:data:`KNOWN_WARNINGS`).
 """
 import contextlib
 import contextvars
