@@ -46,9 +46,9 @@ def parse_args(argv=None):
     parser.add_argument('--num-source', type=int, default=120)
     parser.add_argument('--num-target', type=int, default=60)
     parser.add_argument('--num-val', type=int, default=20)
-    parser.add_argument('--iters', type=int, default=300,
+    parser.add_argument('--iters', type=int, default=400,
                         help='iterations of source-only and of DDA training')
-    parser.add_argument('--selftrain-iters', type=int, default=150)
+    parser.add_argument('--selftrain-iters', type=int, default=200)
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)
 

@@ -5,15 +5,20 @@ _base_ = [
     '../_base_/datasets/toy_syn2city.py', '../_base_/default_runtime.py',
     '../_base_/schedules/selftrain_30k.py'
 ]
-# The narrow network of configs/_base_/models/toy_deeplabv2_r50_narrow.py;
-# the depth BerHu is weighted like LAMBDA_DEP_SRC of the DDA run (§5.4).
+# The narrow network of configs/_base_/models/toy_deeplabv2_r50_narrow.py
+# (written out: the depth BerHu is weighted here like LAMBDA_DEP_SRC of the
+# DDA run, §5.4, where DDA applies the weight itself).
+toy_head_init = dict(type='Kaiming', layer='Conv2d')
 model = dict(
     backbone=dict(depth=50, stem_channels=16, base_channels=16,
                   init_cfg=None),
     decode_head=dict(in_channels=512),
-    depth_head=dict(in_channels=512, channels=128, proj_channels=32,
-                    loss_decode=dict(loss_weight=0.005)),
-    density_head=dict(in_channels=512, channels=128, proj_channels=32))
+    depth_head=dict(
+        in_channels=512, channels=128, proj_channels=32,
+        init_cfg=toy_head_init, loss_decode=dict(loss_weight=0.005)),
+    density_head=dict(
+        in_channels=512, channels=128, proj_channels=32,
+        init_cfg=toy_head_init))
 max_iters = 400
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 param_scheduler = [
