@@ -14,7 +14,8 @@ datasets, on the synthetic street scenes of ``tools/make_toy_data.py``:
    save an example figure (image, GT, prediction, depth, density).
 
 Each step is skipped when its output exists, so an interrupted demo resumes
-where it stopped (``make clean-demo`` starts afresh).
+where it stopped (``make clean-demo`` starts afresh; do so before changing
+the sizes, since finished steps are not redone).
 """
 import argparse
 import glob
