@@ -13,6 +13,7 @@ import numpy as np
 from mmengine.registry import DefaultScope
 from mmseg.datasets import BaseSegDataset
 
+from ..pseudo_labels.label_io import pseudo_label_path
 from .class_mappings import (class_names, class_palette, get_known_ids,
                              get_label_lut, identity_lut)
 
@@ -224,19 +225,75 @@ class UDABaseDataset(BaseSegDataset):
                           f'(image {img_path}): {err}') from err
 
 
-def pseudo_label_path(pseudo_label_dir: str, img_path: str,
-                      suffix: str) -> str:
-    """Pseudo-label file of an image: ``<dir>/<basename(img)><suffix>``.
+class UDATargetDataset(UDABaseDataset):
+    """Base of the target-domain datasets (Cityscapes, Mapillary).
+
+    Three label modes:
+
+    * labelled (default): the dataset's own label file, mapped by the LUT;
+    * unlabelled (``with_labels=False``): images only, as the stage-1 target
+      loader (§13.16: target-train labels are never required);
+    * pseudo-labels (``pseudo_label_dir=...``): labels are
+      ``<pseudo_label_dir>/<basename(img)><pseudo_label_suffix>``, already
+      train ids (identity LUT).
+
+    Subclasses call :meth:`_with_label` for each image in
+    :meth:`load_data_list`.
 
     Args:
-        pseudo_label_dir: Folder written by the pseudo-label tool.
-        img_path: The image path.
-        suffix: ``'.png'`` (default layout) or ``'.tiff'`` (reference).
+        data_root: Dataset root folder.
+        with_labels: Add ``seg_map_path`` from the dataset's label files.
+        pseudo_label_dir: Folder of pseudo-labels (used as given, i.e.
+            relative to the working directory unless absolute).
+        pseudo_label_suffix: ``'.png'`` (default) or ``'.tiff'``.
+        **kwargs: See :class:`UDABaseDataset`.
     """
-    if suffix not in ('.png', '.tiff'):
-        raise ValueError(
-            f"pseudo_label_suffix must be '.png' or '.tiff', got {suffix!r}")
-    return osp.join(pseudo_label_dir, osp.basename(img_path) + suffix)
+
+    def __init__(self,
+                 data_root: str,
+                 with_labels: bool = True,
+                 pseudo_label_dir: Optional[str] = None,
+                 pseudo_label_suffix: str = '.png',
+                 **kwargs) -> None:
+        check_pseudo_label_dir(type(self).__name__, pseudo_label_dir)
+        if pseudo_label_suffix not in ('.png', '.tiff'):
+            raise ValueError("pseudo_label_suffix must be '.png' or '.tiff', "
+                             f'got {pseudo_label_suffix!r}')
+        self.with_labels = with_labels
+        self.pseudo_label_dir = pseudo_label_dir
+        self.pseudo_label_suffix = pseudo_label_suffix
+        super().__init__(data_root=data_root, **kwargs)
+
+    @property
+    def uses_train_id_labels(self) -> bool:
+        return self.pseudo_label_dir is not None
+
+    @property
+    def reads_dataset_labels(self) -> bool:
+        """True when the dataset's own label files are read."""
+        return self.with_labels and self.pseudo_label_dir is None
+
+    def _with_label(self, info: Dict, label_path: Optional[str]) -> Dict:
+        """Attach the pseudo-label or ``label_path`` to ``info``, checked.
+
+        Args:
+            info: Data info from :meth:`_base_info`.
+            label_path: The dataset's label file of the image; ``None`` when
+                :attr:`reads_dataset_labels` is False.
+        """
+        if self.pseudo_label_dir is not None:
+            label_path = pseudo_label_path(self.pseudo_label_dir,
+                                           info['img_path'],
+                                           self.pseudo_label_suffix[1:])
+            self._require_pair(info['img_path'], label_path, 'pseudo-label')
+        elif label_path is not None:
+            self._require_pair(info['img_path'], label_path, 'label')
+        else:
+            if not osp.isfile(info['img_path']):
+                self._require_pair(info['img_path'], '', 'image')
+            return info
+        info['seg_map_path'] = label_path
+        return info
 
 
 def check_pseudo_label_dir(dataset_name: str, path: Optional[str]) -> None:

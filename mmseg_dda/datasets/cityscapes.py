@@ -4,14 +4,14 @@ from typing import List, Optional
 
 from mmseg.registry import DATASETS
 
-from .base import UDABaseDataset, check_pseudo_label_dir, pseudo_label_path
+from .base import UDATargetDataset
 
 IMG_SUFFIX = '_leftImg8bit.png'
 LABEL_SUFFIX = '_gtFine_labelIds.png'
 
 
 @DATASETS.register_module()
-class CityscapesUDADataset(UDABaseDataset):
+class CityscapesUDADataset(UDATargetDataset):
     """Cityscapes with labels mapped from ``gtFine_labelIds`` (16/7 classes).
 
     Three modes:
@@ -53,51 +53,38 @@ class CityscapesUDADataset(UDABaseDataset):
                  pseudo_label_dir: Optional[str] = None,
                  pseudo_label_suffix: str = '.png',
                  **kwargs) -> None:
-        check_pseudo_label_dir(type(self).__name__, pseudo_label_dir)
         self.split = split
-        self.with_labels = with_labels
-        self.pseudo_label_dir = pseudo_label_dir
-        self.pseudo_label_suffix = pseudo_label_suffix
         super().__init__(
             data_root=data_root,
             num_classes=num_classes,
             ann_file=ann_file,
+            with_labels=with_labels,
+            pseudo_label_dir=pseudo_label_dir,
+            pseudo_label_suffix=pseudo_label_suffix,
             img_suffix=IMG_SUFFIX,
             seg_map_suffix=LABEL_SUFFIX,
             **kwargs)
-
-    @property
-    def uses_train_id_labels(self) -> bool:
-        return self.pseudo_label_dir is not None
 
     def load_data_list(self) -> List[dict]:
         """Build one data info per image (label files checked up front)."""
         img_dir = self._require_dir(
             osp.join(self.data_root, 'leftImg8bit', self.split), 'image')
         label_dir = None
-        if self.with_labels and self.pseudo_label_dir is None:
+        if self.reads_dataset_labels:
             label_dir = self._require_dir(
                 osp.join(self.data_root, 'gtFine', self.split), 'label')
         data_list = []
         for name in self._list_images(img_dir, IMG_SUFFIX, True):
-            info = self._base_info(osp.join(img_dir, name))
-            if self.pseudo_label_dir is not None:
-                path = pseudo_label_path(self.pseudo_label_dir,
-                                         info['img_path'],
-                                         self.pseudo_label_suffix)
-                self._require_pair(info['img_path'], path, 'pseudo-label')
-                info['seg_map_path'] = path
-            elif label_dir is not None:
+            label = None
+            if label_dir is not None:
                 if not name.endswith(IMG_SUFFIX):
                     raise ValueError(
                         f'{type(self).__name__}: {name} (in '
                         f'{self.ann_file or img_dir}) does not end with '
                         f'{IMG_SUFFIX}')
-                path = osp.join(label_dir,
-                                name[:-len(IMG_SUFFIX)] + LABEL_SUFFIX)
-                self._require_pair(info['img_path'], path, 'label')
-                info['seg_map_path'] = path
-            elif not osp.isfile(info['img_path']):
-                self._require_pair(info['img_path'], '', 'image')
-            data_list.append(info)
+                label = osp.join(label_dir,
+                                 name[:-len(IMG_SUFFIX)] + LABEL_SUFFIX)
+            data_list.append(
+                self._with_label(
+                    self._base_info(osp.join(img_dir, name)), label))
         return data_list

@@ -4,13 +4,13 @@ from typing import List, Optional
 
 from mmseg.registry import DATASETS
 
-from .base import UDABaseDataset, check_pseudo_label_dir, pseudo_label_path
+from .base import UDATargetDataset
 
 SELFTRAIN_SIZE = 9000
 
 
 @DATASETS.register_module()
-class MapillaryUDADataset(UDABaseDataset):
+class MapillaryUDADataset(UDATargetDataset):
     """Mapillary Vistas (v1.2 labels) mapped to the 7-class protocol.
 
     Labels are palette PNGs; :class:`LoadMappedAnnotations` keeps the palette
@@ -56,24 +56,19 @@ class MapillaryUDADataset(UDABaseDataset):
         if num_classes != 7:
             raise ValueError('MapillaryUDADataset supports the 7-class '
                              f'protocol only, got num_classes={num_classes}')
-        check_pseudo_label_dir(type(self).__name__, pseudo_label_dir)
         self.split = split
         self.folder = 'train' if split == 'selftrain' else split
-        self.with_labels = with_labels
-        self.pseudo_label_dir = pseudo_label_dir
-        self.pseudo_label_suffix = pseudo_label_suffix
         self.selftrain_size = selftrain_size
         super().__init__(
             data_root=data_root,
             num_classes=num_classes,
             ann_file=ann_file,
+            with_labels=with_labels,
+            pseudo_label_dir=pseudo_label_dir,
+            pseudo_label_suffix=pseudo_label_suffix,
             img_suffix='.jpg',
             seg_map_suffix='.png',
             **kwargs)
-
-    @property
-    def uses_train_id_labels(self) -> bool:
-        return self.pseudo_label_dir is not None
 
     def load_data_list(self) -> List[dict]:
         """Build one data info per image (label files checked up front)."""
@@ -81,26 +76,15 @@ class MapillaryUDADataset(UDABaseDataset):
             osp.join(self.data_root, self.folder), 'split')
         img_dir = self._require_dir(osp.join(split_dir, 'images'), 'image')
         label_dir = None
-        if self.with_labels and self.pseudo_label_dir is None:
+        if self.reads_dataset_labels:
             label_dir = self._require_dir(osp.join(split_dir, 'labels'),
                                           'label')
         names = self._list_images(img_dir, self.img_suffix, False)
         if self.split == 'selftrain':
             names = names[:self.selftrain_size]
-        data_list = []
-        for name in names:
-            info = self._base_info(osp.join(img_dir, name))
-            if self.pseudo_label_dir is not None:
-                path = pseudo_label_path(self.pseudo_label_dir,
-                                         info['img_path'],
-                                         self.pseudo_label_suffix)
-                self._require_pair(info['img_path'], path, 'pseudo-label')
-                info['seg_map_path'] = path
-            elif label_dir is not None:
-                path = osp.join(label_dir, osp.splitext(name)[0] + '.png')
-                self._require_pair(info['img_path'], path, 'label')
-                info['seg_map_path'] = path
-            elif not osp.isfile(info['img_path']):
-                self._require_pair(info['img_path'], '', 'image')
-            data_list.append(info)
-        return data_list
+        return [
+            self._with_label(
+                self._base_info(osp.join(img_dir, name)),
+                osp.join(label_dir, osp.splitext(name)[0] + '.png')
+                if label_dir is not None else None) for name in names
+        ]
