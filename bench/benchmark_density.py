@@ -16,7 +16,6 @@ Writes ``bench/results/density.json`` and prints a table.
     python bench/benchmark_density.py [--slow-cells 3000] [--repeats 5]
 """
 import argparse
-import json
 import math
 import os
 import os.path as osp
@@ -32,6 +31,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from mmseg_dda.utils.atomic_io import atomic_write_json  # noqa: E402
 from mmseg_dda.density import GMMDensity, save_density_maps  # noqa: E402
 from mmseg_dda.density.io import load_synthia_inverse_depth  # noqa: E402
 
@@ -208,11 +208,7 @@ def main():
             end_to_end_s_per_image=e2e,
             end_to_end_images_per_s=1 / e2e,
             end_to_end_images=args.images))
-    os.makedirs(osp.dirname(args.out), exist_ok=True)
-    tmp_out = args.out + '.tmp'
-    with open(tmp_out, 'w') as f:
-        json.dump(res, f, indent=1)
-    os.replace(tmp_out, args.out)
+    atomic_write_json(args.out, res)
     td, sm = res['target_density'], res['source_maps']
     rows = [
         ('target density, vectorised (s/it, median)',

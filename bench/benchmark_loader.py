@@ -17,7 +17,6 @@ Example::
 Prints a table and writes ``bench/results/loader.json`` (atomically).
 """
 import argparse
-import json
 import os
 import os.path as osp
 import platform
@@ -32,6 +31,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
 
+from mmseg_dda.utils.atomic_io import atomic_write_json
 from mmseg_dda.datasets import SynthiaDataset, feature_grid_size  # noqa
 from mmseg_dda.datasets.toy import generate_toy_dataset  # noqa: E402
 from mmseg_dda.datasets.transforms import (LoadInverseDepth,  # noqa: E402
@@ -120,14 +120,6 @@ def time_variant(root: str, variant: str, num_images: int,
                 density_shape=list(dens.shape) if dens is not None else None)
 
 
-def _atomic_json(path: str, obj) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), prefix='.tmp_')
-    with os.fdopen(fd, 'w') as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
-
-
 def main(argv=None):
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix='dda_bench_') as tmp:
@@ -155,7 +147,7 @@ def main(argv=None):
         print(f'{r["variant"]:<12} {r["images"]:>6} {r["workers"]:>7} '
               f'{r["images_per_s"]:>8.2f} {r["first_batch_s"]:>9.3f}')
     print(f'npy precompute: {pre_s:.3f} s/image; results -> {args.out}')
-    _atomic_json(args.out, result)
+    atomic_write_json(args.out, result)
 
 
 if __name__ == '__main__':

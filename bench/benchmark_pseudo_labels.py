@@ -20,12 +20,10 @@ margin of 8 for the chosen class and ``N(0, 1.5^2)`` noise on every logit.
 The labelled fraction after filtering is printed with the timings.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import platform
 import sys
-import tempfile
 import time
 
 import mmseg_dda  # noqa: F401,I001  (compat shims first)
@@ -34,6 +32,7 @@ import torch
 from mmengine.logging import MMLogger
 from mmseg.evaluation import IoUMetric
 
+from mmseg_dda.utils.atomic_io import atomic_write_json
 from mmseg_dda.evaluation import MIOU13_SUBSET, UDAIoUMetric
 from mmseg_dda.pseudo_labels import (filter_small_components,
                                      make_pseudo_label)
@@ -129,21 +128,6 @@ def bench_metric(repeats: int, seed: int = 0) -> list:
     return rows
 
 
-def write_json_atomic(path: str, payload: dict) -> None:
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.pseudo_labels.', suffix='.json',
-                               dir=folder)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(payload, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--repeats', type=int, default=5)
@@ -171,7 +155,7 @@ def main(argv=None) -> dict:
         env=dict(python=sys.version.split()[0], torch=torch.__version__,
                  device=args.device, torch_threads=torch.get_num_threads(),
                  cpu_count=os.cpu_count(), machine=platform.machine()))
-    write_json_atomic(args.out, payload)
+    atomic_write_json(args.out, payload)
     print(f'\nwritten {args.out}')
     return payload
 

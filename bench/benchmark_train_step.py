@@ -44,7 +44,6 @@ Writes ``bench/results/train_step.json`` (atomically) and prints a table.
 import argparse
 import contextlib
 import copy
-import json
 import logging
 import os
 import os.path as osp
@@ -70,6 +69,7 @@ from mmengine.structures import PixelData  # noqa: E402
 from mmseg.registry import MODELS  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
 
+from mmseg_dda.utils.atomic_io import atomic_write_json  # noqa: E402
 from mmseg_dda.datasets import feature_grid_size  # noqa: E402
 from mmseg_dda.models.losses import (SOURCE_LABEL, TARGET_LABEL,  # noqa: E402
                                      adversarial_bce, berhu_loss, entropy_map)
@@ -626,11 +626,7 @@ def main(argv=None) -> dict:
                process_peak_rss_bytes=resource.getrusage(
                    resource.RUSAGE_SELF).ru_maxrss * 1024)
     res['data'] = data_row(cfg_path, size, args.data_samples)
-    os.makedirs(osp.dirname(args.out), exist_ok=True)
-    tmp = args.out + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(res, f, indent=1)
-    os.replace(tmp, args.out)
+    atomic_write_json(args.out, res)
     print(f"machine: {res['machine']['cpu']}, {res['machine']['cpu_count']} "
           f"cores, torch threads {res['machine']['torch_threads']}")
     print_table(res)

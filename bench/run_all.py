@@ -26,6 +26,8 @@ import sys
 import time
 from typing import Dict, List, Optional
 
+from mmseg_dda.utils.atomic_io import atomic_write_json
+
 HERE = osp.dirname(osp.abspath(__file__))
 RESULTS = osp.join(HERE, 'results')
 
@@ -199,10 +201,7 @@ def main(argv=None) -> dict:
                    results=results, table=table)
     os.makedirs(results_dir(args.quick), exist_ok=True)
     out = osp.join(results_dir(args.quick), 'summary.json')
-    tmp = out + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(summary, f, indent=1)
-    os.replace(tmp, out)
+    atomic_write_json(out, summary)
     print(markdown(info, table))
     failed = [n for n, r in runs.items() if r['returncode'] != 0]
     if failed:

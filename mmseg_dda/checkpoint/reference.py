@@ -24,10 +24,7 @@ from the architecture (ResNet depth, widths read from the checkpoint), and
 reports missing and unexpected keys and shape mismatches. Missing
 ``num_batches_tracked`` entries are tolerated (§13 item 22).
 """
-import os
-import os.path as osp
 import re
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
@@ -36,6 +33,7 @@ import torch
 from torch import Tensor
 
 from mmseg_dda.compat import safe_torch_load
+from ..utils.atomic_io import atomic_open
 
 #: Bottleneck counts per layer of the reference ResNets.
 RESNET_BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
@@ -433,16 +431,5 @@ def save_checkpoint_atomic(state_dict: Dict[str, Tensor], path: str,
     ``meta`` should hold plain types only (it is read back with
     ``weights_only=True``).
     """
-    directory = osp.dirname(osp.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=directory, prefix='.' + osp.basename(path) + '.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(
-                dict(meta=dict(meta or {}), state_dict=state_dict), f)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_open(path) as f:
+        torch.save(dict(meta=dict(meta or {}), state_dict=state_dict), f)

@@ -8,16 +8,13 @@ scikit-learn, on the grid points of §3.4: the GT label and inverse depth
 downsampled with PIL NEAREST, cells of the class only. ``reg_covar=1e-6``
 mirrors the variance floor of the reference sets.
 """
-import json
-import os
-import os.path as osp
-import tempfile
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .resize import pil_nearest_indices
 from .source_data import load_source_label_depth
+from ..utils.atomic_io import atomic_write_json
 
 
 def grid_points(label: np.ndarray, inv_depth: np.ndarray,
@@ -162,17 +159,5 @@ def gmm_json(set_name: str, fitted: Dict[str, list],
 
 
 def write_json_atomic(data: Dict, path: str) -> None:
-    """Write JSON via a temporary file in the same folder + ``os.replace``."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.',
-                               suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(data, f, indent=1)
-            f.write('\n')
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write the GMM JSON atomically (temp file + rename)."""
+    atomic_write_json(path, data)

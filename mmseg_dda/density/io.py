@@ -10,9 +10,7 @@ Two on-disk layouts of the raw (unsquashed) source density maps exist
 All writes are atomic (temporary file in the same folder + ``os.replace``), so
 an interrupted run never leaves a half-written map under its final name.
 """
-import os
 import os.path as osp
-import tempfile
 from typing import List, Sequence
 
 import cv2
@@ -20,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from .gmm import squash_density
+from ..utils.atomic_io import atomic_open
 
 LAYOUTS = ('npy', 'tiff', 'both')
 
@@ -36,17 +35,8 @@ def tiff_paths(prefix: str, num_classes: int) -> List[str]:
 
 def _atomic_write(path: str, write_fn) -> None:
     """Write via ``write_fn(file_object)`` to a temp file, then rename."""
-    folder = osp.dirname(osp.abspath(path))
-    fd, tmp = tempfile.mkstemp(
-        prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write_fn(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path) as f:
+        write_fn(f)
 
 
 def save_density_maps(maps: np.ndarray,

@@ -8,9 +8,7 @@ reference's ``eval_UDA1.py``, itself ADVENT's ``fast_hist`` /
 ``mIoU = round(nanmean(IoU) * 100, 2)``. Re-implemented from that
 specification on top of MMSeg's :class:`IoUMetric`.
 """
-import os
 import os.path as osp
-import tempfile
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -21,6 +19,7 @@ from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
 from PIL import Image
 from prettytable import PrettyTable
+from ..utils.atomic_io import atomic_open
 
 SubsetSpec = Union[Sequence[Union[int, str]], Mapping[str, Sequence]]
 
@@ -175,17 +174,9 @@ class UDAIoUMetric(IoUMetric):
     def _write_prediction(self, pred: torch.Tensor, data_sample: dict) -> None:
         stem = osp.splitext(osp.basename(data_sample['img_path']))[0]
         path = osp.abspath(osp.join(self.output_dir, f'{stem}.png'))
-        fd, tmp = tempfile.mkstemp(
-            prefix=f'.{stem}.', suffix='.png', dir=osp.dirname(path))
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                Image.fromarray(pred.cpu().numpy().astype(np.uint8)).save(
-                    f, format='PNG')
-            os.replace(tmp, path)
-        except BaseException:
-            if osp.exists(tmp):
-                os.remove(tmp)
-            raise
+        with atomic_open(path) as f:
+            Image.fromarray(pred.cpu().numpy().astype(np.uint8)).save(
+                f, format='PNG')
 
     # ------------------------------------------------------------------ #
     def _subset_indices(self, spec: SubsetSpec, class_names: Sequence[str],

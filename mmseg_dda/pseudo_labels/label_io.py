@@ -5,13 +5,12 @@ Layout: ``<out>/<basename(img)>.png`` (uint8, lossless, default) or
 ``aachen_000000_000019_leftImg8bit.png.tiff``. Values are train ids
 (0..C-1) or 255.
 """
-import os
 import os.path as osp
-import tempfile
 from typing import Optional, Tuple
 
 import numpy as np
 from PIL import Image
+from ..utils.atomic_io import atomic_open
 
 PSEUDO_LABEL_FORMATS = {'png': 'PNG', 'tiff': 'TIFF'}
 
@@ -49,19 +48,8 @@ def save_pseudo_label(path: str, label: np.ndarray) -> None:
     if label.ndim != 2 or label.dtype != np.uint8:
         raise ValueError(f'{path}: pseudo-label must be a (H, W) uint8 array, '
                          f'got {label.dtype} {label.shape}')
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.',
-                               suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            Image.fromarray(label).save(
-                f, format=PSEUDO_LABEL_FORMATS[ext])
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_open(path) as f:
+        Image.fromarray(label).save(f, format=PSEUDO_LABEL_FORMATS[ext])
 
 
 def load_pseudo_label(path: str) -> np.ndarray:

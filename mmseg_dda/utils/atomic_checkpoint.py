@@ -24,13 +24,12 @@ keep MMEngine's behaviour.
 """
 import glob
 import io
-import os
 import os.path as osp
 import re
-import tempfile
 from typing import Optional
 
 import torch
+from .atomic_io import atomic_open
 
 _CKPT_NAME = re.compile(r'^(iter|epoch)_(\d+)\.pth$')
 
@@ -46,20 +45,8 @@ def atomic_write_bytes(data: bytes, path: str) -> None:
         data (bytes): File content.
         path (str): Destination; its folder is created if needed.
     """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.',
-                               suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, fsync=True) as f:
+        f.write(data)
 
 
 def atomic_save_checkpoint(checkpoint: dict,

@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
-from mmseg.registry import DATASETS, HOOKS, MODELS
+from mmseg.registry import HOOKS, MODELS
 from PIL import Image
 
 import mmseg_dda  # noqa: F401,I001

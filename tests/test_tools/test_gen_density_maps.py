@@ -1,7 +1,6 @@
 """tools/gen_density_maps.py on a tiny synthesised SYNTHIA folder."""
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -17,9 +17,7 @@ against ``step``.
 import argparse
 import glob
 import json
-import os
 import os.path as osp
-import tempfile
 import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -27,6 +25,7 @@ import matplotlib
 
 matplotlib.use('Agg')  # headless: files only
 import matplotlib.pyplot as plt  # noqa: E402
+from mmseg_dda.utils.atomic_io import atomic_open
 
 Series = Dict[str, Tuple[List[float], List[float]]]
 
@@ -122,17 +121,9 @@ def plot_series(series: Series, out: str, title: Optional[str] = None) -> None:
     if title:
         axes[0, 0].set_title(title)
     fig.tight_layout()
-    folder = osp.dirname(osp.abspath(out))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.curves.', suffix='.png', dir=folder)
     try:
-        with os.fdopen(fd, 'wb') as f:
+        with atomic_open(out) as f:
             fig.savefig(f, format='png', dpi=100)
-        os.replace(tmp, out)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
     finally:
         plt.close(fig)
 

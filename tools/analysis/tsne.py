@@ -19,9 +19,7 @@ feature grid with PIL-style nearest sampling (``nearest-exact``).
 """
 import argparse
 import copy
-import os
 import os.path as osp
-import tempfile
 from typing import List, Optional, Sequence, Tuple
 
 import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
@@ -32,6 +30,7 @@ import torch.nn.functional as F
 
 matplotlib.use('Agg')  # headless: files only
 import matplotlib.pyplot as plt  # noqa: E402
+from mmseg_dda.utils.atomic_io import atomic_open
 
 DOMAINS = ('source', 'target')
 _MARKERS = ('o', '^')
@@ -123,17 +122,9 @@ def plot_embedding(points: np.ndarray, labels: np.ndarray,
     ax.legend(fontsize=6, markerscale=2, ncol=2, loc='best')
     ax.set_title('t-SNE of per-pixel features (o source, ^ target)')
     fig.tight_layout()
-    folder = osp.dirname(osp.abspath(out))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.tsne.', suffix='.png', dir=folder)
     try:
-        with os.fdopen(fd, 'wb') as f:
+        with atomic_open(out) as f:
             fig.savefig(f, format='png', dpi=120)
-        os.replace(tmp, out)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
     finally:
         plt.close(fig)
 

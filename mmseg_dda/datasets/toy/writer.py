@@ -11,9 +11,7 @@ dataset classes and pipelines read them unchanged:
   PNG, v1.2 indices, v1.2 palette).
 """
 import io
-import os
 import os.path as osp
-import tempfile
 from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
@@ -23,6 +21,7 @@ from PIL import Image
 from ..class_mappings import MAPILLARY_V12_PALETTE
 from .scene import Camera, render_scene
 from .style import render_image
+from ...utils.atomic_io import atomic_open
 
 # Internal class (16 train ids, terrain, lane marking, void) -> raw ids.
 SYNTHIA_RAW = np.array(
@@ -43,17 +42,8 @@ _SPLIT_IDS = {'all': 0, 'train': 1, 'val': 2, 'validation': 2}
 
 
 def _atomic_write(path: str, data: bytes) -> None:
-    folder = osp.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.tmp_', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path) as f:
+        f.write(data)
 
 
 def _encode(ext: str, arr: np.ndarray, params: Sequence[int] = ()) -> bytes:

@@ -7,7 +7,6 @@ adds the DDA-specific predicted (inverse) depth and density maps
 """
 import os
 import os.path as osp
-import tempfile
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
@@ -16,6 +15,7 @@ import numpy as np
 import torch
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
+from ...utils.atomic_io import atomic_open
 
 # Panel captions are drawn in a strip above the panels.
 _CAPTION_HEIGHT = 24
@@ -126,17 +126,8 @@ def _write_png_atomic(path: str, rgb: np.ndarray) -> None:
     if not ok:
         raise RuntimeError(f'DDAVisualizationHook: PNG encoding of {path} '
                            'failed')
-    folder = osp.dirname(path)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(buf.tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_open(path) as f:
+        f.write(buf.tobytes())
 
 
 @HOOKS.register_module()

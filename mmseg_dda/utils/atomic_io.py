@@ -1,0 +1,52 @@
+"""Atomic file writes: a temp file in the destination folder, then a rename.
+
+Every output of the project (density maps, pseudo-labels, checkpoints,
+figures, JSON) goes through :func:`atomic_open`, so an interrupted job
+leaves either the complete file or none under the final name; a partial
+write exists only as a hidden ``.<name>.<random>.tmp`` that reruns ignore.
+"""
+import contextlib
+import os
+import os.path as osp
+import tempfile
+from typing import IO, Iterator
+
+
+@contextlib.contextmanager
+def atomic_open(path: str, mode: str = 'wb', fsync: bool = False,
+                **kwargs) -> Iterator[IO]:
+    """Open a temporary file that replaces ``path`` when the block succeeds.
+
+    Args:
+        path (str): Destination; its folder is created if needed.
+        mode (str): ``'wb'`` or ``'w'`` (text; ``kwargs`` such as
+            ``encoding`` go to :func:`os.fdopen`).
+        fsync (bool): Flush the data to disk before the rename (checkpoints).
+
+    Yields:
+        The open temporary file. On an exception it is removed and
+        ``path`` is left untouched.
+    """
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, mode, **kwargs) as f:
+            yield f
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def atomic_write_json(path: str, obj, indent: int = 1) -> None:
+    """Write ``obj`` as JSON (with a final newline) through :func:`atomic_open`."""
+    import json
+    with atomic_open(path, 'w', encoding='utf-8') as f:
+        json.dump(obj, f, indent=indent)
+        f.write('\n')
