@@ -69,6 +69,7 @@ from mmengine.structures import PixelData  # noqa: E402
 from mmseg.registry import MODELS  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
 
+from machine import cpu_name  # noqa: E402
 from mmseg_dda.utils.atomic_io import atomic_write_json  # noqa: E402
 from mmseg_dda.datasets import feature_grid_size  # noqa: E402
 from mmseg_dda.models.losses import (SOURCE_LABEL, TARGET_LABEL,  # noqa: E402
@@ -542,14 +543,7 @@ def data_row(cfg_path: str, size, samples: int) -> Optional[dict]:
 
 
 def machine_info() -> dict:
-    cpu = platform.processor()
-    try:
-        with open('/proc/cpuinfo') as f:
-            cpu = next(line.split(':', 1)[1].strip() for line in f
-                       if line.startswith('model name'))
-    except (OSError, StopIteration):
-        pass
-    info = dict(platform=platform.platform(), cpu=cpu,
+    info = dict(platform=platform.platform(), cpu=cpu_name(),
                 cpu_count=os.cpu_count(), torch=torch.__version__,
                 torch_threads=torch.get_num_threads())
     if torch.cuda.is_available():

@@ -26,6 +26,8 @@ import sys
 import time
 from typing import Dict, List, Optional
 
+from machine import cpu_name
+
 from mmseg_dda.utils.atomic_io import atomic_write_json
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -58,15 +60,8 @@ def parse_args(argv=None):
 
 
 def machine() -> dict:
-    cpu = platform.processor()
-    try:
-        with open('/proc/cpuinfo') as f:
-            cpu = next(line.split(':', 1)[1].strip() for line in f
-                       if line.startswith('model name'))
-    except (OSError, StopIteration):
-        pass
     import torch
-    info = dict(cpu=cpu, cores=os.cpu_count(),
+    info = dict(cpu=cpu_name(), cores=os.cpu_count(),
                 torch_threads=torch.get_num_threads(),
                 torch=torch.__version__, python=platform.python_version(),
                 platform=platform.platform())
