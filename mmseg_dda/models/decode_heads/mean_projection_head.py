@@ -109,6 +109,19 @@ class MeanProjectionHead(ReferenceInitMixin, BaseDecodeHead):
             losses[name] = losses[name] + value if name in losses else value
         return losses
 
+    def _stack_field(self, batch_data_samples: SampleList, key: str,
+                     what: str) -> Tensor:
+        """Stack the ``key`` pixel data of every sample, or name the gap."""
+        missing = [
+            i for i, sample in enumerate(batch_data_samples)
+            if key not in sample
+        ]
+        if missing:
+            raise KeyError(f'{type(self).__name__}: data samples {missing} '
+                           f'have no {key} ({what})')
+        return torch.stack(
+            [sample.get(key).data for sample in batch_data_samples])
+
 
 @MODELS.register_module()
 class DepthHead(MeanProjectionHead):
@@ -119,15 +132,8 @@ class DepthHead(MeanProjectionHead):
     """
 
     def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
-        missing = [
-            i for i, sample in enumerate(batch_data_samples)
-            if 'gt_depth_map' not in sample
-        ]
-        if missing:
-            raise KeyError(f'DepthHead: data samples {missing} have no '
-                           'gt_depth_map (SYNTHIA inverse depth)')
-        return torch.stack(
-            [sample.gt_depth_map.data for sample in batch_data_samples])
+        return self._stack_field(batch_data_samples, 'gt_depth_map',
+                                 'SYNTHIA inverse depth')
 
     def loss_by_feat(self, pred_depth: Tensor,
                      batch_data_samples: SampleList) -> Dict[str, Tensor]:
@@ -185,15 +191,8 @@ class DensityHead(MeanProjectionHead):
 
     def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
         """Stack the squashed source density maps ``gt_density_map``."""
-        missing = [
-            i for i, sample in enumerate(batch_data_samples)
-            if 'gt_density_map' not in sample
-        ]
-        if missing:
-            raise KeyError(f'DensityHead: data samples {missing} have no '
-                           'gt_density_map (source density maps)')
-        return torch.stack(
-            [sample.gt_density_map.data for sample in batch_data_samples])
+        return self._stack_field(batch_data_samples, 'gt_density_map',
+                                 'source density maps')
 
     def loss(self, inputs, batch_data_samples: SampleList,
              train_cfg: ConfigType) -> dict:
