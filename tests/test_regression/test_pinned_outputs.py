@@ -1,0 +1,233 @@
+"""Regression pins: today's numeric outputs must stay bit-identical.
+
+The network, the density maths and the training step were checked against
+the reference implementation; every later change (refactors, speed-ups,
+new backbones) must leave these outputs unchanged. The pinned values are in
+``tests/data/regression/pinned_outputs.npz``; they were written from the
+commit that introduced this file, with one CPU thread.
+
+Pinned, on fixed seeds and tiny inputs:
+
+* the DeepLab-v2 ResNet-101 segmentor (narrow widths): the three head outputs
+  of ``forward_heads`` and ``predict``'s outputs at the original size;
+* the GMM density: source density maps of one label/depth pair (``c16``),
+  the source density target and the target density target;
+* one ``DDA.train_step``: its losses and every parameter and buffer after
+  the two optimiser steps.
+
+Only an issue that asks for a numeric change may regenerate the file:
+``python tests/test_regression/test_pinned_outputs.py --regenerate``.
+"""
+import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import argparse
+import contextlib
+from pathlib import Path
+from typing import Dict
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.logging import MessageHub
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+PINS = Path(__file__).resolve().parents[1] / 'data' / 'regression' / \
+    'pinned_outputs.npz'
+MEAN = [104.00698793, 116.66876762, 122.67891434]
+C = 7
+H, W = 76, 128  # the SYNTHIA aspect ratio: exercises the ceil_mode grid
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Pins are computed with one thread: reductions then run in one order."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def segmentor_cfg(num_classes: int = C) -> dict:
+    return dict(
+        type='DepthDensitySegmentor',
+        data_preprocessor=dict(
+            type='SegDataPreProcessor', mean=MEAN, std=[1., 1., 1.],
+            bgr_to_rgb=False, size=(H, W)),
+        backbone=dict(type='DeepLabV2ResNet', depth=101, stem_channels=4,
+                      base_channels=2),
+        decode_head=dict(type='DeepLabV2Head', in_channels=64,
+                         num_classes=num_classes),
+        depth_head=dict(type='DepthHead', in_channels=64, channels=8,
+                        proj_channels=4),
+        density_head=dict(type='DensityHead', in_channels=64, channels=8,
+                          proj_channels=4))
+
+
+def dda_cfg() -> dict:
+    seg = segmentor_cfg()
+    preprocessor = seg.pop('data_preprocessor')
+    return dict(
+        type='DDA', data_preprocessor=preprocessor, segmentor=seg,
+        discriminator=dict(type='FCDiscriminator', in_channels=C,
+                           channels=(4, 4, 4, 4)),
+        density=dict(type='GMMDensity', params='c7', num_classes=C),
+        loss_weights=dict(seg_src=1., density_src=0.01, depth_src=0.005,
+                          adv_tgt=0.05, density_tgt=0.05))
+
+
+def build(cfg: dict) -> nn.Module:
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    # Larger weights than the reference init so that the narrow network's
+    # outputs are not vanishingly small (then every bit of them matters).
+    torch.manual_seed(1)
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.normal_(m.weight, std=0.3)
+    return model
+
+
+def images(n: int, seed: int):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randint(0, 256, (3, H, W), generator=g, dtype=torch.uint8)
+            for _ in range(n)]
+
+
+def segmentor_outputs() -> Dict[str, np.ndarray]:
+    model = build(segmentor_cfg()).eval()
+    inputs = images(2, seed=10)
+    samples = []
+    for _ in inputs:
+        s = SegDataSample()
+        s.set_metainfo(dict(img_shape=(H, W), ori_shape=(H + 10, W + 20)))
+        samples.append(s)
+    with torch.no_grad():
+        data = model.data_preprocessor(
+            dict(inputs=inputs, data_samples=samples), False)
+        heads = model.forward_heads(data['inputs'])
+        preds = model.predict(data['inputs'], data['data_samples'])
+    out = {f'seg.{k}': v.numpy() for k, v in heads.items() if v is not None}
+    for i, p in enumerate(preds):
+        for key in p.keys():
+            value = getattr(p, key)
+            if isinstance(value, PixelData):
+                out[f'seg.predict{i}.{key}'] = value.data.numpy()
+    return out
+
+
+def density_outputs() -> Dict[str, np.ndarray]:
+    from mmseg_dda.density.gmm import GMMDensity
+    g = torch.Generator().manual_seed(20)
+    density = GMMDensity('c16', num_classes=16)
+    label = torch.randint(0, 16, (760, 1280), generator=g)
+    label[:40] = 255
+    raw = torch.randint(0, 65535, (760, 1280), generator=g)
+    inv_depth = 65536. / (raw.float() + 1)
+    grid = (96, 161)
+    maps = density.source_density_maps(label, inv_depth, grid)
+    squashed = 255. * (1. - torch.exp(-1e6 * maps.double()))
+    squashed = squashed.float().unsqueeze(0)
+    logits = torch.randn(1, 16, *grid, generator=g)
+    pred_depth = torch.rand(1, 1, *grid, generator=g) * 600 - 20
+    return {
+        'density.source_maps': maps.numpy(),
+        'density.source_target': density.source_density_target(
+            squashed, logits).numpy(),
+        'density.target_target': density.target_density_target(
+            logits, pred_depth).numpy(),
+    }
+
+
+def train_batch() -> dict:
+    g = torch.Generator().manual_seed(30)
+    grid = (10, 17)  # feature grid of 76x128 (ceil_mode max-pool)
+    s = SegDataSample()
+    s.gt_sem_seg = PixelData(data=torch.randint(0, C, (1, H, W), generator=g))
+    s.gt_sem_seg.data[0, :4] = 255
+    s.gt_depth_map = PixelData(
+        data=65536. / (torch.rand(1, H, W, generator=g) * 5000 + 1))
+    s.gt_density_map = PixelData(data=torch.rand(C, *grid, generator=g) * 255)
+    s.set_metainfo(dict(img_shape=(H, W), ori_shape=(H, W)))
+    t = SegDataSample()
+    t.set_metainfo(dict(img_shape=(H, W), ori_shape=(H, W)))
+    return dict(inputs=images(1, seed=31), data_samples=[s],
+                target_inputs=images(1, seed=32), target_data_samples=[t])
+
+
+def train_step_outputs() -> Dict[str, np.ndarray]:
+    model = build(dda_cfg()).train()
+    wrappers = build_optim_wrapper(
+        model,
+        dict(constructor='MultiOptimWrapperConstructor',
+             segmentor=dict(type='OptimWrapper', optimizer=dict(
+                 type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)),
+             discriminator=dict(type='OptimWrapper', optimizer=dict(
+                 type='Adam', lr=1e-2, betas=(0.9, 0.99)))))
+    MessageHub.get_current_instance().update_info('iter', 0)
+    log = model.train_step(train_batch(), wrappers)
+    out = {f'step.log.{k}': v.detach().numpy() for k, v in log.items()}
+    for k, v in model.state_dict().items():
+        out[f'step.state.{k}'] = v.detach().numpy()
+    return out
+
+
+def compute_all() -> Dict[str, np.ndarray]:
+    with one_thread():
+        out = {}
+        out.update(segmentor_outputs())
+        out.update(density_outputs())
+        out.update(train_step_outputs())
+    return out
+
+
+@pytest.fixture(scope='module')
+def current():
+    return compute_all()
+
+
+@pytest.fixture(scope='module')
+def pinned():
+    with np.load(PINS) as data:
+        return {k: data[k] for k in data.files}
+
+
+@pytest.mark.parametrize('group', ['seg.', 'density.', 'step.log.',
+                                   'step.state.'])
+def test_outputs_bit_identical(current, pinned, group):
+    keys = sorted(k for k in pinned if k.startswith(group))
+    assert keys, f'no pinned outputs for {group}'
+    assert sorted(k for k in current if k.startswith(group)) == keys
+    different = []
+    for k in keys:
+        a, b = current[k], pinned[k]
+        if a.shape != b.shape or a.dtype != b.dtype:
+            different.append(f'{k}: {a.dtype}{a.shape} != {b.dtype}{b.shape}')
+        elif not np.array_equal(a, b, equal_nan=True):
+            diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+            different.append(f'{k}: max |diff| {np.nanmax(diff):.3g}')
+    assert not different, 'outputs changed:\n' + '\n'.join(different)
+
+
+def test_pins_are_not_trivial(pinned):
+    # A pin of zeros or constants would not catch a change.
+    for k in ('seg.seg_logits', 'seg.depth', 'seg.density',
+              'density.source_maps', 'density.target_target'):
+        assert np.std(pinned[k]) > 0, k
+    assert pinned['step.log.loss'] > 0
+
+
+if __name__ == '__main__':
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--regenerate', action='store_true')
+    if parser.parse_args().regenerate:
+        PINS.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(PINS, **compute_all())
+        print(f'wrote {PINS}')
