@@ -1,4 +1,4 @@
-"""Lookup tables vs METHOD.md §7.2/§7.5 and the real sample frames."""
+"""Lookup tables vs docs/method.md §7.2/§7.5 and the real sample frames."""
 import json
 from pathlib import Path
 
@@ -10,18 +10,11 @@ import mmseg_dda  # noqa: F401,I001
 from mmseg_dda.datasets import class_mappings as cm
 from mmseg_dda.datasets.transforms import LoadMappedAnnotations
 
-SHARED = Path(__file__).resolve().parents[2] / '..' / 'shared'
-SAMPLES = SHARED / 'sample_data'
-CS_DIR = (SAMPLES / 'mmsegmentation/tests/data/pseudo_cityscapes_dataset/'
-          'gtFine/val/frankfurt')
-MAP_DIR = SAMPLES / 'mmsegmentation/tests/data/pseudo_mapillary_dataset'
-
-
-def _need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f'../shared not found: shared reference data unavailable '
-                    f'({path})')
-    return path
+# Real sample frames and the reference label tables (tests/data/README.md).
+DATA = Path(__file__).resolve().parents[1] / 'data'
+CS_DIR = DATA / 'cityscapes'
+MAP_DIR = DATA / 'mapillary'
+REF_DIR = DATA / 'reference'
 
 
 def _label2train(path: Path) -> np.ndarray:
@@ -86,10 +79,8 @@ def test_known_ids():
 
 
 def test_cityscapes_luts_equal_reference_json():
-    info16 = _need(SAMPLES / 'DADA/dada/dataset/cityscapes_list/'
-                   'info16class.json')
-    info7 = _need(SAMPLES / 'ctrl-uda/ctrl/dataset/cityscapes_list/'
-                  'info7class.json')
+    info16 = REF_DIR / 'info16class.json'
+    info7 = REF_DIR / 'info7class.json'
     np.testing.assert_array_equal(
         cm.get_label_lut('cityscapes', 16), _label2train(info16))
     np.testing.assert_array_equal(
@@ -101,8 +92,7 @@ def test_cityscapes_luts_equal_reference_json():
 
 
 def test_mapillary_names_palette_equal_info_json():
-    info = json.loads(_need(
-        SAMPLES / 'DADA/dada/dataset/mapillary_list/info.json').read_text())
+    info = json.loads((REF_DIR / 'mapillary_info.json').read_text())
     assert [lab['readable'] for lab in info['labels']] == list(
         cm.MAPILLARY_V12_CLASSES)
     assert [tuple(lab['color']) for lab in info['labels']] == list(
@@ -122,7 +112,7 @@ CS_ID_TO_TRAIN19 = {7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7,
 
 
 def test_real_cityscapes_frame_16_equals_train_ids():
-    label_ids = _need(CS_DIR / 'frankfurt_000000_000294_gtFine_labelIds.png')
+    label_ids = CS_DIR / 'frankfurt_000000_000294_gtFine_labelIds.png'
     raw = np.array(Image.open(label_ids))
     train_ids = np.array(Image.open(
         CS_DIR / 'frankfurt_000000_000294_gtFine_labelTrainIds.png'))
@@ -147,9 +137,8 @@ def test_real_cityscapes_frame_16_equals_train_ids():
 
 
 def test_real_cityscapes_frame_7_equals_info7class():
-    label_ids = _need(CS_DIR / 'frankfurt_000000_000294_gtFine_labelIds.png')
-    info7 = _need(SAMPLES / 'ctrl-uda/ctrl/dataset/cityscapes_list/'
-                  'info7class.json')
+    label_ids = CS_DIR / 'frankfurt_000000_000294_gtFine_labelIds.png'
+    info7 = REF_DIR / 'info7class.json'
     raw = np.array(Image.open(label_ids))
     mapped = _load(label_ids, cm.get_label_lut('cityscapes', 7),
                    cm.get_known_ids('cityscapes'))
@@ -159,7 +148,7 @@ def test_real_cityscapes_frame_7_equals_info7class():
 
 
 def test_real_mapillary_palette_indices():
-    path = _need(MAP_DIR / 'v1.2/__CRyFzoDOXn6unQ6a3DnQ.png')
+    path = MAP_DIR / '__CRyFzoDOXn6unQ6a3DnQ.png'
     raw = np.array(Image.open(path))
     assert Image.open(path).mode == 'P'
     assert set(np.unique(raw)) == {17, 44, 45}
