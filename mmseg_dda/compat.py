@@ -12,32 +12,29 @@ from mmseg is built. Independent fixes (the first two are described in
    mmcv installed nothing is changed.
 2. **torch >= 2.6 checkpoints.** ``torch.load`` now defaults to
    ``weights_only=True`` and MMEngine 0.10.7 does not pass the argument. The
-   local-file loader of MMEngine is replaced by one that loads with
-   ``weights_only=True`` (third-party weights: ``load_from``, ``Pretrained``
-   init, converted checkpoints) and unpickles only inside
-   :func:`trusted_checkpoint_loading`, which wraps :meth:`Runner.resume`
-   (the user's own training checkpoint with optimiser and message-hub state).
-   NumPy arrays and scalars (found in MMEngine's checkpoint ``meta``) are
-   allow-listed; :class:`~mmseg_dda.utils.PlainCheckpointHook` stores the
-   message-hub history as tensors, so ``load_from`` also accepts checkpoints
-   written by this project's runs without unpickling arbitrary code.
+   local-file loader of MMEngine is replaced by :func:`safe_torch_load`,
+   which always loads with ``weights_only=True``: third-party weights
+   (``load_from``, ``Pretrained`` init, converted checkpoints) and the
+   user's own training checkpoints (``--resume``) alike, so no checkpoint
+   can run pickled code. NumPy arrays and scalars (found in MMEngine's
+   checkpoint ``meta``) are allow-listed;
+   :class:`~mmseg_dda.utils.PlainCheckpointHook` stores the message-hub
+   history as tensors, the optimiser and scheduler states are plain
+   containers of tensors and numbers, so resume needs nothing else.
+   :mod:`mmseg_dda.utils.checked_loading` makes every checkpoint the Runner
+   loads fill the whole model (or refuses it).
 3. **Crash-safe checkpoints.** :mod:`mmseg_dda.utils.atomic_checkpoint`
    makes MMEngine write checkpoints and ``last_checkpoint`` atomically and
    delete old checkpoints only after the new one is in place.
 4. **Known warnings** of the stack are filtered by message
    (:data:`KNOWN_WARNINGS`).
 """
-import contextlib
-import contextvars
 import importlib.machinery
 import importlib.util
 import os.path as osp
 import sys
 import types
 import warnings
-
-_TRUSTED = contextvars.ContextVar('mmseg_dda_trusted_checkpoint',
-                                  default=False)
 
 
 def install_mmcv_ext_stub() -> bool:
@@ -78,20 +75,6 @@ def install_mmcv_ext_stub() -> bool:
     return True
 
 
-@contextlib.contextmanager
-def trusted_checkpoint_loading():
-    """Allow full unpickling of checkpoints loaded inside this block.
-
-    Use it only for checkpoints the user wrote (training resume). Third-party
-    files are always loaded with ``weights_only=True``.
-    """
-    token = _TRUSTED.set(True)
-    try:
-        yield
-    finally:
-        _TRUSTED.reset(token)
-
-
 def safe_torch_load(filename, map_location=None):
     """``torch.load`` with ``weights_only=True`` and a clear error message.
 
@@ -123,17 +106,6 @@ def safe_torch_load(filename, map_location=None):
             'convert it once, in isolation, into a plain state dict.') from err
 
 
-def _load_from_local(filename, map_location):
-    import torch
-    if _TRUSTED.get():
-        filename = osp.expanduser(filename)
-        if not osp.isfile(filename):
-            raise FileNotFoundError(f'{filename} can not be found.')
-        return torch.load(filename, map_location=map_location,
-                          weights_only=False)
-    return safe_torch_load(filename, map_location)
-
-
 def _allow_mmengine_checkpoint_types() -> None:
     """Allow-list the NumPy types MMEngine writes into checkpoint metadata."""
     import numpy as np
@@ -152,23 +124,11 @@ def _allow_mmengine_checkpoint_types() -> None:
 
 def install_checkpoint_loader() -> None:
     """Route MMEngine's local checkpoint loading through the safe loader."""
-    from mmengine.runner import Runner
     from mmengine.runner.checkpoint import CheckpointLoader
 
     CheckpointLoader.register_scheme(
-        prefixes='', loader=_load_from_local, force=True)
+        prefixes='', loader=safe_torch_load, force=True)
     _allow_mmengine_checkpoint_types()
-
-    if getattr(Runner.resume, '_mmseg_dda_trusted', False):
-        return
-    original_resume = Runner.resume
-
-    def resume(self, *args, **kwargs):
-        with trusted_checkpoint_loading():
-            return original_resume(self, *args, **kwargs)
-
-    resume._mmseg_dda_trusted = True
-    Runner.resume = resume
 
 
 # Deprecation and advice warnings the stack prints on every run although
@@ -202,3 +162,7 @@ filter_known_warnings()
 from .utils.atomic_checkpoint import install_atomic_checkpointing  # noqa: E402
 
 install_atomic_checkpointing()
+# 2. Checked loading: a checkpoint must fill the whole model (see the module).
+from .utils.checked_loading import install_checked_loading  # noqa: E402
+
+install_checked_loading()

@@ -58,14 +58,14 @@ def test_pickled_code_is_refused(tmp_path):
     assert not marker.exists()
 
 
-def test_trusted_loading_unpickles(tmp_path):
+def test_no_trusted_unpickling_left(tmp_path):
+    """Not even resume may unpickle objects outside the allow-list."""
     from mmengine.runner.checkpoint import CheckpointLoader
     path = tmp_path / 'own.pth'
     torch.save({'obj': _Harmless()}, path)
-    with compat.trusted_checkpoint_loading():
-        assert CheckpointLoader.load_checkpoint(str(path))['obj'].value == 'x'
     with pytest.raises(RuntimeError, match='Refusing'):
         CheckpointLoader.load_checkpoint(str(path))
+    assert not hasattr(compat, 'trusted_checkpoint_loading')
 
 
 def test_missing_file_is_named(tmp_path):
@@ -73,6 +73,6 @@ def test_missing_file_is_named(tmp_path):
         compat.safe_torch_load(tmp_path / 'nothere.pth')
 
 
-def test_runner_resume_is_trusted():
+def test_runner_loading_is_checked():
     from mmengine.runner import Runner
-    assert getattr(Runner.resume, '_mmseg_dda_trusted', False)
+    assert getattr(Runner.load_checkpoint, '_mmseg_dda_checked', False)

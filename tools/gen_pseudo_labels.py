@@ -41,6 +41,7 @@ from torch.utils.data import DataLoader, Subset
 from mmseg_dda.pseudo_labels import (DEFAULT_THRESHOLD, PseudoLabelStats,
                                      is_complete, make_pseudo_label,
                                      pseudo_label_path, save_pseudo_label)
+from mmseg_dda.utils.config_check import pseudo_label_cfg
 
 _SEGMENTOR_PREFIX = 'segmentor.'
 
@@ -72,7 +73,7 @@ def parse_args(argv=None):
 def target_dataset_cfg(cfg: Config) -> ConfigDict:
     """The dataset to label: ``pseudo_label_cfg.dataset`` or the target
     half of the training dataset."""
-    pl_cfg = cfg.get('pseudo_label_cfg') or {}
+    pl_cfg = pseudo_label_cfg(cfg)  # unknown keys refused
     if pl_cfg.get('dataset') is not None:
         return ConfigDict(pl_cfg['dataset'])
     train = cfg.get('train_dataloader', {}).get('dataset')
@@ -123,7 +124,7 @@ def build_segmentor(cfg: Config, checkpoint: str, device: str,
 
 def resolve_settings(args, cfg: Config, num_classes: int) -> dict:
     """Merge command-line flags over ``cfg.pseudo_label_cfg`` defaults."""
-    pl_cfg = cfg.get('pseudo_label_cfg') or {}
+    pl_cfg = pseudo_label_cfg(cfg)  # unknown keys refused
     threshold = args.threshold if args.threshold is not None else \
         pl_cfg.get('threshold', DEFAULT_THRESHOLD)
     if isinstance(threshold, (list, tuple)) and len(threshold) == 1:

@@ -12,7 +12,8 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from mmseg_dda.utils.runtime import (add_common_args, init_cpu_distributed,
-                                     load_config)
+                                     load_config, resolve_resume)
+from mmseg_dda.utils.work_dir_lock import acquire_work_dir_lock, launcher_rank
 
 
 def parse_args(argv=None):
@@ -55,7 +56,9 @@ def main(argv=None):
     cfg = load_config(args)
     if args.amp:
         enable_amp(cfg)
-    cfg.resume = args.resume
+    if launcher_rank() == 0:
+        acquire_work_dir_lock(cfg.work_dir)  # one run per work_dir
+    resolve_resume(cfg, args.resume)
     init_cpu_distributed(cfg)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

@@ -1,14 +1,17 @@
 # deeplabv2_r101-d8_1xb1-30k_syn2city_16cls-selftrain (STEP 4 of syn2city_16cls): target images with
 # the STEP-3 pseudo-labels only, unweighted cross-entropy, fresh SGD, poly
-# horizon 90k (§8.3). Start from the stage-1 checkpoint:
+# horizon 90k (§8.3). Starts from the last stage-1 checkpoint (written by
+# STEP 2); another one, e.g. the best on val, is passed with
 #   tools/train.py configs/dda/syn2city_16cls_selftrain.py \
 #       --cfg-options load_from=work_dirs/syn2city_16cls/best_mIoU_iter_N.pth
+# and an interrupted run continues from its own work_dir with --resume
+# (load_from only initialises a fresh run).
 _base_ = [
     '../_base_/models/deeplabv2_r101_depth_density.py',
     '../_base_/datasets/syn2city_1280x760.py', '../_base_/default_runtime.py',
     '../_base_/schedules/selftrain_30k.py'
 ]
-load_from = 'work_dirs/syn2city_16cls/stage1.pth'
+load_from = 'work_dirs/syn2city_16cls/iter_90000.pth'
 pseudo_label_dir = 'work_dirs/syn2city_16cls/pseudo_labels'
 model = dict(
     backbone=dict(init_cfg=None),  # weights come from load_from

@@ -4,12 +4,33 @@ Every output of the project (density maps, pseudo-labels, checkpoints,
 figures, JSON) goes through :func:`atomic_open`, so an interrupted job
 leaves either the complete file or none under the final name; a partial
 write exists only as a hidden ``.<name>.<random>.tmp`` that reruns ignore.
+The final file gets the permissions a plain ``open()`` would give it
+(``0o666`` less the umask), not the ``0o600`` of :func:`tempfile.mkstemp`,
+so teammates can read checkpoints, maps and figures on a shared disk.
 """
 import contextlib
 import os
 import os.path as osp
 import tempfile
 from typing import IO, Iterator
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where possible.
+
+    Linux reports it in ``/proc/self/status``; elsewhere it is read by
+    setting and restoring it (briefly process-wide).
+    """
+    try:
+        with open('/proc/self/status', encoding='ascii') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -32,6 +53,7 @@ def atomic_open(path: str, mode: str = 'wb', fsync: bool = False,
     fd, tmp = tempfile.mkstemp(
         prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f
             if fsync:

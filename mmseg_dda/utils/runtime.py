@@ -8,6 +8,8 @@ from datetime import timedelta
 import torch
 from mmengine.config import Config, DictAction
 
+from .config_check import check_config_keys
+
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Add the flags that MMSeg's train and test tools share."""
@@ -42,6 +44,7 @@ def load_config(args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    check_config_keys(cfg.to_dict())  # typos in the project's sections
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -134,3 +137,48 @@ def check_writable_dir(path: str) -> None:
         raise PermissionError(
             f'work directory {path!r} is not writable ({err.strerror}); '
             'choose another one with --work-dir') from err
+
+
+def resolve_resume(cfg: Config, resume: bool) -> None:
+    """Set ``cfg.resume`` / ``cfg.load_from`` for ``tools/train.py``.
+
+    In MMEngine, ``resume=True`` with a ``load_from`` resumes *from*
+    ``load_from``. The self-training configs set ``load_from`` to the stage-1
+    checkpoint, their initialisation, which has another optimiser: resuming
+    from it failed (``KeyError: 'param_groups'``). Here ``load_from`` only
+    initialises a fresh run; ``--resume`` continues from the newest
+    checkpoint of the work_dir when there is one (``last_checkpoint`` or
+    the highest ``iter_<N>.pth``), and starts afresh otherwise.
+
+    Args:
+        cfg (Config): The loaded config (``work_dir``, ``load_from``).
+        resume (bool): ``--resume`` was given.
+
+    Raises:
+        FileNotFoundError: If a fresh run's local ``load_from`` does not
+            exist.
+    """
+    from mmengine.logging import print_log
+
+    from .atomic_checkpoint import find_latest_checkpoint
+    load_from = cfg.get('load_from')
+    latest = find_latest_checkpoint(cfg.work_dir) if resume else None
+    if latest is not None:
+        cfg.resume, cfg.load_from = True, latest
+        note = (f' (load_from={load_from} initialises fresh runs only)'
+                if load_from and load_from != latest else '')
+        print_log(f'--resume: continuing from {latest}{note}',
+                  logger='current')
+        return
+    cfg.resume = resume and not load_from
+    if not load_from:
+        return
+    if resume:
+        print_log(f'--resume: no checkpoint in {cfg.work_dir} yet; starting '
+                  f'a fresh run from load_from={load_from}', logger='current')
+    if '://' not in str(load_from) and not osp.isfile(load_from):
+        raise FileNotFoundError(
+            f'load_from={load_from}: no such checkpoint. It is the '
+            'checkpoint this run starts from (for self-training: the '
+            'stage-1 checkpoint, so run STEP 2 first, or pass '
+            '--cfg-options load_from=CKPT).')

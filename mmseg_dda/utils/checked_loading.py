@@ -1,0 +1,214 @@
+"""Checkpoints the Runner loads must fill the whole model.
+
+MMEngine's :meth:`Runner.load_checkpoint` (``load_from``, ``tools/test.py``
+and ``--resume``) only warns about model tensors that the checkpoint lacks
+and keeps their random initialisation: a self-training checkpoint tested with
+the stage-1 config was evaluated with random weights, exit code 0.
+
+:func:`install_checked_loading` (called by :mod:`mmseg_dda.compat`) replaces
+it by a loader that first maps the checkpoint onto the model's layout, then
+refuses it, listing the missing tensors, unless every parameter and buffer
+of the model is in it. The project writes two layouts:
+
+* **segmentor**: ``backbone.*``, ``decode_head.*``, ... (source-only and
+  self-training runs, converted reference checkpoints);
+* **DDA wrapper**: ``segmentor.*`` and ``discriminator.*`` (stage 1).
+
+A DDA checkpoint loads into a segmentor (its ``segmentor.`` part; the
+discriminator is ignored) and a segmentor checkpoint into a DDA model's
+segmentor. The discriminator alone may then stay at its initialisation,
+with a log line: it takes no part in testing, and a new stage trains it
+from scratch. Resuming needs every tensor, the discriminator included.
+BN ``num_batches_tracked`` counters are not required (MMEngine ignores
+them too; evaluation does not read them).
+"""
+import contextvars
+import re
+from collections import OrderedDict
+from typing import Dict, List, Tuple
+
+from mmengine.model import is_model_wrapper
+
+SEGMENTOR = 'segmentor.'
+DISCRIMINATOR = 'discriminator.'
+_RESUMING = contextvars.ContextVar('mmseg_dda_resuming', default=False)
+
+
+class IncompleteCheckpointError(RuntimeError):
+    """The checkpoint leaves tensors of the model at their initialisation."""
+
+
+def _summary(keys: List[str], limit: int = 8) -> str:
+    """``n tensors: backbone (318), decode_head (8); e.g. a, b, ...``."""
+    groups: Dict[str, int] = OrderedDict()
+    for key in keys:
+        parts = key.split('.')
+        group = '.'.join(parts[:2] if parts[0] == 'segmentor' else parts[:1])
+        groups[group] = groups.get(group, 0) + 1
+    shown = ', '.join(keys[:limit]) + (', ...' if len(keys) > limit else '')
+    return (f'{len(keys)} tensors: ' +
+            ', '.join(f'{g} ({n})' for g, n in groups.items()) +
+            f'; e.g. {shown}')
+
+
+def _move_metadata(state_dict, new: OrderedDict, rename) -> OrderedDict:
+    """Carry the module versions (``_metadata``) over to renamed keys."""
+    metadata = getattr(state_dict, '_metadata', None)
+    if metadata is not None:
+        moved = OrderedDict()
+        for key, value in metadata.items():
+            # Metadata keys are module prefixes without the final dot.
+            renamed = rename(key + '.' if key else '')
+            if renamed is not None:
+                moved[renamed[:-1] if renamed else ''] = value
+        new._metadata = moved
+    return new
+
+
+def fit_state_dict(model, state_dict: dict, filename: str,
+                   allow_missing_discriminator: bool,
+                   logger=None) -> OrderedDict:
+    """Map ``state_dict`` onto ``model``'s layout; refuse it if incomplete.
+
+    Args:
+        model (nn.Module): The (unwrapped) model to be loaded.
+        state_dict (dict): Weights, already without DDP ``module.`` prefixes.
+        filename (str): Name of the checkpoint, for the messages.
+        allow_missing_discriminator (bool): Accept a checkpoint without the
+            ``discriminator.*`` tensors of a DDA model (testing, ``load_from``
+            of a new stage); not when resuming.
+        logger: Where to log what was adapted or ignored (MMLogger).
+
+    Returns:
+        OrderedDict: The state dict in the model's layout.
+
+    Raises:
+        IncompleteCheckpointError: If a tensor of the model is not in the
+            checkpoint (the message lists them), or a DDA discriminator has
+            tensors of other shapes.
+    """
+    own = model.state_dict()
+    wrapper = any(k.startswith(SEGMENTOR) for k in own)
+    dda_ckpt = any(k.startswith(SEGMENTOR) for k in state_dict)
+    notes = []
+    if wrapper and not dda_ckpt:
+        def rename(key):
+            return SEGMENTOR + key
+        notes.append('segmentor checkpoint loaded into the DDA model\'s '
+                     'segmentor')
+    elif not wrapper and dda_ckpt:
+        def rename(key):
+            return key[len(SEGMENTOR):] if key.startswith(SEGMENTOR) else None
+        dropped = sum(not k.startswith(SEGMENTOR) for k in state_dict)
+        notes.append(f'DDA checkpoint: its segmentor part is used, {dropped} '
+                     'other tensors (discriminator) are ignored')
+    else:
+        def rename(key):
+            return key
+    fitted = OrderedDict()
+    for key, value in state_dict.items():
+        new_key = rename(key)
+        if new_key is not None:
+            fitted[new_key] = value
+    fitted = _move_metadata(state_dict, fitted, rename)
+
+    missing = [k for k in own
+               if k not in fitted and not k.endswith('num_batches_tracked')]
+    disc = [k for k in own if k.startswith(DISCRIMINATOR)]
+    if (wrapper and allow_missing_discriminator and disc
+            and set(disc) <= set(missing)):
+        missing = [k for k in missing if not k.startswith(DISCRIMINATOR)]
+        if not missing:
+            notes.append('it has no discriminator: the discriminator keeps '
+                         'its initialisation (no part of testing; a new '
+                         'stage trains it from scratch)')
+    if missing:
+        got = list(fitted)[:3]
+        raise IncompleteCheckpointError(
+            f'{filename} does not fit the {type(model).__name__} model of '
+            f'the config: {_summary(missing)} of the model are not in the '
+            f'checkpoint (it has {len(fitted)} tensors, e.g. {got}). Loading '
+            'it would leave them at their random initialisation. Check that '
+            'the checkpoint belongs to this config (the segmentor and DDA '
+            'layouts of this project load into either model).')
+    bad = [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in fitted.items()
+           if k.startswith(DISCRIMINATOR) and k in own
+           and hasattr(v, 'shape') and tuple(v.shape) != tuple(own[k].shape)]
+    if bad:
+        key, got, want = bad[0]
+        raise IncompleteCheckpointError(
+            f'{filename}: {len(bad)} discriminator tensors have other shapes '
+            f'than the model, e.g. {key}: checkpoint {got} vs model {want}')
+    if notes and logger is not None:
+        logger.info(f'{filename}: ' + '; '.join(notes))
+    return fitted
+
+
+def _revise(state_dict: dict, revise_keys: List[Tuple[str, str]]) -> dict:
+    """MMEngine's ``revise_keys`` (e.g. strip ``module.``), metadata kept."""
+    metadata = getattr(state_dict, '_metadata', None)
+    for pattern, repl in revise_keys:
+        state_dict = OrderedDict(
+            (re.sub(pattern, repl, k), v) for k, v in state_dict.items())
+    if metadata is not None:
+        state_dict._metadata = metadata
+    return state_dict
+
+
+def load_checkpoint(self, filename: str, map_location='cpu',
+                    strict: bool = False,
+                    revise_keys: list = [(r'^module.', '')]):  # noqa: B006
+    """Replacement of :meth:`mmengine.runner.Runner.load_checkpoint`.
+
+    Same steps (load, ``after_load_checkpoint`` hooks, load into the model),
+    with :func:`fit_state_dict` in between.
+    """
+    from mmengine.runner.checkpoint import (_load_checkpoint,
+                                            _load_checkpoint_to_model)
+    resuming = _RESUMING.get()
+    checkpoint = _load_checkpoint(filename, map_location=map_location)
+    if resuming and not (isinstance(checkpoint, dict)
+                         and {'meta', 'message_hub'} <= set(checkpoint)):
+        raise ValueError(
+            f'cannot resume from {filename}: it is not a training checkpoint '
+            "of tools/train.py (no 'meta'/'message_hub'). Use it as "
+            'load_from of a fresh run instead.')
+    self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+    model = self.model.module if is_model_wrapper(self.model) else self.model
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'{filename}: expected a dict (state dict or '
+                         f'checkpoint), got {type(checkpoint).__name__}')
+    state_dict = _revise(checkpoint.get('state_dict', checkpoint),
+                         revise_keys)
+    fitted = fit_state_dict(model, state_dict, filename,
+                            allow_missing_discriminator=not resuming,
+                            logger=self.logger)
+    if 'state_dict' in checkpoint:
+        checkpoint['state_dict'] = fitted
+        _load_checkpoint_to_model(model, checkpoint, strict, revise_keys=[])
+    else:
+        _load_checkpoint_to_model(model, fitted, strict, revise_keys=[])
+    self._has_loaded = True
+    self.logger.info(f'Load checkpoint from {filename}')
+    return checkpoint
+
+
+def install_checked_loading() -> None:
+    """Patch :class:`Runner` (idempotent): checked loading, resume flag."""
+    from mmengine.runner import Runner
+
+    if getattr(Runner.load_checkpoint, '_mmseg_dda_checked', False):
+        return
+    load_checkpoint._mmseg_dda_checked = True
+    Runner.load_checkpoint = load_checkpoint
+    original_resume = Runner.resume
+
+    def resume(self, *args, **kwargs):
+        token = _RESUMING.set(True)
+        try:
+            return original_resume(self, *args, **kwargs)
+        finally:
+            _RESUMING.reset(token)
+
+    resume.__doc__ = original_resume.__doc__
+    Runner.resume = resume
