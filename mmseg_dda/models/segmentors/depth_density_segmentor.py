@@ -24,12 +24,14 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList, add_prefix)
 from torch import Tensor
 
+from ..mmseg_api import MMSegAPIMixin
+
 # Top-level keys of a DDA state dict that are not part of the segmentor.
 _DDA_ONLY_PREFIXES = ('discriminator.', 'density.', 'data_preprocessor.')
 
 
 @MODELS.register_module()
-class DepthDensitySegmentor(EncoderDecoder):
+class DepthDensitySegmentor(MMSegAPIMixin, EncoderDecoder):
     """Encoder-decoder with segmentation, inverse-depth and density heads.
 
     Args:
@@ -44,6 +46,13 @@ class DepthDensitySegmentor(EncoderDecoder):
             when the segmentor is trained on its own (source-only,
             self-training). Inside :class:`DDA` the wrapper's is used.
         init_cfg (dict, optional): Initialisation config.
+        pretrained (str, optional): As :class:`EncoderDecoder` (set to None
+            by ``mmseg.apis.init_model``); prefer the backbone's
+            ``init_cfg``.
+
+    MMSeg's inference API (``init_model``, ``inference_model``,
+    ``MMSegInferencer``) works on this model: see
+    :class:`~mmseg_dda.models.mmseg_api.MMSegAPIMixin`.
 
     A state dict written by :class:`DDA` (``segmentor.*``,
     ``discriminator.*``, ``density.*`` keys) loads directly: the
@@ -60,7 +69,8 @@ class DepthDensitySegmentor(EncoderDecoder):
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
-                 init_cfg: OptMultiConfig = None) -> None:
+                 init_cfg: OptMultiConfig = None,
+                 pretrained: Optional[str] = None) -> None:
         super().__init__(
             backbone=backbone,
             decode_head=decode_head,
@@ -70,6 +80,7 @@ class DepthDensitySegmentor(EncoderDecoder):
             test_cfg=test_cfg if test_cfg is not None else dict(
                 mode='whole'),
             data_preprocessor=data_preprocessor,
+            pretrained=pretrained,
             init_cfg=init_cfg)
         self.depth_head = MODELS.build(depth_head) if depth_head else None
         self.density_head = MODELS.build(

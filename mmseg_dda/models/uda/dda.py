@@ -35,6 +35,7 @@ from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
 from ..losses import SOURCE_LABEL, TARGET_LABEL, adversarial_bce, entropy_map
+from ..mmseg_api import MMSegAPIMixin
 
 #: λ of the reference configs for SYNTHIA -> Cityscapes (§5.4, expid 1).
 DEFAULT_LOSS_WEIGHTS = dict(
@@ -57,7 +58,7 @@ class NonFiniteLossError(FloatingPointError):
 
 
 @MODELS.register_module()
-class DDA(BaseModel):
+class DDA(MMSegAPIMixin, BaseModel):
     """UDA wrapper: segmentor + discriminator + GMM density prior.
 
     Args:
@@ -79,6 +80,14 @@ class DDA(BaseModel):
         data_preprocessor (dict, optional): ``SegDataPreProcessor`` config,
             applied to the source and the target halves separately.
         init_cfg (dict, optional): Initialisation config.
+        pretrained (str, optional): Must be None; accepted because
+            ``mmseg.apis.init_model`` sets it. Use ``init_cfg``.
+        train_cfg (dict, optional): Must be None or empty; accepted because
+            ``mmseg.apis.init_model`` sets it. The segmentor has its own.
+
+    MMSeg's inference API (``init_model``, ``inference_model``,
+    ``MMSegInferencer``) works on this model: see
+    :class:`~mmseg_dda.models.mmseg_api.MMSegAPIMixin`.
     """
 
     def __init__(self,
@@ -89,7 +98,16 @@ class DDA(BaseModel):
                  adversarial_input: str = 'entropy_density',
                  source_density_gather: str = 'pred',
                  data_preprocessor: OptConfigType = None,
-                 init_cfg: OptMultiConfig = None) -> None:
+                 init_cfg: OptMultiConfig = None,
+                 pretrained: Optional[str] = None,
+                 train_cfg: OptConfigType = None) -> None:
+        if pretrained is not None:
+            raise ValueError(
+                'DDA: pretrained is not supported; set init_cfg of the '
+                "segmentor's backbone (type='Pretrained')")
+        if train_cfg:
+            raise ValueError('DDA: train_cfg belongs to the segmentor '
+                             '(model.segmentor.train_cfg)')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.segmentor = MODELS.build(segmentor)
@@ -151,6 +169,17 @@ class DDA(BaseModel):
     @property
     def _seg(self):
         return self._unwrap(self.segmentor)
+
+    @property
+    def num_classes(self) -> int:
+        """int: Number of classes of the segmentor."""
+        return self._seg.num_classes
+
+    @property
+    def decode_head(self) -> nn.Module:
+        """The segmentor's segmentation head (MMSeg's ``init_model`` reads
+        ``decode_head.num_classes`` when a checkpoint has no class names)."""
+        return self._seg.decode_head
 
     @staticmethod
     def _up(x: Tensor, size) -> Tensor:
