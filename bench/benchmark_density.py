@@ -1,11 +1,11 @@
-"""Benchmark of the density computations (METHOD.md §3, quirk 5).
+"""Benchmark of the density computations (docs/method.md §3, §13.5).
 
 (a) Target density (16 classes, c16, 96x161 grid): vectorised
     :meth:`GMMDensity.target_density_target` vs two per-cell Python
     evaluations of the same formula, with the pdf in pure Python instead of
     the reference's compiled C kernel: one pdf per cell (only the predicted
     class), and the reference's call pattern, one pdf call per cell and
-    class (~250k calls per iteration, METHOD.md §13 item 5). The slow paths
+    class (~250k calls per iteration, docs/method.md §13.5). The slow paths
     are timed on a subset of cells and extrapolated to the grid.
 (b) Source density-map generation at 1280x760 -> 96x161, 16 classes:
     compute only (in-memory label/depth), and end to end per image (PNG
@@ -66,7 +66,7 @@ def slow_target_density(cls, depth, mu, var, pi, cells):
 
 
 def reference_loop_target_density(cls, depth, mu, var, pi, cells):
-    """The reference's call pattern (METHOD.md §3.6, §13 item 5): for every
+    """The reference's call pattern (docs/method.md §3.6, §13.5): for every
     class, one pdf call per cell (C calls per cell, ~250k per iteration on
     96x161x16), the result kept only where the cell is of that class and
     z > 0; maximum over classes, squash. The pdf is pure Python here, not

@@ -1,4 +1,4 @@
-"""One DDA training step (METHOD.md §5.1): MMEngine path vs a plain loop.
+"""One DDA training step (docs/method.md §5.1): MMEngine path vs a plain loop.
 
 Both paths train the **same network and losses**: the full DeepLab-v2
 ResNet-101 DDA model of ``configs/dda/syn2city_7cls_small.py`` (real widths,

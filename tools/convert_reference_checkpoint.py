@@ -1,4 +1,4 @@
-"""Convert reference DDA checkpoints to ``mmseg_dda`` (METHOD.md §11).
+"""Convert reference DDA checkpoints to ``mmseg_dda`` (docs/method.md §11).
 
 Usage::
 

@@ -1,4 +1,4 @@
-"""STEP 1: precompute the SYNTHIA source density maps (METHOD.md §3.4).
+"""STEP 1: precompute the SYNTHIA source density maps (docs/method.md §3.4).
 
 Example::
 

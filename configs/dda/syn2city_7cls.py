@@ -22,6 +22,6 @@ test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='UDAIoUMetric',
                      protocol='Cityscapes val, full-resolution GT 1024x2048')
 test_evaluator = val_evaluator
-# STEP 3: the same component sizes at full and low resolution (quirk 12).
+# STEP 3: the same component sizes at low resolution (docs/method.md §13.12).
 pseudo_label_cfg = dict(
     threshold=0.9, min_count=[1000, 772, 100, 316, 234, 173, 173])

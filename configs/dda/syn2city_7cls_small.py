@@ -17,6 +17,7 @@ model = dict(
     density=dict(params='c7small', num_classes=num_classes),
     # LAMBDA_DEP_SRC = 0.001 at low resolution (§5.4).
     loss_weights=dict(depth_src=0.001))
-# STEP 3: the same component sizes at full and low resolution (quirk 12).
+# STEP 3: the same component sizes as at full resolution (docs/method.md
+# §13.12).
 pseudo_label_cfg = dict(
     threshold=0.9, min_count=[1000, 772, 100, 316, 234, 173, 173])

@@ -1,4 +1,4 @@
-"""Reference checkpoint conversion (METHOD.md §11)."""
+"""Reference checkpoint conversion (docs/method.md §11)."""
 from .reference import (ConversionReport, convert_discriminator_state_dict,
                         convert_imagenet_state_dict, convert_segnet_state_dict,
                         load_reference_state_dict, reference_backbone_layout,

@@ -1,4 +1,4 @@
-"""Key mapping from reference DDA checkpoints to ``mmseg_dda`` (METHOD.md §11).
+"""Key mapping of reference DDA checkpoints to mmseg_dda (docs/method.md §11).
 
 The reference saves ``{'model': state_dict}`` files (§11.1) of the
 segmentation network (§11.2), of the discriminator (§11.3), and the ADVENT /
@@ -22,7 +22,7 @@ ImageNet ``Scale.<key>``              ``segmentor.backbone.<key>`` (or plain),
 Every conversion is checked against the expected reference layout, built
 from the architecture (ResNet depth, widths read from the checkpoint), and
 reports missing and unexpected keys and shape mismatches. Missing
-``num_batches_tracked`` entries are tolerated (§13 item 22).
+``num_batches_tracked`` entries are tolerated (§13.22).
 """
 import re
 from collections import OrderedDict

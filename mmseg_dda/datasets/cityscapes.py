@@ -1,4 +1,4 @@
-"""Cityscapes as UDA target (METHOD.md §7.4)."""
+"""Cityscapes as UDA target (docs/method.md §7.4)."""
 import os.path as osp
 from typing import List, Optional
 

@@ -1,4 +1,4 @@
-"""Label lookup tables, class names and palettes (METHOD.md §7.2, §7.5).
+"""Label lookup tables, class names and palettes (docs/method.md §7.2, §7.5).
 
 Every lookup table (LUT) is a ``np.uint8`` array with 256 entries:
 ``lut[raw_id]`` is the train id (``0..C-1``) or 255 (ignore). Applying it is
@@ -11,7 +11,7 @@ it are unexpected (a corrupt file or a wrong layout) and are reported by
 
 Provenance: the tables restate DDA's ``main/dataset/*`` mappings (inherited
 from DADA ``info16class.json`` / ``mapillary.py`` and CTRL
-``info7class.json``), including the cross-domain quirks of METHOD.md §13.19
+``info7class.json``), with the cross-domain quirks of docs/method.md §13.19
 (7-class SYNTHIA drops wall/rider/bus/motorcycle; terrain is nature in
 Cityscapes but flat in Mapillary; Mapillary pothole is object).
 """
@@ -42,7 +42,7 @@ PALETTE_7: Tuple[Tuple[int, int, int], ...] = (
     (128, 64, 128), (70, 70, 70), (220, 220, 0), (107, 142, 35),
     (70, 130, 180), (220, 20, 60), (0, 0, 142))
 
-# SYNTHIA-RAND-CITYSCAPES raw ids (METHOD.md §7.2): 0 void ... 22 lanemarking.
+# SYNTHIA raw ids (docs/method.md §7.2): 0 void ... 22 lanemarking.
 SYNTHIA_NUM_RAW_IDS = 23
 SYNTHIA_TO_16: Dict[int, int] = {
     3: 0, 4: 1, 2: 2, 21: 3, 5: 4, 7: 5, 15: 6, 9: 7, 6: 8, 1: 9, 10: 10,

@@ -1,4 +1,4 @@
-"""Mapillary Vistas v1.2 as UDA target, 7 classes (METHOD.md §7.5)."""
+"""Mapillary Vistas v1.2 as UDA target, 7 classes (docs/method.md §7.5)."""
 import os.path as osp
 from typing import List, Optional
 

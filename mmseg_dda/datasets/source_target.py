@@ -1,4 +1,4 @@
-"""Paired source/target dataset for UDA training (METHOD.md §12.4)."""
+"""Paired source/target dataset for UDA training (docs/method.md §12.4)."""
 import copy
 from typing import Union
 

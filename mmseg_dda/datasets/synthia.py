@@ -1,4 +1,4 @@
-"""SYNTHIA-RAND-CITYSCAPES source dataset (METHOD.md §7.3, §3.4)."""
+"""SYNTHIA-RAND-CITYSCAPES source dataset (docs/method.md §7.3, §3.4)."""
 import os
 import os.path as osp
 from typing import List

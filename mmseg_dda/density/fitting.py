@@ -1,6 +1,6 @@
 """Fitting per-class GMM priors on the source set (``tools/fit_gmm.py``).
 
-The reference ships only the fitted values (METHOD.md §3.1: "GMM parameters
+The reference has only the fitted values (docs/method.md §3.1; "GMM parameters
 can be calculated by gmm-torch"); its fitting data and settings are unknown.
 This module fits the same model family -- per class, K diagonal Gaussians over
 ``(column, row, inverse depth)`` points of the feature grid -- with

@@ -1,4 +1,4 @@
-"""Offline generation of source density maps (STEP 1, METHOD.md §3.4).
+"""Offline generation of source density maps (STEP 1, docs/method.md §3.4).
 
 Library side of ``tools/gen_density_maps.py``: a resumable, multi-process loop
 over the SYNTHIA source images that writes one ``(C, h, w)`` raw-pdf map per

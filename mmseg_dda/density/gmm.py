@@ -1,4 +1,4 @@
-"""Per-class depth-distribution GMM priors of DDA (METHOD.md §3).
+"""Per-class depth-distribution GMM priors of DDA (docs/method.md §3).
 
 For each class c a 5-component diagonal Gaussian mixture over
 ``(x, y, z)`` = (feature-grid column, feature-grid row, SYNTHIA inverse depth
@@ -29,7 +29,7 @@ from .resize import pil_nearest_resize
 
 #: Value of pi used by the reference C kernel (``getDensity_*.so``).
 REFERENCE_PI = 3.1415926
-#: Squashing constants of METHOD.md §3.3.
+#: Squashing constants of docs/method.md §3.3.
 SQUASH_SCALE = 1e6
 SQUASH_MAX = 255.
 
@@ -224,7 +224,7 @@ def _gmm_eval(coords: List[Tensor], mu_t: Tensor, a_t: Tensor,
 
 def gmm_pdf(x: ArrayLike, y: ArrayLike, z: ArrayLike, mu: Tensor, var: Tensor,
             pi: Tensor) -> Tensor:
-    """Evaluate diagonal 3-D Gaussian-mixture densities (METHOD.md §3.2).
+    """Evaluate diagonal 3-D Gaussian-mixture densities (docs/method.md §3.2).
 
     ``p = sum_k pi_k * prod_d exp(-0.5 (v_d - mu_kd)^2 / s_kd^2) /
     (sqrt(2 PI) s_kd)`` with ``s = sqrt(var)`` and ``PI = 3.1415926``.
@@ -275,7 +275,7 @@ def squash_density(p: Union[Tensor, np.ndarray],
 
     Args:
         p (Tensor | ndarray): Raw densities (>= 0).
-        scale (float): Default 1e6 (METHOD.md §3.3).
+        scale (float): Default 1e6 (docs/method.md §3.3).
         max_value (float): Default 255.
 
     Returns:
@@ -357,7 +357,7 @@ class GMMDensity(nn.Module):
                             inv_depth: Union[Tensor, np.ndarray],
                             grid_hw: Tuple[int, int],
                             mask_outside: bool = False) -> Tensor:
-        """Raw source density maps of one image (METHOD.md §3.4).
+        """Raw source density maps of one image (docs/method.md §3.4).
 
         For every class c: ``depA = inv_depth * (label == c)`` at native
         resolution, downsampled to the grid with PIL NEAREST, and the class pdf
@@ -401,7 +401,7 @@ class GMMDensity(nn.Module):
                               seg_logits: Tensor,
                               gather: str = 'pred',
                               gt_label: Optional[Tensor] = None) -> Tensor:
-        """Source density target of the density head (METHOD.md §3.5).
+        """Source density target of the density head (docs/method.md §3.5).
 
         Args:
             density_maps (Tensor): Squashed maps ``(N, C, h, w)``.
@@ -448,7 +448,7 @@ class GMMDensity(nn.Module):
     @torch.no_grad()
     def target_density_target(self, seg_logits: Tensor,
                               depth: Tensor) -> Tensor:
-        """Target density target from detached predictions (METHOD.md §3.6).
+        """Target-domain density target (docs/method.md §3.6).
 
         ``D(p_cls(x, y, z))`` with ``cls`` the argmax class and ``z`` the
         predicted inverse depth, 0 where ``z <= 0``. The grid is the tensor

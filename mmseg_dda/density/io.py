@@ -1,7 +1,7 @@
 """Reading and writing source density maps and SYNTHIA depth files.
 
 Two on-disk layouts of the raw (unsquashed) source density maps exist
-(DESIGN.md, METHOD.md §3.4):
+(docs/DESIGN.md, docs/method.md §3.4, §7.6):
 
 * ``npy`` (default): ``<dir>/<stem>.npy``, one float32 array ``(C, h, w)``;
 * ``tiff`` (reference): ``<dir>/<stem>-<c>.tiff``, one float32 TIFF (PIL mode
@@ -136,7 +136,7 @@ def load_density_maps(path_or_prefix: str,
             ``npy``.
         num_classes (int): Expected number of classes C.
         squash (bool): Apply ``255 * (1 - exp(-1e6 * p))`` in float32, as the
-            reference loader does (METHOD.md §3.4). Default False (raw pdf).
+            reference loader does (§3.4). Default False (raw pdf).
 
     Returns:
         np.ndarray: float32 ``(C, h, w)``.

@@ -1,7 +1,7 @@
 """PIL-exact nearest-neighbour resampling of label and depth maps.
 
 The DDA reference downsamples the masked source depth to the feature grid with
-``PIL.Image.resize(..., NEAREST)`` (METHOD.md §3.4). PIL samples pixel centres,
+``Image.resize(NEAREST)`` (docs/method.md §3.4). PIL samples pixel centres,
 ``src = floor((dst + 0.5) * src_len / dst_len)``, which is what torch calls
 ``'nearest-exact'`` -- *but* PIL evaluates the positions by accumulating the
 scale in double precision (``xo = s/2; xo += s`` per output pixel, in

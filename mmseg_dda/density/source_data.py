@@ -3,7 +3,7 @@
 Builds the source dataset of a training config (contract of DESIGN.md: data
 infos with ``img_path``, ``seg_map_path``, ``depth_map_path``, ``label_lut``),
 resolves the GMM set and feature grid, and reads one image's train-id label and
-inverse depth at native resolution (METHOD.md §3.4).
+inverse depth at native resolution (docs/method.md §3.4).
 """
 import copy
 import os.path as osp

@@ -1,4 +1,4 @@
-"""One optimiser wrapper per first-level submodule (METHOD.md §6.1, §12.5).
+"""One optimiser wrapper per submodule (docs/method.md §6.1, §12.5).
 
 MMEngine core has no multi-optimiser constructor (mmagic registers one). DDA
 trains the segmentor with SGD and the discriminator with Adam, so the config

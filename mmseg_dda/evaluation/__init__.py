@@ -1,4 +1,4 @@
-"""Evaluation metrics (METHOD.md §9)."""
+"""Evaluation metrics (docs/method.md §9)."""
 from .uda_iou_metric import (MIOU13_SUBSET, UDAIoUMetric, confusion_matrix,
                              per_class_iou)
 

@@ -1,6 +1,6 @@
 """IoU metric with the DDA / ADVENT evaluation protocol and class subsets.
 
-Provenance: the confusion-matrix formula follows METHOD.md §9 (the
+Provenance: the confusion-matrix formula follows docs/method.md §9 (the
 reference's ``eval_UDA1.py``, itself ADVENT's ``fast_hist`` /
 ``per_class_iu``):
 ``hist = bincount(C * label + pred)`` over pixels with ``0 <= label < C``,
@@ -24,7 +24,7 @@ from ..utils.atomic_io import atomic_open
 SubsetSpec = Union[Sequence[Union[int, str]], Mapping[str, Sequence]]
 
 # The standard ADVENT/DADA/CTRL 13-class subset of the 16-class setting:
-# wall, fence and pole (train ids 3, 4, 5) are left out (METHOD.md §9).
+# wall, fence and pole (train ids 3, 4, 5) are left out (docs/method.md §9).
 MIOU13_SUBSET: Dict[str, dict] = {'mIoU*': dict(exclude=[3, 4, 5])}
 
 
@@ -87,7 +87,7 @@ def _round_percent(value: float) -> float:
 
 @METRICS.register_module()
 class UDAIoUMetric(IoUMetric):
-    """mIoU / mIoU* metric of the DDA evaluation protocol (METHOD.md §9).
+    """mIoU / mIoU* metric of the DDA evaluation protocol (docs/method.md §9).
 
     Accumulates a ``(C, C)`` confusion matrix per sample (labels outside
     ``[0, C)``, e.g. 255, are ignored), then reports:

@@ -1,4 +1,4 @@
-"""Pseudo-label generation for self-training (METHOD.md §8.1, §8.2)."""
+"""Pseudo-label generation for self-training (docs/method.md §8.1, §8.2)."""
 from .generate import DEFAULT_THRESHOLD, make_pseudo_label
 from .label_io import (PSEUDO_LABEL_FORMATS, is_complete, load_pseudo_label,
                  pseudo_label_path, save_pseudo_label)

@@ -1,7 +1,7 @@
 """Pseudo-label from feature-grid logits: upsample, threshold, filter (§8.1).
 
 Provenance: the order of operations follows the reference's
-``gene_UDA.py:gene_pseudo_labels_*`` as specified in METHOD.md §8.1:
+``gene_UDA.py:gene_pseudo_labels_*`` as specified in docs/method.md §8.1:
 bilinear ``align_corners=True`` upsampling of the logits to the training
 input size, softmax, ``max`` over classes, ``conf < 0.9 -> 255``, then the
 spatial aggregation prior (§8.2).

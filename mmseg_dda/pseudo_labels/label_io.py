@@ -1,7 +1,7 @@
 """Pseudo-label files: naming, atomic writing and reading (DESIGN.md).
 
 Layout: ``<out>/<basename(img)>.png`` (uint8, lossless, default) or
-``<out>/<basename(img)>.tiff`` (the reference naming, METHOD.md §7.6), e.g.
+``<out>/<basename(img)>.tiff`` (reference naming, docs/method.md §7.6), e.g.
 ``aachen_000000_000019_leftImg8bit.png.tiff``. Values are train ids
 (0..C-1) or 255.
 """

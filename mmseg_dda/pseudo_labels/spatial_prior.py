@@ -1,7 +1,7 @@
 """Spatial aggregation prior: drop small connected components (§8.2).
 
 Provenance: the behaviour follows the reference's compiled
-``spatial_prior_algorithm.so`` (``Add1``) as specified in METHOD.md §8.2:
+``spatial_prior_algorithm.so`` (``Add1``) as specified in docs/method.md §8.2:
 8-connected components of equal label, components with *strictly fewer*
 pixels than ``min_count[label]`` become 255. Re-implemented with
 ``scipy.ndimage.label`` instead of a per-pixel flood fill.

@@ -1,4 +1,4 @@
-"""The shipped configs load, build and carry the values of METHOD.md.
+"""The shipped configs load, build and carry the values of docs/method.md.
 
 Expected values are written out here from the specification (§1.3 sizes and
 GMM sets, §5.3 class weights, §5.4 loss weights and LR_D, §6.1 optimisers
@@ -181,7 +181,7 @@ def test_stage1_values(name):
     assert ds.source.with_density_maps is True
     assert ds.target.type == target
     assert ds.target.num_classes == num_classes
-    assert ds.target.with_labels is False  # quirk 16
+    assert ds.target.with_labels is False  # §13.16
     assert cfg.input_scale == scale
     assert _resize(ds.source.pipeline) == dict(
         type='ResizeWithPad', scale=scale, keep_ratio=False)
@@ -234,7 +234,7 @@ def test_selftrain_values(name):
     assert model.decode_head.loss_decode.class_weight is None  # unweighted
     assert model.backbone.init_cfg is None
     assert cfg.load_from  # starts from the stage-1 weights
-    # A fresh SGD, one group, poly horizon 90000 (quirk 11).
+    # A fresh SGD, one group, poly horizon 90000 (§13.11).
     assert cfg.optim_wrapper == dict(
         type='OptimWrapper',
         optimizer=dict(type='SGD', lr=2.5e-4, momentum=0.9,

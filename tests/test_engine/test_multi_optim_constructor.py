@@ -1,4 +1,4 @@
-"""Tests of MultiOptimWrapperConstructor and the poly schedule (§6.1, quirk 24)."""
+"""Tests of MultiOptimWrapperConstructor and the poly LR (§6.1, §13.24)."""
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 import pytest
 import torch

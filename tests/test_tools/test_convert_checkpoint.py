@@ -1,4 +1,4 @@
-"""Tests of tools/convert_reference_checkpoint.py (METHOD.md §11)."""
+"""Tests of tools/convert_reference_checkpoint.py (docs/method.md §11)."""
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 import importlib.util
 from pathlib import Path
@@ -30,7 +30,7 @@ def load_tool():
 
 # ---------------------------------------------------------------------------
 # A tiny network in the reference layout (key names of §11.2), written from
-# the description in METHOD.md §2.1/§2.2.
+# the description in docs/method.md §2.1/§2.2.
 # ---------------------------------------------------------------------------
 class RefBottleneck(nn.Module):
 

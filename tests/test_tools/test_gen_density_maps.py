@@ -18,7 +18,7 @@ from mmseg_dda.density.io import tiff_paths
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'gen_density_maps.py'
-# Raw SYNTHIA id -> 7-class train id (METHOD.md §7.2), written out here so
+# Raw SYNTHIA id -> 7-class train id (docs/method.md §7.2), written out here so
 # that the expected maps do not depend on the dataset code under test.
 SYN_TO_7 = {3: 0, 4: 0, 22: 0, 2: 1, 5: 1, 7: 2, 9: 2, 15: 2, 6: 3, 1: 4,
             10: 5, 8: 6, 11: 6}

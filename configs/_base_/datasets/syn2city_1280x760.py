@@ -1,5 +1,5 @@
-# SYNTHIA -> Cityscapes at (1280, 760), 16 classes (METHOD.md §6.2, §7).
-# Whole-image resizes, no augmentation (quirk 20). Source density maps are
+# SYNTHIA -> Cityscapes at (1280, 760), 16 classes (docs/method.md §6.2, §7).
+# Whole-image resizes, no augmentation (§13.20). Source density maps are
 # read from the files written by STEP 1 (tools/gen_density_maps.py); see
 # configs/dda/syn2city_16cls_onthefly_density.py to compute them on the fly.
 num_classes = 16

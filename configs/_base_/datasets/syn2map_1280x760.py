@@ -1,7 +1,7 @@
-# SYNTHIA -> Mapillary Vistas at (1280, 760), 7 classes (METHOD.md §6.2, §7.5).
+# SYNTHIA -> Mapillary at (1280, 760), 7 classes (docs/method.md §6.2, §7.5).
 # The target is resized with the aspect ratio kept and pasted top-left
 # (resize_with_pad); evaluation follows the reference protocol: GT resized and
-# padded to the input size (scale_label=True, quirk 13). Set
+# padded to the input size (scale_label=True, §13.13). Set
 # scale_label=False in test_pipeline for the DADA/CTRL full-resolution protocol.
 _base_ = ['./syn2city_1280x760.py']
 num_classes = 7

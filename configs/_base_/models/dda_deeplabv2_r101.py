@@ -1,5 +1,5 @@
 # dda_r101-d8: the DeepLab-v2 depth/density segmentor wrapped with the FC
-# discriminator and the GMM depth-distribution prior (METHOD.md §2-§5).
+# discriminator and the GMM depth-distribution prior (docs/method.md §2-§5).
 # Defaults: SYN->CS 16 classes (expid 1).
 _base_ = ['./deeplabv2_r101_depth_density.py']
 model = dict(

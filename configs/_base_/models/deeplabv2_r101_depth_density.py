@@ -1,5 +1,5 @@
 # deeplabv2_r101-d8 with depth and density heads: the segmentation network of
-# DDA (METHOD.md §2), used alone for source-only training and self-training,
+# DDA (docs/method.md §2), used alone for source-only and self-training,
 # and wrapped by the DDA model for adversarial training.
 data_preprocessor = dict(
     type='SegDataPreProcessor',

@@ -1,5 +1,5 @@
-# Stage 2 (self-training) schedule, METHOD.md §8.3: a fresh SGD (one group),
-# poly horizon kept at the reference's 90k (quirk 11) while training 30k.
+# Stage 2 (self-training), docs/method.md §8.3: a fresh SGD (one group),
+# poly horizon kept at the reference's 90k (§13.11) while training 30k.
 _base_ = ['./dda_90k.py']
 optim_wrapper = dict(
     _delete_=True,

@@ -1,4 +1,4 @@
-# Ablation: 10x learning rate on the three heads, as in DADA (quirk 1; the
+# Ablation: 10x LR on the three heads, as in DADA (docs/method.md §13.1; the
 # DDA reference uses one parameter group).
 _base_ = ['../syn2city_16cls.py']
 optim_wrapper = dict(

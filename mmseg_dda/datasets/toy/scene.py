@@ -9,7 +9,7 @@ resolves occlusions. The class layout, positions and depths therefore obey
 the same geometry in every domain; only the camera and the appearance
 (:mod:`.style`) change.
 
-Internal class ids: 0..15 are the 16 train ids of METHOD.md §7.2, then
+Internal class ids: 0..15 are the 16 train ids of docs/method.md §7.2, then
 ``TERRAIN`` (16), ``LANE`` (17, lane marking) and ``VOID`` (18).
 """
 from dataclasses import dataclass

@@ -1,6 +1,6 @@
 """Write the toy SYNTHIA / Cityscapes / Mapillary trees to disk.
 
-File formats follow the real datasets (METHOD.md §7.3-§7.5) so the real
+File formats follow the real datasets (docs/method.md §7.3-§7.5) so the real
 dataset classes and pipelines read them unchanged:
 
 * SYNTHIA: ``RGB/*.png``, ``parsed_LABELS/*.png`` (single-channel raw

@@ -1,4 +1,4 @@
-"""On-the-fly source density maps (METHOD.md §3.4, §13.18)."""
+"""On-the-fly source density maps (docs/method.md §3.4, §13.18)."""
 import math
 from typing import Optional, Sequence, Tuple
 

@@ -1,6 +1,6 @@
 """Loading transforms: mapped labels, inverse depth, source density maps.
 
-Label and depth conventions follow METHOD.md §7.3-§7.5; the density maps
+Label and depth conventions follow docs/method.md §7.3-§7.5; the density maps
 §3.4 (stored raw pdf, squashed at load time in float32).
 """
 from collections import Counter

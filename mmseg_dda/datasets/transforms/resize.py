@@ -1,4 +1,4 @@
-"""Whole-image resize (optionally with top-left padding) of METHOD.md §7.5.
+"""Whole-image resize, optionally padded top-left (docs/method.md §7.5).
 
 Why not mmcv/mmseg ``Resize(backend='pillow')``: it asserts uint8 input and
 so fails on the float32 ``gt_depth_map``; this transform handles image,
@@ -18,7 +18,7 @@ def fit_size(img_wh: Sequence[int],
     """Size ``(w, h)`` of the resized content of ``resize_with_pad``.
 
     Fit the width if ``img_W / img_H > W / H``, else the height; the other
-    side is truncated with ``int()`` (reference quirk §13.27).
+    side is truncated with ``int()`` (§13.27).
     """
     iw, ih = img_wh
     tw, th = target_wh

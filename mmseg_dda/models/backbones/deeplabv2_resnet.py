@@ -1,7 +1,7 @@
 """DeepLab-v2 ResNet backbone (Caffe style, output stride 8).
 
 Built on MMSeg's :class:`~mmseg.models.backbones.ResNet`, which already matches
-the reference layout (METHOD.md §2.1, §11.4): with ``style='caffe'`` the
+the reference layout (docs/method.md §2.1, §11.4): with ``style='caffe'`` the
 stride sits on the first 1x1 conv of a bottleneck, ``conv2`` uses
 ``padding = dilation``, every layer's first block has a
 ``downsample = (conv1x1, BN)`` and the parameter names are ``conv1``, ``bn1``,
@@ -29,7 +29,7 @@ _REFERENCE_INIT = [
 class DeepLabV2ResNet(ResNet):
     """Caffe-style dilated ResNet of DeepLab-v2 / AdaptSegNet / ADVENT / DADA.
 
-    Defaults reproduce the reference network (METHOD.md §2.1, §12.2):
+    Defaults reproduce the reference network (docs/method.md §2.1, §12.2):
     ResNet-101, strides ``(1, 2, 1, 1)``, dilations ``(1, 1, 2, 4)`` in every
     block of a layer (``contract_dilation=False``), frozen BN affine
     parameters (``requires_grad=False``) with BN still in train mode
@@ -53,7 +53,7 @@ class DeepLabV2ResNet(ResNet):
         norm_cfg (dict): Norm layer config. Defaults to plain BN with frozen
             affine parameters.
         norm_eval (bool): Run BN in eval mode during training (frozen-BN
-            option of §13 item 2). Defaults to False (reference behaviour).
+            option of §13.2). Defaults to False (reference behaviour).
         zero_init_residual (bool): Defaults to False (reference init).
         ceil_mode (bool): ``ceil_mode`` of the stem max-pool. Defaults to
             True (reference grid, §2.4).

@@ -1,4 +1,4 @@
-"""DeepLab-v2 classifier head (METHOD.md §2.2, ``layer6`` of the reference).
+"""DeepLab-v2 classifier head (docs/method.md §2.2; reference ``layer6``).
 
 Four parallel 3x3 convolutions with bias and dilation = padding in
 (6, 12, 18, 24), whose outputs are summed. There is no BN, no dropout and no

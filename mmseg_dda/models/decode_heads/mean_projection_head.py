@@ -1,4 +1,4 @@
-"""Depth and density heads of DDA (METHOD.md §2.2, ``enc5_*`` / ``enc4_*``).
+"""Depth and density heads (docs/method.md §2.2, ``enc5_*`` / ``enc4_*``).
 
 Both branches are ``conv1`` (1x1) -> ReLU -> ``conv2`` (3x3, padding 1) ->
 ReLU -> ``conv3`` (1x1) followed by a mean over the channels, which gives one
@@ -171,7 +171,7 @@ class DensityHead(MeanProjectionHead):
             ``conv4``, ``proj_channels -> unused_channels``) and ``dec4`` (as
             ``dec``, ``proj_channels -> in_channels``). They are never used
             in ``forward`` and exist only for strict state-dict round-trips
-            (§13 item 3); with DDP they need ``find_unused_parameters=True``.
+            (§13.3); with DDP they need ``find_unused_parameters=True``.
             Defaults to False.
         unused_channels (int): Output channels of ``conv4``. Defaults to 16.
         **kwargs: Arguments of :class:`MeanProjectionHead`.

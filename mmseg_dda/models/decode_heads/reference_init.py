@@ -1,4 +1,4 @@
-"""Reference weight initialisation shared by the DDA heads (METHOD.md §2.3).
+"""Reference weight initialisation of the DDA heads (docs/method.md §2.3).
 
 The reference draws every conv weight from N(0, 0.01) and leaves conv biases
 at PyTorch's default (uniform) init. MMEngine's ``Normal`` initializer would

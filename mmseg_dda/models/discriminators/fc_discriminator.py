@@ -1,4 +1,4 @@
-"""Fully convolutional patch discriminator (METHOD.md §2.5).
+"""Fully convolutional patch discriminator (docs/method.md §2.5).
 
 Provenance: the design originates in AdaptSegNet (Tsai et al., CVPR 2018,
 wasidennis/AdaptSegNet) and is used unchanged by ADVENT, DADA and DDA

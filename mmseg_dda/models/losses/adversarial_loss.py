@@ -1,4 +1,4 @@
-"""Adversarial BCE against constant domain labels (METHOD.md §4).
+"""Adversarial BCE against constant domain labels (docs/method.md §4).
 
 Provenance: as ADVENT/DADA/DDA ``bce_loss``: BCE-with-logits, mean over the
 discriminator's output map, source = 0 and target = 1.

@@ -1,4 +1,4 @@
-"""Reverse Huber (BerHu) loss for the depth and density heads (METHOD.md §5.2).
+"""BerHu (reverse Huber) loss for depth and density (docs/method.md §5.2).
 
 Provenance: same definition as the DDA/DADA reference ``loss_berHu``
 (``main/utils/func.py``); re-implemented from the specification. Deliberate

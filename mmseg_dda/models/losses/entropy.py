@@ -1,4 +1,4 @@
-"""Per-channel normalised entropy map (METHOD.md §4).
+"""Per-channel normalised entropy map (docs/method.md §4).
 
 Provenance: as ADVENT/DADA/DDA ``prob_2_entropy``: base-2 logarithm,
 normalised by ``log2(C)``, kept per channel (C channels feed the

@@ -1,4 +1,4 @@
-"""Class-weighted cross-entropy for segmentation (METHOD.md §5.3).
+"""Class-weighted cross-entropy for segmentation (docs/method.md §5.3).
 
 mmseg's ``CrossEntropyLoss`` with ``class_weight`` indexes the weight by the
 label before masking ignored pixels, so label 255 goes out of range

@@ -1,4 +1,4 @@
-"""DeepLab-v2 segmentor with parallel depth and density heads (METHOD.md §2.2).
+"""DeepLab-v2 segmentor with depth and density heads (docs/method.md §2.2).
 
 ``seg = decode_head(x4)``, ``depth = depth_head(x4)``,
 ``density = density_head(x4)``: three branches on the layer4 features with
@@ -151,7 +151,7 @@ class DepthDensitySegmentor(MMSegAPIMixin, EncoderDecoder):
         """Predict segmentation, depth and density.
 
         The feature-grid logits are upsampled **once**, bilinear with
-        ``align_corners``, straight to ``ori_shape`` (METHOD.md §9), not via
+        ``align_corners``, straight to ``ori_shape`` (§9), not via
         the input size. Only when the batch was padded is the padded input
         size used as an intermediate step (to crop the padding).
 

@@ -1,4 +1,4 @@
-"""DDA: adversarial UDA with a depth-distribution density head (METHOD.md §4, §5).
+"""DDA: adversarial UDA with a density head (docs/method.md §4, §5).
 
 The stage-1 training iteration of the reference
 (``main/domain_adaptation/train_UDA.py:train_depdis``), re-implemented on
@@ -76,7 +76,7 @@ class DDA(MMSegAPIMixin, BaseModel):
             ``'entropy_density'`` (DDA, §4), ``'entropy'`` (ADVENT) or
             ``'entropy_depth'`` (DADA: entropy times predicted inverse depth).
         source_density_gather (str): ``'pred'`` (reference, §3.5) or
-            ``'gt'`` (ablation of §13 item 6).
+            ``'gt'`` (ablation of §13.6).
         data_preprocessor (dict, optional): ``SegDataPreProcessor`` config,
             applied to the source and the target halves separately.
         init_cfg (dict, optional): Initialisation config.

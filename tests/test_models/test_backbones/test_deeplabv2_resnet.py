@@ -1,4 +1,4 @@
-"""Tests of DeepLabV2ResNet (METHOD.md §2.1, §2.4, §11.2, §12.2)."""
+"""Tests of DeepLabV2ResNet (docs/method.md §2.1, §2.4, §11.2, §12.2)."""
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""Tests of DeepLabV2Head, DepthHead and DensityHead (METHOD.md §2.2, §2.3)."""
+"""Tests of the three DDA heads (docs/method.md §2.2, §2.3)."""
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 import pytest
 import torch

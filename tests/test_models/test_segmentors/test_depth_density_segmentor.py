@@ -1,4 +1,4 @@
-"""Tests of DepthDensitySegmentor (METHOD.md §2.2, §9, DESIGN model contracts)."""
+"""Tests of DepthDensitySegmentor (docs/method.md §2.2, §9; docs/DESIGN.md)."""
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 import torch
 import torch.nn.functional as F
