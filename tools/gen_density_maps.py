@@ -10,6 +10,11 @@ evaluated on the feature grid (:meth:`GMMDensity.source_density_maps`) and the
 raw maps are written to ``<out>/<stem>.npy`` (float32 ``(C, h, w)``) and/or
 ``<out>/<stem>-<c>.tiff`` (reference layout). Complete outputs are skipped, so
 an interrupted run is resumed by running the same command again.
+
+The folder's ``manifest.json`` records the GMM set (name and parameter hash),
+grid, class count, label folder and id table, layout and the ablation switch.
+A rerun with other values stops with the differing fields; ``--overwrite``
+deletes the old maps and starts afresh.
 """
 import argparse
 import os.path as osp
@@ -21,9 +26,17 @@ from mmengine.config import Config, DictAction  # noqa: E402
 
 from mmseg_dda.density.generation import (  # noqa: E402
     format_summary, generate_density_maps)
+from mmseg_dda.density.grid import tool_feature_grid  # noqa: E402
 from mmseg_dda.density.source_data import (  # noqa: E402
-    build_source_dataset, resolve_gmm, resolve_grid, source_dataset_cfg,
-    source_items)
+    build_source_dataset, resolve_gmm, source_dataset_cfg, source_items)
+from mmseg_dda.utils.provenance import StaleOutputError  # noqa: E402
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
 
 
 def parse_args(argv=None):
@@ -33,23 +46,29 @@ def parse_args(argv=None):
     parser.add_argument(
         '--out', help='output folder (default: <synthia root>/'
         '<density_map_dir of the config, else source_density_maps>)')
-    parser.add_argument('--workers', type=int, default=1,
+    parser.add_argument('--workers', type=_positive_int, default=1,
                         help='worker processes (default 1)')
     parser.add_argument('--layout', choices=['npy', 'tiff', 'both'],
                         help='file layout (default: the dataset\'s '
                         'density_map_layout, else npy)')
-    parser.add_argument('--num-classes', type=int,
+    parser.add_argument('--num-classes', type=_positive_int,
                         help='expected number of classes (checked against '
                         'the GMM set and the dataset)')
     parser.add_argument('--gmm', help='GMM set name or JSON path (default: '
                         'model.density.params of the config)')
     parser.add_argument('--gmm-set', help='set inside a --gmm JSON file')
-    parser.add_argument('--grid', type=int, nargs=2, metavar=('H', 'W'),
-                        help='feature grid (default: the GMM set\'s grid)')
+    parser.add_argument('--grid', type=_positive_int, nargs=2,
+                        metavar=('H', 'W'),
+                        help='feature grid (default: the output grid of '
+                        'the config\'s model, else the GMM set\'s grid)')
     parser.add_argument('--mask-outside', action='store_true',
                         help='ablation: zero cells outside the class')
-    parser.add_argument('--max-images', type=int,
+    parser.add_argument('--max-images', type=_positive_int,
                         help='process at most N pending images, then stop')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='delete the maps already in the output folder '
+                        '(and its manifest) and start afresh; needed when '
+                        'they were made from other inputs')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
     return parser.parse_args(argv)
@@ -61,7 +80,10 @@ def main(argv=None) -> int:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     params = resolve_gmm(cfg, args.gmm, args.gmm_set)
-    grid_hw = resolve_grid(args.grid, params)
+    # The grid of the config's model (checked against the GMM set's), else
+    # the GMM set's; --grid overrides both.
+    grid_hw, grid_from = tool_feature_grid(cfg, args.grid, params)
+    print(f'feature grid {grid_hw[0]}x{grid_hw[1]} ({grid_from})')
     dataset = build_source_dataset(cfg)
     num_classes = getattr(dataset, 'num_classes',
                           len(dataset.metainfo.get('classes', ())))
@@ -80,10 +102,15 @@ def main(argv=None) -> int:
         out = osp.join(root, src_cfg.get('density_map_dir',
                                          'source_density_maps'))
     layout = args.layout or src_cfg.get('density_map_layout', 'npy')
-    summary = generate_density_maps(
-        source_items(dataset), params, grid_hw, out, layout=layout,
-        workers=max(1, args.workers), mask_outside=args.mask_outside,
-        max_images=args.max_images)
+    try:
+        summary = generate_density_maps(
+            source_items(dataset), params, grid_hw, out, layout=layout,
+            workers=args.workers, mask_outside=args.mask_outside,
+            max_images=args.max_images, overwrite=args.overwrite,
+            info=dict(config=osp.abspath(args.config),
+                      data_root=getattr(dataset, 'data_root', None)))
+    except StaleOutputError as e:
+        raise SystemExit(f'error: {e}') from e
     print(format_summary(summary))
     return 1 if summary['failed'] else 0
 

@@ -21,9 +21,16 @@ Without ``dataset`` the target half (key ``target``) of
 ``segmentor`` is used) or a ``DepthDensitySegmentor``; the checkpoint may
 come from either. Existing complete outputs are skipped, so an interrupted
 run resumes where it stopped.
+
+The folder's ``manifest.json`` records what decides the labels: a SHA-256 of
+the loaded segmentor weights, threshold, ``min_count`` (the component filter),
+class count, input size, pipeline and preprocessing, target dataset and split,
+format. A rerun with other values stops with the differing fields;
+``--overwrite`` deletes the old labels and starts afresh. A file counts as
+done only when it decodes to a single-channel uint8 map of the input size
+with ids below C or 255.
 """
 import argparse
-import os
 import os.path as osp
 import time
 from typing import List, Optional
@@ -39,11 +46,33 @@ from mmseg.registry import DATASETS, MODELS
 from torch.utils.data import DataLoader, Subset
 
 from mmseg_dda.pseudo_labels import (DEFAULT_THRESHOLD, PseudoLabelStats,
-                                     is_complete, make_pseudo_label,
-                                     pseudo_label_path, save_pseudo_label)
+                                     check_threshold, is_complete,
+                                     is_pseudo_label_output,
+                                     make_pseudo_label, pseudo_label_path,
+                                     save_pseudo_label)
+from mmseg_dda.pseudo_labels.manifest import MANIFEST_KIND
+from mmseg_dda.utils.provenance import (StaleOutputError, jsonable,
+                                        prepare_output_dir,
+                                        sha256_state_dict)
 from mmseg_dda.utils.config_check import pseudo_label_cfg
 
 _SEGMENTOR_PREFIX = 'segmentor.'
+
+
+def _confidence(text: str) -> float:
+    value = float(text)
+    try:
+        check_threshold(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f'must be >= 0, got {value}')
+    return value
 
 
 def parse_args(argv=None):
@@ -54,17 +83,21 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='output folder')
     parser.add_argument('--format', choices=['png', 'tiff'],
                         help='file format (default png)')
-    parser.add_argument('--threshold', type=float, nargs='+',
+    parser.add_argument('--threshold', type=_confidence, nargs='+',
                         help='confidence threshold, one or one per class '
                         f'(default {DEFAULT_THRESHOLD})')
-    parser.add_argument('--min-count', type=int, nargs='+',
+    parser.add_argument('--min-count', type=_non_negative_int, nargs='+',
                         help='per-class minimum component size (§8.2)')
     parser.add_argument('--split', help='override the dataset ann_file '
                         '(e.g. train, selftrain)')
     parser.add_argument('--device', default=None,
                         help='cuda or cpu (default: cuda when available)')
-    parser.add_argument('--num-workers', type=int, default=2)
-    parser.add_argument('--log-interval', type=int, default=50)
+    parser.add_argument('--num-workers', type=_non_negative_int, default=2)
+    parser.add_argument('--log-interval', type=_non_negative_int, default=50)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='delete the labels already in the output folder '
+                        '(and its manifest) and start afresh; needed when '
+                        'they were made from other inputs')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
     return parser.parse_args(argv)
@@ -135,6 +168,10 @@ def resolve_settings(args, cfg: Config, num_classes: int) -> dict:
         if isinstance(value, (list, tuple)) and len(value) != num_classes:
             raise ValueError(f'{name} has {len(value)} values but the '
                              f'dataset has {num_classes} classes')
+    if args.threshold is None:
+        check_threshold(threshold, 'pseudo_label_cfg.threshold')
+    if min_count is not None and min(min_count) < 0:
+        raise ValueError(f'min_count must be >= 0, got {min(min_count)}')
     out_dir = args.out or pl_cfg.get('out_dir') or osp.join(
         cfg.get('work_dir') or osp.join(
             'work_dirs', osp.splitext(osp.basename(args.config))[0]),
@@ -142,6 +179,36 @@ def resolve_settings(args, cfg: Config, num_classes: int) -> dict:
     fmt = args.format or pl_cfg.get('format', 'png')
     return dict(threshold=threshold, min_count=min_count, out_dir=out_dir,
                 fmt=fmt)
+
+
+def fixed_input_hw(pipeline) -> Optional[tuple]:
+    """``(H, W)`` of the pipeline's last ``ResizeWithPad`` (its output is
+    always the full ``scale``, padded), else None (size not known)."""
+    hw = None
+    for t in pipeline:
+        if isinstance(t, dict) and t.get('type') == 'ResizeWithPad':
+            w, h = t['scale']
+            hw = (int(h), int(w))
+    return hw
+
+
+def manifest_inputs(cfg: Config, ds_cfg, settings: dict, segmentor,
+                    num_classes: int, input_hw) -> dict:
+    """What decides the labels: weights, settings, input, dataset, split."""
+    model_cfg = cfg.model
+    preprocessor = model_cfg.get('data_preprocessor')
+    return dict(
+        weights_sha256=sha256_state_dict(segmentor.state_dict()),
+        threshold=settings['threshold'],
+        min_count=settings['min_count'],
+        spatial_filter=settings['min_count'] is not None,
+        num_classes=num_classes,
+        input_hw=input_hw,
+        pipeline=jsonable(ds_cfg.get('pipeline')),
+        data_preprocessor=jsonable(preprocessor),
+        dataset_type=ds_cfg.get('type'),
+        split=jsonable(ds_cfg.get('ann_file', '')),
+        format=settings['fmt'])
 
 
 @torch.no_grad()
@@ -195,21 +262,46 @@ def main(argv: Optional[List[str]] = None) -> PseudoLabelStats:
     dataset = DATASETS.build(ds_cfg)
     settings = resolve_settings(args, cfg,
                                 len(dataset.metainfo['classes']))
-    os.makedirs(settings['out_dir'], exist_ok=True)
     if settings['min_count'] is None:
         logger.warning('no min_count given: the component filter (§8.2) is '
                        'switched off')
+    segmentor, preprocessor = build_segmentor(cfg, args.checkpoint, device,
+                                              logger)
+    num_classes = len(dataset.metainfo['classes'])
+    input_hw = fixed_input_hw(ds_cfg.get('pipeline') or [])
+    inputs = manifest_inputs(cfg, ds_cfg, settings, segmentor, num_classes,
+                             input_hw)
+    try:
+        prepare_output_dir(
+            settings['out_dir'], MANIFEST_KIND, inputs,
+            is_pseudo_label_output, overwrite=args.overwrite,
+            info=dict(checkpoint=osp.abspath(args.checkpoint),
+                      config=osp.abspath(args.config),
+                      data_root=getattr(dataset, 'data_root', None),
+                      images=len(dataset)),
+            log=logger.info)
+    except StaleOutputError as e:
+        raise SystemExit(f'error: {e}') from e
 
     paths = [pseudo_label_path(settings['out_dir'],
                                dataset.get_data_info(i)['img_path'],
                                settings['fmt']) for i in range(len(dataset))]
-    todo = [i for i, p in enumerate(paths) if not is_complete(p)]
+    todo, invalid = [], []
+    for i, p in enumerate(paths):
+        if not is_complete(p, input_hw, num_classes):
+            todo.append(i)
+            if osp.exists(p):
+                invalid.append(osp.basename(p))
+    if invalid:
+        logger.warning(f'{len(invalid)} existing pseudo-labels are '
+                       'incomplete or invalid (not a single-channel uint8 '
+                       f'map of the input size with ids < {num_classes} or '
+                       f'255) and are relabelled, e.g. {invalid[:5]}')
     logger.info(f'{len(dataset)} target images, {len(paths) - len(todo)} '
-                f'already done, {len(todo)} to label -> {settings["out_dir"]} '
-                f'({settings["fmt"]}); threshold={settings["threshold"]}, '
+                f'already done, {len(todo)} to label ({len(invalid)} of them '
+                f'invalid) -> {settings["out_dir"]} ({settings["fmt"]}); '
+                f'threshold={settings["threshold"]}, '
                 f'min_count={settings["min_count"]}, device={device}')
-    segmentor, preprocessor = build_segmentor(cfg, args.checkpoint, device,
-                                              logger)
     stats = generate(segmentor, preprocessor, dataset, todo, settings,
                      args.num_workers, max(args.log_interval, 1),
                      logger)

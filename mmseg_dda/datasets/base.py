@@ -14,6 +14,7 @@ from mmengine.registry import DefaultScope
 from mmseg.datasets import BaseSegDataset
 
 from ..pseudo_labels.label_io import pseudo_label_path
+from ..pseudo_labels.manifest import check_pseudo_label_manifest
 from .class_mappings import (class_names, class_palette, get_known_ids,
                              get_label_lut, identity_lut)
 
@@ -244,7 +245,10 @@ class UDATargetDataset(UDABaseDataset):
         data_root: Dataset root folder.
         with_labels: Add ``seg_map_path`` from the dataset's label files.
         pseudo_label_dir: Folder of pseudo-labels (used as given, i.e.
-            relative to the working directory unless absolute).
+            relative to the working directory unless absolute). Its
+            ``manifest.json`` (``tools/gen_pseudo_labels.py``) must record
+            this dataset's class count, type and the suffix's format;
+            folders without one are used with a warning.
         pseudo_label_suffix: ``'.png'`` (default) or ``'.tiff'``.
         **kwargs: See :class:`UDABaseDataset`.
     """
@@ -262,6 +266,15 @@ class UDATargetDataset(UDABaseDataset):
         self.with_labels = with_labels
         self.pseudo_label_dir = pseudo_label_dir
         self.pseudo_label_suffix = pseudo_label_suffix
+        if pseudo_label_dir is not None:
+            # Labels made for another class count or dataset would load
+            # and train on wrong ids.
+            check_pseudo_label_manifest(
+                pseudo_label_dir,
+                dict(num_classes=kwargs.get('num_classes', 16),
+                     format=pseudo_label_suffix[1:],
+                     dataset_type=type(self).__name__),
+                owner=type(self).__name__)
         super().__init__(data_root=data_root, **kwargs)
 
     @property

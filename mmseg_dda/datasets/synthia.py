@@ -5,6 +5,7 @@ from typing import List
 
 from mmseg.registry import DATASETS
 
+from ..density.manifest import check_density_maps_manifest, label_lut_sha256
 from .base import UDABaseDataset
 
 _LABEL_DIRS = {'parsed': 'parsed_LABELS', 'gt': osp.join('GT', 'LABELS')}
@@ -33,7 +34,11 @@ class SynthiaDataset(UDABaseDataset):
             ``(C, h, w)`` raw pdf) or ``'tiff'`` (reference layout
             ``<dir>/<stem>-<c>.tiff``; the data info then holds the prefix
             ``<dir>/<stem>``).
-        density_map_dir: Folder of the maps, relative to ``data_root``.
+        density_map_dir: Folder of the maps, relative to ``data_root``. Its
+            ``manifest.json`` (written by ``tools/gen_density_maps.py``) must
+            record this dataset's class count, label folder and label table
+            and hold ``density_map_layout``; maps without one are used with
+            a warning.
         **kwargs: See :class:`UDABaseDataset`.
     """
     SPLIT_PREFIX = 'synthia'
@@ -87,6 +92,15 @@ class SynthiaDataset(UDABaseDataset):
         dens_dir = (self._require_dir(
             osp.join(root, self.density_map_dir), 'density map')
             if self.with_density_maps else None)
+        if dens_dir:
+            # Maps made for another class count or label table would load
+            # without error and train on wrong targets.
+            check_density_maps_manifest(
+                dens_dir,
+                dict(num_classes=self.num_classes,
+                     label_dir=[osp.basename(label_dir)],
+                     label_lut_sha256=label_lut_sha256(self.label_lut)),
+                layout=self.density_map_layout, owner=type(self).__name__)
         # One listing per folder instead of a stat per file (9400 images).
         listed = {d: set(os.listdir(d)) for d in (img_dir, label_dir,
                                                    depth_dir, dens_dir) if d}

@@ -3,16 +3,23 @@
 Library side of ``tools/gen_density_maps.py``: a resumable, multi-process loop
 over the SYNTHIA source images that writes one ``(C, h, w)`` raw-pdf map per
 image (``npy`` and/or the reference ``tiff`` layout, atomic writes).
+
+The output folder records what made it (:func:`density_manifest_inputs`,
+``manifest.json``); a rerun with other inputs is refused (or, with
+``overwrite``, starts afresh), and a map counts as done only when it decodes
+to the expected shape with finite values.
 """
 import multiprocessing as mp
-import os
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from ..utils.provenance import prepare_output_dir
 from .gmm import GMMDensity, GMMParams
-from .io import outputs_complete, save_density_maps
+from .io import (is_density_output, output_exists, outputs_complete,
+                 save_density_maps)
+from .manifest import MANIFEST_KIND, density_manifest_inputs
 from .source_data import load_source_label_depth
 
 _WORKER: Dict = {}
@@ -37,6 +44,9 @@ def _process(item: Dict) -> Tuple[str, Optional[str], float]:
         maps = _WORKER['density'].source_density_maps(
             torch.from_numpy(label), torch.from_numpy(depth),
             _WORKER['grid_hw'], mask_outside=_WORKER['mask_outside'])
+        if not torch.isfinite(maps).all():
+            raise ValueError(f'non-finite density values for '
+                             f'{item["depth_map_path"]}; nothing written')
         save_density_maps(maps.numpy(), _WORKER['out_dir'], item['stem'],
                           _WORKER['layout'])
         err = None
@@ -54,7 +64,9 @@ def generate_density_maps(items: Sequence[Dict],
                           mask_outside: bool = False,
                           max_images: Optional[int] = None,
                           log: Callable[[str], None] = print,
-                          log_every: int = 100) -> Dict:
+                          log_every: int = 100,
+                          overwrite: bool = False,
+                          info: Optional[Dict] = None) -> Dict:
     """Write the source density maps of ``items``, skipping complete ones.
 
     Args:
@@ -72,26 +84,46 @@ def generate_density_maps(items: Sequence[Dict],
             (a chunk; a later run resumes with the rest).
         log (callable): Sink for progress lines.
         log_every (int): Progress line every this many images.
+        overwrite (bool): Delete the folder's old maps and start afresh;
+            without it a folder made from other inputs (see
+            :func:`density_manifest_inputs`) raises
+            :class:`~mmseg_dda.utils.provenance.StaleOutputError`.
+        info (dict, optional): Extra facts for the manifest (not compared).
 
     Returns:
-        dict: ``total, skipped, done, failed, pending_left, seconds,
-        images_per_s, failures`` (list of ``(stem, error)``).
+        dict: ``total, skipped, invalid, done, failed, pending_left, seconds,
+        images_per_s, failures`` (list of ``(stem, error)``); ``invalid``
+        counts existing maps that were incomplete or held non-finite values
+        and are recomputed.
     """
-    os.makedirs(out_dir, exist_ok=True)
     shape = (params.num_classes, int(grid_hw[0]), int(grid_hw[1]))
     stems = [it['stem'] for it in items]
     if len(set(stems)) != len(stems):
         raise ValueError('source images with the same file stem would write '
                          'the same density-map file')
-    pending = [
-        it for it in items
-        if not outputs_complete(out_dir, it['stem'], layout, shape)
-    ]
+    prepare_output_dir(
+        out_dir, MANIFEST_KIND,
+        density_manifest_inputs(items, params, grid_hw, layout,
+                                mask_outside),
+        is_density_output, overwrite=overwrite,
+        info=dict(gmm_source=params.source, images=len(items), **(info or {})),
+        log=log)
+    pending, invalid = [], []
+    for it in items:
+        if not outputs_complete(out_dir, it['stem'], layout, shape):
+            pending.append(it)
+            if output_exists(out_dir, it['stem'], layout):
+                invalid.append(it['stem'])
     skipped = len(items) - len(pending)
     todo = pending if max_images is None else pending[:max(0, max_images)]
+    if invalid:
+        log(f'density maps: {len(invalid)} existing maps are incomplete or '
+            'hold NaN/inf/negative values and are recomputed, e.g. '
+            f'{invalid[:5]}')
     log(f'density maps: {len(items)} images, {skipped} already complete, '
-        f'{len(todo)} to compute -> {out_dir} (layout={layout}, '
-        f'grid={shape[1]}x{shape[2]}, C={shape[0]}, workers={workers})')
+        f'{len(todo)} to compute ({len(invalid)} of them invalid) -> '
+        f'{out_dir} (layout={layout}, grid={shape[1]}x{shape[2]}, '
+        f'C={shape[0]}, workers={workers})')
     init_args = (params, tuple(grid_hw), out_dir, layout, mask_outside,
                  1 if workers > 1 else torch.get_num_threads())
     failures: List[Tuple[str, str]] = []
@@ -134,6 +166,7 @@ def generate_density_maps(items: Sequence[Dict],
     return dict(
         total=len(items),
         skipped=skipped,
+        invalid=len(invalid),
         done=done,
         failed=len(failures),
         pending_left=len(pending) - len(todo),
@@ -146,6 +179,7 @@ def format_summary(summary: Dict) -> str:
     """A small text table of a :func:`generate_density_maps` summary."""
     rows = [('images total', summary['total']),
             ('already complete (skipped)', summary['skipped']),
+            ('invalid, recomputed', summary.get('invalid', 0)),
             ('computed', summary['done']), ('failed', summary['failed']),
             ('left for a later run', summary['pending_left']),
             ('time (s)', f'{summary["seconds"]:.2f}'),

@@ -11,6 +11,7 @@ All writes are atomic (temporary file in the same folder + ``os.replace``), so
 an interrupted run never leaves a half-written map under its final name.
 """
 import os.path as osp
+import re
 from typing import List, Sequence
 
 import cv2
@@ -21,6 +22,8 @@ from .gmm import squash_density
 from ..utils.atomic_io import atomic_open
 
 LAYOUTS = ('npy', 'tiff', 'both')
+# <stem>.npy or <stem>-<c>.tiff; hidden temp files of atomic writes excluded.
+_OUTPUT_NAME = re.compile(r'[^.].*(\.npy|-\d+\.tiff)')
 
 
 def npy_path(out_dir: str, stem: str) -> str:
@@ -73,8 +76,28 @@ def save_density_maps(maps: np.ndarray,
     return written
 
 
+def is_density_output(name: str) -> bool:
+    """Whether a file name is an output of STEP 1 (either layout)."""
+    return bool(_OUTPUT_NAME.fullmatch(name))
+
+
+def _check_values(maps: np.ndarray, path: str) -> np.ndarray:
+    """Refuse NaN, inf and negative cells (a pdf is finite and >= 0)."""
+    bad = ~np.isfinite(maps)
+    if bad.any():
+        raise ValueError(f'{path}: {int(bad.sum())} density-map cells are '
+                         'NaN or inf (expected finite values >= 0); '
+                         'regenerate the maps (tools/gen_density_maps.py)')
+    if (maps < 0).any():
+        raise ValueError(f'{path}: {int((maps < 0).sum())} density-map cells'
+                         ' are negative (expected finite values >= 0); '
+                         'regenerate the maps (tools/gen_density_maps.py)')
+    return maps
+
+
 def _npy_complete(path: str, shape: Sequence[int]) -> bool:
-    """True if ``path`` is a whole float32 ``.npy`` of the given shape."""
+    """True if ``path`` is a whole float32 ``.npy`` of the given shape
+    whose values are finite and >= 0 (decoded, not only its header)."""
     try:
         with open(path, 'rb') as f:
             version = np.lib.format.read_magic(f)
@@ -87,8 +110,11 @@ def _npy_complete(path: str, shape: Sequence[int]) -> bool:
             hdr_shape, fortran, dtype = header
             offset = f.tell()
         expected = offset + int(np.prod(hdr_shape)) * dtype.itemsize
-        return (tuple(hdr_shape) == tuple(shape) and dtype == np.float32
-                and not fortran and osp.getsize(path) == expected)
+        if not (tuple(hdr_shape) == tuple(shape) and dtype == np.float32
+                and not fortran and osp.getsize(path) == expected):
+            return False
+        _check_values(np.load(path, allow_pickle=False), path)
+        return True
     except (OSError, ValueError):
         return False
 
@@ -96,16 +122,27 @@ def _npy_complete(path: str, shape: Sequence[int]) -> bool:
 def _tiff_complete(path: str, shape_hw: Sequence[int]) -> bool:
     try:
         with Image.open(path) as img:
-            ok = img.mode == 'F' and img.size == (shape_hw[1], shape_hw[0])
-            img.load()  # decodes; a truncated file raises here
-        return ok
+            if img.mode != 'F' or img.size != (shape_hw[1], shape_hw[0]):
+                return False
+            plane = np.array(img, dtype=np.float32)  # a truncated file raises
+        _check_values(plane, path)
+        return True
     except (OSError, ValueError, SyntaxError):
         return False
 
 
+def output_exists(out_dir: str, stem: str, layout: str) -> bool:
+    """Whether any output file of one image exists (complete or not)."""
+    if layout in ('npy', 'both') and osp.exists(npy_path(out_dir, stem)):
+        return True
+    return layout in ('tiff', 'both') and osp.exists(
+        f'{osp.join(out_dir, stem)}-0.tiff')
+
+
 def outputs_complete(out_dir: str, stem: str, layout: str,
                      shape: Sequence[int]) -> bool:
-    """Whether every output of one image exists and is whole.
+    """Whether every output of one image exists, decodes to ``shape``
+    (float32) and holds finite values >= 0.
 
     Args:
         out_dir (str): Output folder.
@@ -155,6 +192,7 @@ def load_density_maps(path_or_prefix: str,
     if maps.shape[0] != num_classes:
         raise ValueError(f'{path}: density maps have {maps.shape[0]} classes, '
                          f'expected {num_classes}')
+    _check_values(maps, path)
     return squash_density(maps) if squash else maps
 
 
@@ -196,11 +234,33 @@ def load_synthia_inverse_depth(path: str) -> np.ndarray:
     Returns:
         np.ndarray: float32 ``(H, W)`` in ``[1, 65536]``.
     """
-    raw = cv2.imread(path, cv2.IMREAD_ANYDEPTH)
+    return np.float32(65536) / (read_synthia_depth(path).astype(np.float32) +
+                                1)
+
+
+def read_synthia_depth(path: str) -> np.ndarray:
+    """Read a SYNTHIA depth PNG: single-channel, 16-bit, centimetres.
+
+    Read unchanged (not with ``IMREAD_ANYDEPTH``, which would silently turn
+    a 3-channel file into grey), so that 8-bit or multi-channel files, whose
+    values are not centimetres, are refused instead of giving inverse depths
+    off by orders of magnitude.
+
+    Returns:
+        np.ndarray: uint16 ``(H, W)``.
+
+    Raises:
+        OSError: If the file is missing, truncated or not an image.
+        ValueError: If it is not a single-channel 16-bit image.
+    """
+    raw = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if raw is None:
-        raise ValueError(f'{path}: cannot read depth image')
-    if raw.ndim != 2:
-        raise ValueError(f'{path}: expected a single-channel depth image, got '
-                         f'shape {raw.shape}')
-    return np.float32(65536) / (raw.astype(np.float32) + 1)
+        raise OSError(f'Cannot read depth file {path} (missing, truncated or '
+                      'not an image)')
+    if raw.ndim != 2 or raw.dtype != np.uint16:
+        channels = 1 if raw.ndim == 2 else raw.shape[2]
+        raise ValueError(
+            f'Depth file {path} is {channels}-channel {raw.dtype}: expected a '
+            'single-channel 16-bit PNG of depths in cm (SYNTHIA Depth/)')
+    return raw
 

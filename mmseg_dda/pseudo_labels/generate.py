@@ -18,6 +18,24 @@ from .spatial_prior import filter_small_components
 DEFAULT_THRESHOLD = 0.9
 
 
+def check_threshold(threshold: Union[float, Sequence[float]],
+                    name: str = 'threshold') -> None:
+    """Refuse confidence thresholds outside ``(0, 1]``.
+
+    A softmax confidence lies in ``[1/C, 1]``: above 1 no pixel is ever
+    labelled, and 0 or less keeps every pixel (use a value below ``1/C``
+    for that).
+
+    Raises:
+        ValueError: Naming ``name`` and the offending value.
+    """
+    values = np.asarray(threshold, dtype=np.float64).reshape(-1)
+    bad = [float(v) for v in values if not (0 < v <= 1)]
+    if bad:
+        raise ValueError(f'{name} must be in (0, 1] (a softmax confidence), '
+                         f'got {bad[0]}')
+
+
 def make_pseudo_label(
     seg_logits: torch.Tensor,
     out_hw: Tuple[int, int],
@@ -55,6 +73,7 @@ def make_pseudo_label(
     if num_classes > ignore_index:
         raise ValueError(f'make_pseudo_label: {num_classes} classes do not '
                          f'fit below ignore_index {ignore_index}')
+    check_threshold(threshold)
     thr = torch.as_tensor(threshold, dtype=torch.float32,
                           device=seg_logits.device).reshape(-1)
     if thr.numel() not in (1, num_classes):
@@ -63,6 +82,9 @@ def make_pseudo_label(
     if min_count is not None and len(min_count) != num_classes:
         raise ValueError(f'make_pseudo_label: min_count has {len(min_count)} '
                          f'values, expected {num_classes}')
+    if min_count is not None and min(min_count) < 0:
+        raise ValueError('make_pseudo_label: min_count must be >= 0, got '
+                         f'{min(min_count)}')
     logits = F.interpolate(
         seg_logits[None].float(), size=tuple(out_hw), mode='bilinear',
         align_corners=True)[0]

@@ -77,16 +77,28 @@ def load_pseudo_label(path: str) -> np.ndarray:
     return arr
 
 
-def is_complete(path: str,
-                expected_hw: Optional[Tuple[int, int]] = None) -> bool:
-    """Whether a finished pseudo-label exists at ``path``.
+def is_pseudo_label_output(name: str) -> bool:
+    """Whether a file name is a pseudo-label written by this package."""
+    return not name.startswith('.') and osp.splitext(name)[1].lstrip(
+        '.').lower() in PSEUDO_LABEL_FORMATS
 
-    Files are written atomically, so an existing, decodable header means
-    the file is complete. ``expected_hw`` additionally checks its size.
+
+def is_complete(path: str,
+                expected_hw: Optional[Tuple[int, int]] = None,
+                num_classes: Optional[int] = None,
+                ignore_index: int = 255) -> bool:
+    """Whether a finished, valid pseudo-label exists at ``path``.
+
+    The file is decoded completely (not only its header): it must be a
+    single-channel uint8 map, of size ``expected_hw`` when given, whose
+    values are train ids below ``num_classes`` (when given) or
+    ``ignore_index``.
 
     Args:
         path (str): Pseudo-label path.
         expected_hw (tuple[int, int], optional): Required ``(H, W)``.
+        num_classes (int, optional): Number of classes C.
+        ignore_index (int): Value of unlabelled pixels.
 
     Returns:
         bool: True if the file can be skipped when resuming.
@@ -95,7 +107,15 @@ def is_complete(path: str,
         return False
     try:
         with Image.open(path) as img:
-            w, h = img.size
-    except (OSError, ValueError):
+            if img.mode != 'L':
+                return False
+            arr = np.asarray(img)  # decodes; a truncated file raises here
+    except (OSError, ValueError, SyntaxError):
         return False
-    return expected_hw is None or (h, w) == tuple(expected_hw)
+    if expected_hw is not None and arr.shape != tuple(expected_hw):
+        return False
+    if num_classes is not None:
+        values = np.unique(arr)
+        if ((values >= num_classes) & (values != ignore_index)).any():
+            return False
+    return True

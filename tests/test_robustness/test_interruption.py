@@ -102,7 +102,7 @@ def test_pseudo_labels_killed_mid_write(tmp_path, tiny_dda_config):
     ckpt = tmp_path / 'dda.pth'
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
     tool = _load_tool('gen_pseudo_labels')
-    common = ['--threshold', '0.0', '--num-workers', '0', '--device', 'cpu']
+    common = ['--threshold', '0.01', '--num-workers', '0', '--device', 'cpu']
     ref, out = tmp_path / 'ref', tmp_path / 'out'
     tool.main([str(tiny_dda_config), str(ckpt), '--out', str(ref), *common])
     expected = _visible(ref)

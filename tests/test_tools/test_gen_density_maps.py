@@ -174,7 +174,7 @@ def test_bad_image_is_reported_and_class_mismatch(setup, capsys):
     tool = _load_tool()
     assert tool.main([str(cfg), '--out', str(root / 'o')]) == 1
     out = capsys.readouterr().out
-    assert 'FAILED 0000001' in out and 'cannot read depth' in out
+    assert 'FAILED 0000001' in out and 'Cannot read depth' in out
     assert len(list((root / 'o').glob('*.npy'))) == 3
     with pytest.raises(SystemExit, match='has 7 classes but the --num-class'):
         tool.main([str(cfg), '--num-classes', '16'])

@@ -109,7 +109,7 @@ def test_generates_expected_labels_and_resumes(tmp_path, model_type, keys):
     stats = tool.main([cfg, ckpt, '--num-workers', '0', '--device', 'cpu'])
     assert stats.images == 3
     files = sorted(p.name for p in (tmp_path / 'pl').iterdir())
-    assert files == [f'img{k}.png.png' for k in range(3)]
+    assert files == [f'img{k}.png.png' for k in range(3)] + ['manifest.json']
     label = load_pseudo_label(str(tmp_path / 'pl' / 'img0.png.png'))
     assert label.shape == (32, 64) and label.dtype == np.uint8
     # Weights were loaded (scale 0 would give conf 1/3 -> all 255).
@@ -180,7 +180,7 @@ def test_real_dda_config_on_toy_data_feeds_self_training(tmp_path,
 
     out = tmp_path / 'pl'
     stats = _tool().main([str(cfg_path), str(ckpt), '--out', str(out),
-                          '--threshold', '0.0', '--num-workers', '0',
+                          '--threshold', '0.01', '--num-workers', '0',
                           '--device', 'cpu'])
     assert stats.images == 4
     # Same computation by hand for the first image.
@@ -189,7 +189,7 @@ def test_real_dda_config_on_toy_data_feeds_self_training(tmp_path,
     model.eval()  # the tool runs in eval mode (BN running statistics)
     with torch.no_grad():
         logits = model.segmentor.forward_heads(data['inputs'])['seg_logits']
-    expected, _ = make_pseudo_label(logits[0], (38, 64), 0.0, [2] * 16)
+    expected, _ = make_pseudo_label(logits[0], (38, 64), 0.01, [2] * 16)
     img0 = Path(dataset.get_data_info(0)['img_path']).name
     np.testing.assert_array_equal(
         load_pseudo_label(str(out / f'{img0}.png')), expected)
