@@ -106,6 +106,17 @@ def test_quirks_are_cited_by_section():
                       '\n'.join(bare))
 
 
+def test_method_doc_paths_exist():
+    # Backticked repository paths, up to a brace, colon or space.
+    path_ref = re.compile(
+        r'`((?:mmseg_dda|tools|configs|tests|bench|docs)/[\w/.\-]*)')
+    missing = sorted({
+        ref for ref in path_ref.findall(METHOD_DOC.read_text())
+        if not (ROOT / ref).exists()
+    })
+    assert not missing, f'docs/method.md names missing paths: {missing}'
+
+
 def test_every_fixture_is_documented():
     readme = (DATA_DIR / 'README.md').read_text()
     files = [p for p in DATA_DIR.rglob('*') if p.is_file()
