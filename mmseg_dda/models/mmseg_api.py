@@ -10,16 +10,27 @@ this project's configs do not fit as they are:
   therefore switches the config's test pipelines to their inference form
   (:func:`~mmseg_dda.datasets.transforms.to_inference_config`, in place:
   MMSeg reads them from the same config object afterwards);
+* ``inference_model`` switches the first transform of ``test_pipeline`` to
+  ``LoadImageFromNDArray`` for an array input and never back, so a later
+  call with a file name failed; reading ``model.cfg`` restores
+  ``LoadImageFromFile`` (MMSeg switches again for arrays);
 * checkpoints without class names (converted reference files) get MMSeg's
-  guess from the class count, which for 16 or 7 classes is Cityscapes' 19
-  names. ``dataset_meta`` falls back to this project's 16/7-class names and
-  Cityscapes train-id palette whenever the class count does not match.
+  guess from the class count: the classes of the first MMSeg dataset with
+  as many classes (iSAID's for 16), or Cityscapes' 19. ``dataset_meta``
+  replaces such a guess, and any list of the wrong length, with this
+  project's 16/7-class names and Cityscapes train-id palette.
 """
 import warnings
 from typing import Optional
 
 from ..datasets.class_mappings import class_names, class_palette
 from ..datasets.transforms.inference import to_inference_config
+
+
+def _mmseg_dataset_classes() -> set:
+    """Class lists of MMSeg's built-in datasets (its guesses)."""
+    from mmseg.utils import dataset_aliases, get_classes
+    return {tuple(get_classes(name)) for name in dataset_aliases}
 
 
 def default_dataset_meta(num_classes: int) -> Optional[dict]:
@@ -40,9 +51,13 @@ class MMSegAPIMixin:
     def cfg(self):
         """The config set by MMSeg's ``init_model`` (inference pipelines)."""
         try:
-            return self.__dict__['_mmseg_api_cfg']
+            cfg = self.__dict__['_mmseg_api_cfg']
         except KeyError:
             raise AttributeError('cfg') from None
+        pipeline = cfg.get('test_pipeline') if cfg is not None else None
+        if pipeline and pipeline[0].get('type') == 'LoadImageFromNDArray':
+            pipeline[0]['type'] = 'LoadImageFromFile'
+        return cfg
 
     @cfg.setter
     def cfg(self, cfg) -> None:
@@ -59,13 +74,17 @@ class MMSegAPIMixin:
     def dataset_meta(self, meta: Optional[dict]) -> None:
         classes = (meta or {}).get('classes')
         default = default_dataset_meta(self.num_classes)
-        if default is not None and (classes is None
-                                    or len(classes) != self.num_classes):
-            if classes is not None:
+        if default is not None and (
+                classes is None or len(classes) != self.num_classes
+                or tuple(classes) in _mmseg_dataset_classes()):
+            if classes is not None and tuple(classes) != tuple(
+                    default['classes']):
                 warnings.warn(
-                    f'{type(self).__name__}: dataset_meta has '
-                    f'{len(classes)} classes but the model predicts '
-                    f'{self.num_classes}; using the {self.num_classes}-class '
-                    'names and palette of mmseg_dda')
+                    f'{type(self).__name__}: dataset_meta names '
+                    f'{len(classes)} classes of another dataset '
+                    f'({", ".join(map(str, classes[:3]))}, ...) for a '
+                    f'{self.num_classes}-class model; using the '
+                    f'{self.num_classes}-class names and palette of '
+                    'mmseg_dda')
             meta = default
         self.__dict__['_mmseg_api_dataset_meta'] = meta
