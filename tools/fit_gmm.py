@@ -5,6 +5,13 @@ Example::
     python tools/fit_gmm.py configs/dda/syn2city_16cls.py --out gmm.json \
         --num-images 1000 --samples-per-class 200000
 
+The feature grid is the one the config's model produces: the segmentor is
+built and run once, shapes only, at the input size of the config's source
+pipeline (``--input-size`` overrides it), and the segmentation head's output
+shape is the grid (96x161 for DeepLab-v2 at 1280x760, 190x320 for MiT-B5).
+``--grid H W`` overrides it; configs without a segmentor use the grid of
+their GMM set.
+
 Writes a JSON in the format of the reference sets (a ``_meta`` block and one
 set), readable with ``load_gmm_params(path)`` and usable as
 ``model.density.params`` or ``tools/gen_density_maps.py --gmm``.
@@ -21,6 +28,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 
 from mmseg_dda.density.fitting import (  # noqa: E402
     collect_points, fit_class_gmms, gmm_json, write_json_atomic)
+from mmseg_dda.density.grid import (  # noqa: E402
+    has_segmentor, tool_feature_grid)
 from mmseg_dda.density.source_data import (  # noqa: E402
     build_source_dataset, resolve_gmm, resolve_grid, source_items)
 
@@ -40,8 +49,12 @@ def parse_args(argv=None):
     parser.add_argument('--components', type=int, default=5)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--grid', type=int, nargs=2, metavar=('H', 'W'),
-                        help='feature grid (default: grid of the config\'s '
-                        'GMM set)')
+                        help='feature grid (default: the output grid of the '
+                        'config\'s model at its input size)')
+    parser.add_argument('--input-size', type=int, nargs=2,
+                        metavar=('H', 'W'),
+                        help='network input size for the model grid '
+                        '(default: the source pipeline\'s resize)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -51,8 +64,12 @@ def main(argv=None) -> int:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    grid_hw = resolve_grid(
-        args.grid, None if args.grid else resolve_gmm(cfg))
+    if args.grid is None and not has_segmentor(cfg):
+        grid_hw, grid_from = resolve_grid(None, resolve_gmm(cfg)), 'GMM set'
+    else:
+        grid_hw, grid_from = tool_feature_grid(
+            cfg, args.grid, input_hw=args.input_size)
+    print(f'feature grid {grid_hw[0]}x{grid_hw[1]} ({grid_from})')
     dataset = build_source_dataset(cfg)
     items = source_items(dataset)
     if args.num_images is not None and args.num_images < len(items):
@@ -74,7 +91,8 @@ def main(argv=None) -> int:
         samples_per_class=args.samples_per_class, seed=args.seed,
         grid_points_per_class=seen,
         fitted_points_per_class=[len(p) for p in points],
-        sklearn=sklearn.__version__, reg_covar=1e-6)
+        sklearn=sklearn.__version__, reg_covar=1e-6,
+        grid_hw=list(grid_hw), grid_from=grid_from)
     write_json_atomic(
         gmm_json(args.set_name, fitted, grid_hw, classes or None, provenance),
         args.out)

@@ -1,3 +1,4 @@
 """Engine hooks."""
 from .dda_visualization_hook import DDAVisualizationHook  # noqa: F401
 from .nan_loss_guard_hook import NaNLossGuardHook  # noqa: F401
+from .density_grid_check_hook import DensityGridCheckHook  # noqa: F401

@@ -25,7 +25,9 @@ class DeepLabV2Head(ReferenceInitMixin, BaseDecodeHead):
     ``nn.Upsample(align_corners=True)``).
 
     Args:
-        in_channels (int): Channels of the backbone feature (2048).
+        in_channels (int | Sequence[int]): Channels of the backbone
+            feature (2048 for ResNet layer4), or of each output combined by
+            ``input_transform='resize_concat'``.
         num_classes (int): Number of classes C.
         dilations (Sequence[int]): Dilation (= padding) of each branch.
             Defaults to ``(6, 12, 18, 24)``.
@@ -56,9 +58,17 @@ class DeepLabV2Head(ReferenceInitMixin, BaseDecodeHead):
                 raise TypeError(
                     f'DeepLabV2Head: "{fixed}" is fixed by the DeepLab-v2 '
                     'head (no intermediate channels, no dropout, no BN).')
+        if kwargs.get('input_transform') == 'multiple_select':
+            raise ValueError(
+                "DeepLabV2Head: input_transform='multiple_select' gives "
+                "several maps; use None or 'resize_concat' (one map)")
+        # ``channels`` is unused (no conv_seg); BaseDecodeHead needs an int.
+        channels = sum(in_channels) if isinstance(in_channels,
+                                                  (list, tuple)) else \
+            in_channels
         super().__init__(
             in_channels=in_channels,
-            channels=in_channels,
+            channels=channels,
             num_classes=num_classes,
             dropout_ratio=0.,
             align_corners=align_corners,

@@ -6,9 +6,12 @@ map (N, 1, h, w) at the feature grid, with no output activation. The depth
 branch regresses SYNTHIA inverse depth ``65536 / (raw + 1)``; the density
 branch regresses the squashed GMM density of the predicted class (§3.5,
 §3.6). The layout follows :class:`mmseg.models.decode_heads.VPDDepthHead`,
-which reads ``gt_depth_map`` from the data samples.
+which reads ``gt_depth_map`` from the data samples. Like MMSeg's decode
+heads, they take any backbone's outputs through ``in_channels``,
+``in_index`` and ``input_transform`` (a ResNet's layer4 by default, the
+four MiT stages with ``'resize_concat'``).
 """
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -26,14 +29,25 @@ class MeanProjectionHead(ReferenceInitMixin, BaseDecodeHead):
     """Three convs and a channel mean: the shared body of both heads.
 
     Args:
-        in_channels (int): Channels of the backbone feature. Defaults to
-            2048.
+        in_channels (int | Sequence[int]): Channels of the selected backbone
+            output(s). Defaults to 2048 (ResNet layer4).
         channels (int): Width of ``conv1`` / ``conv2``. Defaults to 512.
         proj_channels (int): Output channels of ``conv3`` before the mean.
             Defaults to 128.
-        in_index (int): Which backbone output to use. Defaults to -1.
-        align_corners (bool): Used when the prediction is upsampled.
-            Defaults to True (reference ``nn.Upsample(align_corners=True)``).
+        in_index (int | Sequence[int]): Which backbone output(s) to use.
+            Defaults to -1.
+        input_transform (str, optional): How several outputs are combined,
+            the MMSeg way (:meth:`BaseDecodeHead._transform_inputs`):
+            None (one output, ``in_index`` an int), ``'resize_concat'``
+            (bilinear to the size of the first selected output, then
+            concatenated; ``conv1`` sees ``sum(in_channels)`` channels) or
+            ``'multiple_select'`` (``conv1`` is one 1x1 conv per output,
+            ``conv1.{i}``; their results are resized to the first output's
+            size and summed). The prediction lies on the grid of the first
+            selected output, which must be the segmentation head's grid.
+        align_corners (bool): Used when inputs or the prediction are
+            resized. Defaults to True (reference
+            ``nn.Upsample(align_corners=True)``).
         loss_decode (dict | list[dict]): Regression loss(es). Defaults to
             :class:`BerHuLoss` (§5.2). Keep ``loss_weight=1``: the DDA loss
             weights (λ of §5.4) are applied by :class:`DDA`.
@@ -44,15 +58,15 @@ class MeanProjectionHead(ReferenceInitMixin, BaseDecodeHead):
     # The heads predict a single map; BaseDecodeHead users read these.
     num_classes = 1
     out_channels = 1
-    input_transform = None
     ignore_index = None
     threshold = None
 
     def __init__(self,
-                 in_channels: int = 2048,
+                 in_channels: Union[int, Sequence[int]] = 2048,
                  channels: int = 512,
                  proj_channels: int = 128,
-                 in_index: int = -1,
+                 in_index: Union[int, Sequence[int]] = -1,
+                 input_transform: Optional[str] = None,
                  align_corners: bool = True,
                  loss_decode: Union[dict, List[dict]] = dict(
                      type='BerHuLoss', threshold_ratio=0.2, loss_weight=1.0),
@@ -60,14 +74,21 @@ class MeanProjectionHead(ReferenceInitMixin, BaseDecodeHead):
         # Skip BaseDecodeHead.__init__: it would build conv_seg and dropout
         # (same pattern as mmseg's VPDDepthHead).
         BaseModule.__init__(self, init_cfg=init_cfg)
-        self.in_channels = in_channels
+        self._check_inputs(in_channels, in_index, input_transform)
+        # Sets in_channels (summed for 'resize_concat'), in_index and
+        # input_transform exactly as MMSeg's decode heads do.
+        self._init_inputs(in_channels, in_index, input_transform)
         self.channels = channels
         self.proj_channels = proj_channels
-        self.in_index = in_index
         self.align_corners = align_corners
         self.sampler = None
 
-        self.conv1 = nn.Conv2d(in_channels, channels, kernel_size=1)
+        if input_transform == 'multiple_select':
+            self.conv1 = nn.ModuleList(
+                nn.Conv2d(c, channels, kernel_size=1)
+                for c in self.in_channels)
+        else:
+            self.conv1 = nn.Conv2d(self.in_channels, channels, kernel_size=1)
         self.conv2 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
         self.conv3 = nn.Conv2d(channels, proj_channels, kernel_size=1)
         self.relu = nn.ReLU(inplace=True)
@@ -92,11 +113,52 @@ class MeanProjectionHead(ReferenceInitMixin, BaseDecodeHead):
         Returns:
             Tensor: (N, 1, h, w), no activation.
         """
-        x = inputs if isinstance(inputs, Tensor) else inputs[self.in_index]
-        x = self.relu(self.conv1(x))
+        if isinstance(inputs, Tensor):
+            if self.input_transform is not None:
+                raise TypeError(
+                    f'{type(self).__name__}: input_transform='
+                    f'{self.input_transform!r} needs the tuple of backbone '
+                    'outputs, got one tensor')
+            x = self.conv1(inputs)
+        elif self.input_transform == 'multiple_select':
+            feats = self._transform_inputs(inputs)
+            size = feats[0].shape[2:]
+            x = None
+            for conv, feat in zip(self.conv1, feats):
+                # A 1x1 conv commutes with bilinear resizing: project first,
+                # at each output's own (smaller) size.
+                y = resize(conv(feat), size=size, mode='bilinear',
+                           align_corners=self.align_corners)
+                x = y if x is None else x + y
+        else:
+            x = self.conv1(self._transform_inputs(inputs))
+        x = self.relu(x)
         x = self.relu(self.conv2(x))
         x = self.conv3(x)
         return x.mean(dim=1, keepdim=True)
+
+    def _check_inputs(self, in_channels, in_index, input_transform) -> None:
+        """Name the argument that does not fit (MMSeg only asserts)."""
+        name = type(self).__name__
+        if input_transform not in (None, 'resize_concat', 'multiple_select'):
+            raise ValueError(
+                f"{name}: input_transform must be None, 'resize_concat' or "
+                f"'multiple_select', got {input_transform!r}")
+        if input_transform is None:
+            if not isinstance(in_channels, int) or \
+                    not isinstance(in_index, int):
+                raise TypeError(
+                    f'{name}: without input_transform, in_channels and '
+                    'in_index must be ints (one backbone output), got '
+                    f'in_channels={in_channels!r}, in_index={in_index!r}; '
+                    "set input_transform='resize_concat' for several")
+        elif not (isinstance(in_channels, (list, tuple))
+                  and isinstance(in_index, (list, tuple))
+                  and len(in_channels) == len(in_index) > 0):
+            raise TypeError(
+                f'{name}: input_transform={input_transform!r} needs '
+                'in_channels and in_index as lists of the same length, got '
+                f'in_channels={in_channels!r}, in_index={in_index!r}')
 
     def _apply_losses(self, pred: Tensor, target: Tensor) -> Dict[str, Tensor]:
         """Sum every configured loss by its ``loss_name``."""
@@ -186,8 +248,10 @@ class DensityHead(MeanProjectionHead):
         if with_unused_branch:
             self.conv4 = nn.Conv2d(
                 self.proj_channels, unused_channels, kernel_size=1)
-            self.dec = nn.Conv2d(
-                self.proj_channels, self.in_channels, kernel_size=1)
+            # Reference shape: back to the backbone width.
+            width = self.in_channels if isinstance(
+                self.in_channels, int) else sum(self.in_channels)
+            self.dec = nn.Conv2d(self.proj_channels, width, kernel_size=1)
 
     def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
         """Stack the squashed source density maps ``gt_density_map``."""
