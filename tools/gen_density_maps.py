@@ -93,6 +93,14 @@ def main(argv=None) -> int:
             raise SystemExit(
                 f'GMM parameter set {params.name!r} has '
                 f'{params.num_classes} classes but the {what} has {n}')
+    classes = list(dataset.metainfo.get('classes', ()))
+    if params.class_names is not None and classes and \
+            list(params.class_names) != classes:
+        # Same count, other order: every class would get another's prior.
+        raise SystemExit(
+            f'GMM parameter set {params.name!r} ({params.source}) orders its '
+            f'classes {list(params.class_names)} but the dataset has '
+            f'{classes}')
     src_cfg = source_dataset_cfg(cfg)
     out = args.out
     if out is None:

@@ -20,6 +20,16 @@ from .class_mappings import (class_names, class_palette, get_known_ids,
 
 SPLITS_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'splits')
 
+#: Single-channel label formats by label scheme (what an error names when a
+#: colour file is found instead, see ``read_label_image``).
+LABEL_FORMATS = {
+    'synthia': 'a single-channel PNG of raw SYNTHIA ids (parsed_LABELS)',
+    'cityscapes': 'a single-channel *_gtFine_labelIds.png of Cityscapes '
+    'labelIds (not *_gtFine_color.png)',
+    'mapillary': 'a palette (mode P) PNG of Mapillary v1.2 class indices',
+}
+PSEUDO_LABEL_FORMAT = 'a single-channel uint8 pseudo-label of train ids'
+
 
 def reference_split_names(prefix: str) -> List[str]:
     """Names of the shipped reference lists of one dataset.
@@ -142,6 +152,14 @@ class UDABaseDataset(BaseSegDataset):
             return get_known_ids(f'train_ids_{self.num_classes}')
         return get_known_ids(self.LABEL_SCHEME)
 
+    @property
+    def label_format(self) -> Optional[str]:
+        """The single-channel format of the label files (colour files are
+        refused), or None when multi-channel files are expected."""
+        if self.uses_train_id_labels:
+            return PSEUDO_LABEL_FORMAT
+        return LABEL_FORMATS.get(self.LABEL_SCHEME)
+
     # -- split lists ----------------------------------------------------
     def _resolve_ann_file(self, ann_file: str) -> str:
         if not ann_file:
@@ -204,6 +222,7 @@ class UDABaseDataset(BaseSegDataset):
         info = super().get_data_info(idx)
         info['label_lut'] = self.label_lut
         info['label_known'] = self.label_known
+        info['label_format'] = self.label_format
         info['num_classes'] = self.num_classes
         return info
 

@@ -81,6 +81,11 @@ class SynthiaDataset(UDABaseDataset):
             seg_map_suffix='.png',
             **kwargs)
 
+    @property
+    def label_format(self):
+        # GT/LABELS is multi-channel (id in the red channel).
+        return super().label_format if self.label_layout == 'parsed' else None
+
     def load_data_list(self) -> List[dict]:
         """Build one data info per image (paths checked up front)."""
         root = self.data_root

@@ -32,6 +32,9 @@ REFERENCE_PI = 3.1415926
 #: Squashing constants of docs/method.md §3.3.
 SQUASH_SCALE = 1e6
 SQUASH_MAX = 255.
+#: Largest accepted deviation of a class's mixture weights from sum 1 (the
+#: reference sets are within 1e-4).
+PI_SUM_TOLERANCE = 1e-3
 
 #: The JSON with the reference sets ``c16``, ``c7`` and ``c7small``.
 BUILTIN_PARAMS_FILE = osp.join(osp.dirname(__file__), 'params',
@@ -149,6 +152,19 @@ def load_gmm_params(source: str = 'c16',
         raise _params_error(path, set_name, 'variances must be > 0')
     if (pi64 < 0).any():
         raise _params_error(path, set_name, 'mixture weights must be >= 0')
+    if mu64.shape[0] == 0 or mu64.shape[1] == 0:
+        raise _params_error(path, set_name,
+                            f'no classes or no components (mu {mu64.shape})')
+    # Weights that do not sum to 1 scale every density of the class (all 0:
+    # all-zero maps), which no later step can notice.
+    sums = pi64.sum(-1)
+    off = np.flatnonzero(np.abs(sums - 1) > PI_SUM_TOLERANCE)
+    if off.size:
+        raise _params_error(
+            path, set_name,
+            f'the mixture weights of class {int(off[0])} sum to '
+            f'{sums[off[0]]:.6g}, expected 1 (within {PI_SUM_TOLERANCE}; '
+            f'{off.size} classes off)')
 
     meta = data.get('_meta', {}) if isinstance(data.get('_meta'), dict) else {}
     class_names = meta.get('sets', {}).get(set_name, {}).get('class_order')

@@ -44,7 +44,8 @@ def build_source_dataset(cfg):
 
 
 def source_items(dataset) -> List[Dict]:
-    """Per-image records ``stem, seg_map_path, depth_map_path, label_lut``."""
+    """Per-image records ``stem, seg_map_path, depth_map_path, label_lut,
+    label_format``."""
     items = []
     for i in range(len(dataset)):
         info = dataset.get_data_info(i)
@@ -59,6 +60,7 @@ def source_items(dataset) -> List[Dict]:
                 stem=osp.splitext(osp.basename(info['seg_map_path']))[0],
                 seg_map_path=info['seg_map_path'],
                 depth_map_path=info['depth_map_path'],
+                label_format=info.get('label_format'),
                 label_lut=None if lut is None else np.asarray(lut)))
     return items
 
@@ -99,7 +101,7 @@ def load_source_label_depth(item: Dict) -> Tuple[np.ndarray, np.ndarray]:
     # Late import: mmseg_dda.datasets imports mmseg_dda.density.
     from mmseg_dda.datasets.transforms.loading import (map_label,
                                                        read_label_image)
-    raw = read_label_image(item['seg_map_path'])
+    raw = read_label_image(item['seg_map_path'], item.get('label_format'))
     if item.get('label_lut') is not None:
         label, _ = map_label(raw, item['label_lut'])
     else:

@@ -13,10 +13,15 @@ from mmengine.logging import MMLogger
 from mmseg.registry import TRANSFORMS
 from PIL import Image
 
-from ...density.io import load_density_maps
+from ...density.io import load_density_maps, read_synthia_depth
 
 
-def read_label_image(path: str) -> np.ndarray:
+#: PIL modes of label files that hold one id per pixel.
+SINGLE_CHANNEL_MODES = ('L', 'P', 'I', 'I;16', 'I;16B', 'I;16L')
+
+
+def read_label_image(path: str,
+                     expected: Optional[str] = None) -> np.ndarray:
     """Read a label image as raw integer ids.
 
     * palette PNGs (mode ``'P'``, Mapillary): the palette **indices**;
@@ -26,21 +31,32 @@ def read_label_image(path: str) -> np.ndarray:
 
     Args:
         path: Label file.
+        expected: Description of the single-channel format the dataset
+            stores (e.g. ``'single-channel Cityscapes labelIds'``); when
+            given, multi-channel files are refused, because the red channel
+            of a colour rendering is not an id. None accepts both.
 
     Returns:
         np.ndarray: ``(H, W)`` integer array (uint8 for 8-bit files).
 
     Raises:
         OSError: If the file is missing, truncated or not an image.
+        ValueError: If ``expected`` is given and the file is not
+            single-channel.
     """
     try:
         with Image.open(path) as img:
-            mode = img.mode
-            if mode not in ('RGB', 'RGBA'):
+            mode, bands = img.mode, len(img.getbands())
+            if mode not in ('RGB', 'RGBA') and (
+                    expected is None or mode in SINGLE_CHANNEL_MODES):
                 img.load()  # a truncated file raises here
                 raw = np.array(img)
     except (OSError, SyntaxError, ValueError) as err:
         raise OSError(f'Cannot read label file {path}: {err}') from err
+    if expected is not None and mode not in SINGLE_CHANNEL_MODES:
+        raise ValueError(f'Label file {path} has PIL mode {mode!r} ({bands} '
+                         'channels, e.g. a colour rendering): expected '
+                         f'{expected}')
     if mode in ('RGB', 'RGBA'):
         bgr = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         if bgr is None or bgr.ndim != 3:
@@ -108,7 +124,9 @@ class LoadMappedAnnotations(BaseTransform):
     """Load a label file and map it to train ids with ``label_lut``.
 
     Required keys: ``seg_map_path``, ``label_lut`` (uint8 LUT, from the
-    dataset), optional ``label_known`` (bool mask of the scheme's ids).
+    dataset), optional ``label_known`` (bool mask of the scheme's ids) and
+    ``label_format`` (the single-channel format the dataset stores; colour
+    files are then refused, see :func:`read_label_image`).
     Added keys: ``gt_seg_map`` (uint8 ``(H, W)`` train ids, 255 = ignore),
     appended to ``seg_fields``.
 
@@ -133,7 +151,7 @@ class LoadMappedAnnotations(BaseTransform):
             raise KeyError(f'LoadMappedAnnotations: no label_lut in the data '
                            f'info of {path}; use one of the mmseg_dda '
                            'datasets or add it to the data info')
-        raw = read_label_image(path)
+        raw = read_label_image(path, results.get('label_format'))
         if self.check_size:
             _check_size(raw.shape, results, path, 'Label')
         mapped, unexpected = map_label(raw, results['label_lut'],
@@ -174,13 +192,7 @@ class LoadInverseDepth(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         path = results['depth_map_path']
-        raw = cv2.imread(path, cv2.IMREAD_ANYDEPTH)
-        if raw is None:
-            raise OSError(f'Cannot read depth file {path} (missing, '
-                          'truncated or not an image)')
-        if raw.ndim != 2:
-            raise OSError(f'Depth file {path} is not single-channel '
-                          f'(shape {raw.shape})')
+        raw = read_synthia_depth(path)  # 16-bit single-channel, checked
         if self.check_size:
             _check_size(raw.shape, results, path, 'Depth map')
         # Inverse depth as in the reference (float32 maths).

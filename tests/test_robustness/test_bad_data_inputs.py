@@ -1,0 +1,504 @@
+"""Bad-input catalogue, data side (docs/bad_inputs.md rows 16-): files the
+pipeline tools read, and outputs they reuse. Each test checks the message a
+user sees; each case was accepted silently before."""
+import importlib.util
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+from PIL import Image
+
+import mmseg_dda  # noqa: F401,I001
+from mmseg_dda.datasets.class_mappings import class_names
+from mmseg_dda.datasets import (CityscapesUDADataset, MapillaryUDADataset,
+                                SynthiaDataset, feature_grid_size)
+from mmseg_dda.density import load_density_maps, load_gmm_params
+from mmseg_dda.pseudo_labels import load_pseudo_label
+from mmseg_dda.utils.provenance import read_manifest
+from robustness_helpers import write_gmm_json
+
+REPO = Path(__file__).resolve().parents[2]
+LOAD = dict(type='LoadImageFromFile', imdecode_backend='pillow')
+GRID = feature_grid_size((56, 96))  # of the tiny config's input
+
+
+def _tool(name):
+    spec = importlib.util.spec_from_file_location(
+        f'_bad_data_{name}', REPO / 'tools' / f'{name}.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _copy(src, dst) -> Path:
+    shutil.copytree(src, dst)
+    return Path(dst)
+
+
+def _files(folder: Path):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _warnings(fn):
+    """Run ``fn``; return its result and the current logger's warnings."""
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        out = fn()
+    finally:
+        logger.removeHandler(handler)
+    return out, [r.getMessage() for r in records
+                 if r.levelno == logging.WARNING]
+
+
+# -- STEP 1: stale and invalid density maps ----------------------------------
+def test_density_maps_rerun_with_other_gmm(tiny_dda_config, tmp_path,
+                                           capsys):
+    tool = _tool('gen_density_maps')
+    out = tmp_path / 'maps'
+    assert tool.main([str(tiny_dda_config), '--out', str(out)]) == 0
+    first = _files(out)
+    other = write_gmm_json(tmp_path / 'other_gmm.json', 16, GRID, seed=7)
+    with pytest.raises(SystemExit,
+                       match=rf'^error: {out} was made from other inputs '
+                       rf'\({out}/manifest.json\): gmm: old \{{"name": '
+                       r'"toy", "params_sha256": "[0-9a-f]{64}", '
+                       r'"class_names": null\} vs new \{"name": "toy", '
+                       r'"params_sha256": "[0-9a-f]{64}", "class_names": '
+                       r'null\}\. Its files would be reused as if this run '
+                       r'had made them\. Rerun with --overwrite to delete '
+                       r'them and start afresh, or choose another output '
+                       r'folder\.$'):
+        tool.main([str(tiny_dda_config), '--out', str(out), '--gmm',
+                   str(other)])
+    assert _files(out) == first  # nothing touched
+    # --overwrite starts afresh: the maps of the other set, as a new folder.
+    assert tool.main([str(tiny_dda_config), '--out', str(out), '--gmm',
+                      str(other), '--overwrite']) == 0
+    fresh = tmp_path / 'fresh'
+    assert tool.main([str(tiny_dda_config), '--out', str(fresh), '--gmm',
+                      str(other)]) == 0
+    assert _files(out) == _files(fresh) != first
+
+
+def test_density_maps_rerun_with_other_grid_and_layout(tiny_dda_config,
+                                                       tmp_path):
+    tool = _tool('gen_density_maps')
+    out = tmp_path / 'maps'
+    assert tool.main([str(tiny_dda_config), '--out', str(out)]) == 0
+    with pytest.raises(SystemExit,
+                       match=r'from other inputs .*: grid_hw: old '
+                       rf'\[{GRID[0]}, {GRID[1]}\] vs new \[6, 10\]; layout: '
+                       r'old "npy" vs new "tiff"\.'):
+        tool.main([str(tiny_dda_config), '--out', str(out), '--grid', '6',
+                   '10', '--layout', 'tiff'])
+
+
+def test_density_maps_folder_without_manifest(tiny_dda_config, tmp_path):
+    out = tmp_path / 'maps'
+    out.mkdir()
+    np.save(out / '0000000.npy', np.zeros((16, ) + GRID, np.float32))
+    with pytest.raises(SystemExit,
+                       match=rf'^error: {out} holds 1 output files \(e\.g\. '
+                       r'0000000\.npy\) but no manifest\.json, so what made '
+                       r'them is unknown\. .* --overwrite'):
+        _tool('gen_density_maps').main([str(tiny_dda_config), '--out',
+                                        str(out)])
+
+
+def test_density_map_with_nan_is_recomputed_on_resume(tiny_dda_config,
+                                                      tmp_path, capsys):
+    tool = _tool('gen_density_maps')
+    out = tmp_path / 'maps'
+    assert tool.main([str(tiny_dda_config), '--out', str(out)]) == 0
+    expected = _files(out)
+    bad = np.load(out / '0000002.npy')
+    bad[3, 1, 2] = np.nan
+    np.save(out / '0000002.npy', bad)  # right shape and dtype, NaN inside
+    capsys.readouterr()
+    assert tool.main([str(tiny_dda_config), '--out', str(out)]) == 0
+    log = capsys.readouterr().out
+    assert ('density maps: 1 existing maps are incomplete or hold '
+            "NaN/inf/negative values and are recomputed, e.g. ['0000002']"
+            in log)
+    assert 'density maps: 6 images, 5 already complete, 1 to compute' in log
+    assert _files(out) == expected
+
+
+def test_density_map_with_nan_is_refused_when_read(tmp_path):
+    path = tmp_path / '0000000.npy'
+    maps = np.ones((16, ) + GRID, np.float32)
+    maps[0, 0, 0] = np.inf
+    np.save(path, maps)
+    with pytest.raises(ValueError,
+                       match=rf'^{path}: 1 density-map cells are NaN or inf '
+                       r'\(expected finite values >= 0\); regenerate the '
+                       r'maps \(tools/gen_density_maps\.py\)$'):
+        load_density_maps(str(path), 16, squash=True)
+
+
+# -- consumers: training reads maps / pseudo-labels made for other settings --
+def _maps_config(tmp_path: Path, toy: dict, gmm: Path) -> Path:
+    """The tiny config reading precomputed maps of ``<tmp>/syn``."""
+    root = _copy(toy['synthia'], tmp_path / 'syn')
+    base = tmp_path / 'tiny_dda.py'
+    pipeline = [LOAD, dict(type='LoadMappedAnnotations'),
+                dict(type='LoadInverseDepth'),
+                dict(type='LoadSourceDensityMaps'),
+                dict(type='ResizeWithPad', scale=(96, 56), keep_ratio=False),
+                dict(type='PackDDAInputs')]
+    path = tmp_path / 'maps_cfg.py'
+    path.write_text(
+        f'_base_ = [{str(base)!r}]\n'
+        f'model = dict(density=dict(params={str(gmm)!r}))\n'
+        'train_dataloader = dict(dataset=dict(source=dict('
+        f'data_root={str(root)!r}, with_density_maps=True, '
+        f"density_map_dir='maps', pipeline={pipeline!r})))\n")
+    return path
+
+
+def test_training_refuses_maps_of_another_gmm_set(tiny_dda_config,
+                                                  toy_data_root, tmp_path):
+    cfg = _maps_config(tmp_path, toy_data_root, tmp_path / 'gmm_tiny.json')
+    other = write_gmm_json(tmp_path / 'other_gmm.json', 16, GRID, seed=7)
+    maps = tmp_path / 'syn' / 'maps'
+    assert _tool('gen_density_maps').main(
+        [str(cfg), '--out', str(maps), '--gmm', str(other)]) == 0
+    with pytest.raises(ValueError,
+                       match=r"^config maps_cfg\.py \(model\.density\.params="
+                       r"'.*/gmm_tiny\.json'\): the density maps in "
+                       rf'{maps} were made for other settings \({maps}/'
+                       r'manifest\.json, recorded vs this config\): gmm: old '
+                       r'\{"name": "toy", "params_sha256": "[0-9a-f]+", '
+                       r'"class_names": null\} vs new \{.*\}\. Regenerate '
+                       r'them with tools/gen_density_maps\.py --overwrite, '
+                       r'or point density_map_dir at maps made for this '
+                       r'config\.$'):
+        _tool('train').main([str(cfg), '--work-dir', str(tmp_path / 'w')])
+
+
+def test_dataset_refuses_maps_of_another_class_count(toy_data_root,
+                                                     tmp_path):
+    root = _copy(toy_data_root['synthia'], tmp_path / 'syn')
+    (root / 'maps').mkdir()
+    (root / 'maps' / 'manifest.json').write_text(json.dumps(dict(
+        kind='source_density_maps',
+        inputs=dict(num_classes=7, label_dir=['parsed_LABELS'],
+                    layout='npy'))))
+    with pytest.raises(ValueError,
+                       match=r'^SynthiaDataset: the density maps in '
+                       rf'{root}/maps were made for other settings '
+                       rf'\({root}/maps/manifest\.json, recorded vs this '
+                       r'config\): num_classes: old 7 vs new 16; '
+                       r'label_lut_sha256: old "<not recorded>" vs new '
+                       r'"[0-9a-f]{64}"\. Regenerate them'):
+        SynthiaDataset(str(root), with_density_maps=True,
+                       density_map_dir='maps')
+
+
+def test_maps_without_manifest_are_used_with_a_warning(toy_data_root,
+                                                       tmp_path):
+    root = _copy(toy_data_root['synthia'], tmp_path / 'syn')
+    (root / 'maps').mkdir()
+    for i in range(6):
+        np.save(root / 'maps' / f'{i:07d}.npy',
+                np.zeros((16, ) + GRID, np.float32))
+    ds, warnings = _warnings(lambda: SynthiaDataset(
+        str(root), with_density_maps=True, density_map_dir='maps'))
+    assert len(ds) == 6
+    assert warnings == [
+        f'SynthiaDataset: {root}/maps has no manifest.json (maps made by the '
+        'reference code or an older version of tools/gen_density_maps.py): '
+        'their GMM set, grid and class mapping cannot be checked against '
+        'this config']
+
+
+def test_pseudo_labels_for_another_class_count_refused(toy_data_root,
+                                                       tmp_path):
+    pl = tmp_path / 'pl'
+    pl.mkdir()
+    (pl / 'manifest.json').write_text(json.dumps(dict(
+        kind='pseudo_labels',
+        inputs=dict(num_classes=7, format='png',
+                    dataset_type='CityscapesUDADataset'))))
+    with pytest.raises(ValueError,
+                       match=r'^CityscapesUDADataset: the pseudo-labels in '
+                       rf'{pl} were made for other settings \({pl}/manifest'
+                       r'\.json, recorded vs this config\): num_classes: old '
+                       r'7 vs new 16\. Regenerate them with '
+                       r'tools/gen_pseudo_labels\.py --overwrite'):
+        CityscapesUDADataset(toy_data_root['cityscapes'], split='train',
+                             pseudo_label_dir=str(pl))
+
+
+# -- STEP 3: stale and invalid pseudo-labels ---------------------------------
+@pytest.fixture()
+def tiny_checkpoints(tiny_dda_config, tmp_path):
+    """Two checkpoints of the tiny DDA model (other random weights)."""
+    cfg = Config.fromfile(str(tiny_dda_config))
+    init_default_scope('mmseg')
+    paths = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        path = tmp_path / f'dda_{seed}.pth'
+        torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict(),
+                        meta=dict(seed=seed)), path)
+        paths.append(str(path))
+    return paths
+
+
+PL_COMMON = ['--num-workers', '0', '--device', 'cpu', '--threshold', '0.01']
+
+
+def test_pseudo_labels_rerun_with_other_threshold_or_checkpoint(
+        tiny_dda_config, tiny_checkpoints, tmp_path):
+    tool = _tool('gen_pseudo_labels')
+    out = tmp_path / 'pl'
+    args = [str(tiny_dda_config), tiny_checkpoints[0], '--out', str(out)]
+    assert tool.main(args + PL_COMMON).images == 4
+    first = _files(out)
+    with pytest.raises(SystemExit,
+                       match=rf'^error: {out} was made from other inputs '
+                       rf'\({out}/manifest\.json\): threshold: old 0\.01 vs '
+                       r'new 0\.5\. Its files would be reused'):
+        tool.main(args + PL_COMMON + ['--threshold', '0.5'])
+    with pytest.raises(SystemExit,
+                       match=r'other inputs .*: weights_sha256: old '
+                       r'"[0-9a-f]{64}" vs new "[0-9a-f]{64}"\. '):
+        tool.main([str(tiny_dda_config), tiny_checkpoints[1], '--out',
+                   str(out)] + PL_COMMON)
+    assert _files(out) == first
+    # The same weights in another file (other metadata): a resume.
+    copy = tmp_path / 'copy.pth'
+    ckpt = torch.load(tiny_checkpoints[0], weights_only=True)
+    ckpt['meta'] = dict(note='saved again')
+    torch.save(ckpt, copy)
+    assert tool.main([str(tiny_dda_config), str(copy), '--out',
+                      str(out)] + PL_COMMON).images == 0
+    # --overwrite relabels everything with the new settings.
+    stats = tool.main(args + PL_COMMON[:-1] + ['0.5', '--overwrite'])
+    assert stats.images == 4
+    assert read_manifest(str(out))['inputs']['threshold'] == 0.5
+
+
+def test_invalid_pseudo_label_is_relabelled_on_resume(
+        tiny_dda_config, tiny_checkpoints, tmp_path):
+    tool = _tool('gen_pseudo_labels')
+    out = tmp_path / 'pl'
+    args = [str(tiny_dda_config), tiny_checkpoints[0], '--out',
+            str(out)] + PL_COMMON
+    tool.main(args)
+    expected = _files(out)
+    names = sorted(n for n in expected if n.endswith('.png'))
+    # A decodable PNG of the wrong size, and one with an id >= C.
+    Image.fromarray(np.zeros((5, 5), np.uint8)).save(out / names[0])
+    Image.fromarray(np.full((56, 96), 40, np.uint8)).save(out / names[1])
+    assert tool.main(args).images == 2
+    assert _files(out) == expected
+
+
+@pytest.mark.parametrize('value', ['1.5', '0', '-0.1', 'nan'])
+def test_threshold_outside_unit_interval(tiny_dda_config, tiny_checkpoints,
+                                         tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exc:
+        _tool('gen_pseudo_labels').main(
+            [str(tiny_dda_config), tiny_checkpoints[0], '--threshold', value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith(
+        'error: argument --threshold: threshold must be in (0, 1] (a '
+        f'softmax confidence), got {float(value)}')
+    assert not (tmp_path / 'pl').exists()
+
+
+def test_threshold_in_config_outside_unit_interval(tiny_dda_config,
+                                                   tiny_checkpoints,
+                                                   tmp_path):
+    with pytest.raises(ValueError,
+                       match=r'^pseudo_label_cfg\.threshold must be in '
+                       r'\(0, 1\] \(a softmax confidence\), got 1\.5$'):
+        _tool('gen_pseudo_labels').main(
+            [str(tiny_dda_config), tiny_checkpoints[0], '--out',
+             str(tmp_path / 'pl'), '--device', 'cpu', '--cfg-options',
+             'pseudo_label_cfg.threshold=1.5'])
+
+
+# -- files read by the tools: depth, labels, GMM parameters -----------------
+@pytest.mark.parametrize('kind', ['8bit', '3channel'])
+def test_depth_png_not_16bit_single_channel(toy_data_root, tmp_path, kind):
+    root = _copy(toy_data_root['synthia'], tmp_path / 'syn')
+    depth = root / 'Depth' / '0000001.png'
+    raw = cv2.imread(str(depth), cv2.IMREAD_UNCHANGED)
+    assert raw.dtype == np.uint16 and raw.ndim == 2
+    if kind == '8bit':
+        bad, desc = (raw // 256).astype(np.uint8), '1-channel uint8'
+    else:
+        bad, desc = np.stack([raw] * 3, -1), '3-channel uint16'
+    cv2.imwrite(str(depth), bad)
+    message = (rf'^Depth file {depth} is {desc}: expected a single-channel '
+               r'16-bit PNG of depths in cm \(SYNTHIA Depth/\)$')
+    ds = SynthiaDataset(str(root), pipeline=[LOAD,
+                                             dict(type='LoadInverseDepth')])
+    with pytest.raises(ValueError, match=message):
+        ds[1]
+    # STEP 1 reports the image as failed and writes no map for it.
+    from mmseg_dda.density.generation import generate_density_maps
+    from mmseg_dda.density.source_data import source_items
+    gmm = write_gmm_json(tmp_path / 'gmm.json', 16, GRID)
+    summary = generate_density_maps(
+        source_items(SynthiaDataset(str(root))), load_gmm_params(str(gmm)),
+        GRID, str(tmp_path / 'maps'), log=lambda s: None)
+    assert summary['failed'] == 1
+    assert summary['failures'][0][0] == '0000001'
+    assert summary['failures'][0][1] == (
+        f'ValueError: Depth file {depth} is {desc}: expected a '
+        'single-channel 16-bit PNG of depths in cm (SYNTHIA Depth/)')
+
+
+def _rgb(path: Path) -> None:
+    """Replace a label file by a colour (RGB) rendering of it."""
+    ids = np.array(Image.open(path))
+    Image.fromarray(np.stack([ids, ids * 2, ids * 3], -1)).save(path)
+
+
+@pytest.mark.parametrize('dataset', ['synthia', 'cityscapes', 'mapillary'])
+def test_colour_label_png(toy_data_root, tmp_path, dataset):
+    root = _copy(toy_data_root[dataset], tmp_path / dataset)
+    pipeline = [LOAD, dict(type='LoadMappedAnnotations')]
+    if dataset == 'synthia':
+        ds = SynthiaDataset(str(root), with_depth=False, pipeline=pipeline)
+        expected = ('a single-channel PNG of raw SYNTHIA ids '
+                    r'\(parsed_LABELS\)')
+    elif dataset == 'cityscapes':
+        ds = CityscapesUDADataset(str(root), split='val', ann_file='',
+                                  pipeline=pipeline)
+        expected = (r'a single-channel \*_gtFine_labelIds\.png of Cityscapes '
+                    r'labelIds \(not \*_gtFine_color\.png\)')
+    else:
+        ds = MapillaryUDADataset(str(root), split='validation', ann_file='',
+                                 pipeline=pipeline)
+        expected = (r'a palette \(mode P\) PNG of Mapillary v1\.2 class '
+                    'indices')
+    label = Path(ds.get_data_info(0)['seg_map_path'])
+    _rgb(label)
+    with pytest.raises(ValueError,
+                       match=rf"^Label file {label} has PIL mode 'RGB' \(3 "
+                       rf'channels, e\.g\. a colour rendering\): expected '
+                       rf'{expected}$'):
+        ds[0]
+
+
+def _gmm_file(tmp_path: Path, **change) -> Path:
+    path = write_gmm_json(tmp_path / 'gmm.json', 3, GRID)
+    data = json.loads(path.read_text())
+    for key, fn in change.items():
+        data['toy'][key] = fn(np.asarray(data['toy'][key])).tolist()
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _zero_class(a):
+    a[1] = 0
+    return a
+
+
+def _nonfinite(a):
+    a[0, 0, 2] = np.inf
+    return a
+
+
+@pytest.mark.parametrize('change,message', [
+    (dict(pi=lambda a: a * 0), 'the mixture weights of class 0 sum to 0, '
+     r'expected 1 \(within 0\.001; 3 classes off\)'),
+    (dict(pi=_zero_class), 'the mixture weights of class 1 sum to 0, '
+     r'expected 1 \(within 0\.001; 1 classes off\)'),
+    (dict(pi=lambda a: a * 0.5), 'the mixture weights of class 0 sum to '
+     r'0\.5, expected 1'),
+    (dict(var=lambda a: -a), r'variances must be > 0'),
+    (dict(mu=_nonfinite), 'non-finite values'),
+    (dict(pi=lambda a: a[:, :3]), r'pi must have shape \[C\]\[K\] = '
+     r'\[3, 5\], got \[3, 3\]'),
+])
+def test_invalid_gmm_parameters(tmp_path, change, message):
+    path = _gmm_file(tmp_path, **change)
+    with pytest.raises(ValueError,
+                       match=rf"^{path}: GMM parameter set 'toy': {message}"):
+        load_gmm_params(str(path))
+
+
+# -- tools/make_toy_data.py --------------------------------------------------
+def test_make_toy_data_refuses_non_empty_out(tmp_path):
+    tool = _tool('make_toy_data')
+    out = tmp_path / 'data'
+    out.mkdir()
+    (out / 'mine.txt').write_text('precious')
+    with pytest.raises(SystemExit,
+                       match=rf'^error: --out {out} is not empty and has no '
+                       r'toy-data manifest\.json: refusing to write the toy '
+                       r'trees into it\. Choose an empty or new folder, or '
+                       r'pass --overwrite to delete synthia, cityscapes, '
+                       r'mapillary there first\.$'):
+        tool.main(['--out', str(out), '--num-source', '1'])
+    assert sorted(p.name for p in out.iterdir()) == ['mine.txt']
+    small = ['--num-source', '1', '--num-target', '1', '--num-val', '1',
+             '--size', '16', '10']
+    tool.main(['--out', str(out), '--overwrite'] + small)
+    assert (out / 'mine.txt').exists()  # only the toy trees are replaced
+    tool.main(['--out', str(out)] + small)  # same arguments: a rerun
+    with pytest.raises(SystemExit,
+                       match=r'holds toy data made with other arguments: '
+                       r'num_source: old 1 vs new 2\. Pass --overwrite'):
+        tool.main(['--out', str(out)] + small[2:] + ['--num-source', '2'])
+    tool.main(['--out', str(out), '--overwrite'] + small[2:] +
+              ['--num-source', '2'])
+    assert len(list((out / 'synthia' / 'RGB').iterdir())) == 2
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--num-source', '-5'], 'argument --num-source: must be >= 1, got -5'),
+    (['--num-target', '0'], 'argument --num-target: must be >= 1, got 0'),
+    (['--num-val', '0'], 'argument --num-val: must be >= 1, got 0'),
+    (['--size', '0', '10'], 'argument --size: must be >= 8, got 0'),
+    (['--seed', '-1'], 'argument --seed: must be >= 0, got -1'),
+])
+def test_make_toy_data_non_positive_counts(tmp_path, capsys, args, message):
+    with pytest.raises(SystemExit) as exc:
+        _tool('make_toy_data').main(['--out', str(tmp_path / 'd')] + args)
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip().endswith(f'error: {message}')
+    assert not (tmp_path / 'd').exists()
+
+
+def test_gmm_class_order_differs_from_dataset(tiny_dda_config, tmp_path):
+    gmm = write_gmm_json(tmp_path / 'ordered.json', 16, GRID)
+    data = json.loads(gmm.read_text())
+    names = list(class_names(16))
+    swapped = names[1::-1] + names[2:]  # sidewalk, road, ...
+    data['_meta']['sets'] = {'toy': {'class_order': swapped}}
+    gmm.write_text(json.dumps(data))
+    with pytest.raises(SystemExit,
+                       match=rf"^GMM parameter set 'toy' \({gmm}\) orders "
+                       r"its classes \['sidewalk', 'road', .*\] but the "
+                       r"dataset has \['road', 'sidewalk', "):
+        _tool('gen_density_maps').main([str(tiny_dda_config), '--out',
+                                        str(tmp_path / 'maps'), '--gmm',
+                                        str(gmm)])
+
+
+def test_pseudo_label_reference_tiff_still_loads(tmp_path):
+    """Valid inputs keep working: a uint8 TIFF of the reference naming."""
+    path = tmp_path / 'x.png.tiff'
+    Image.fromarray(np.full((4, 6), 3, np.uint8)).save(path)
+    assert load_pseudo_label(str(path)).tolist() == [[3] * 6] * 4
