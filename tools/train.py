@@ -11,6 +11,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
+from mmseg_dda.density.manifest import check_config_density_maps
 from mmseg_dda.utils.runtime import (add_common_args, init_cpu_distributed,
                                      load_config, resolve_resume)
 from mmseg_dda.utils.work_dir_lock import acquire_work_dir_lock, launcher_rank
@@ -54,6 +55,7 @@ def enable_amp(cfg) -> None:
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
+    check_config_density_maps(cfg)  # STEP 1 maps made with this GMM set
     if args.amp:
         enable_amp(cfg)
     if launcher_rank() == 0:
