@@ -19,5 +19,9 @@ setup(
     },
     python_requires='>=3.9',
     install_requires=parse_requirements('requirements/runtime.txt'),
-    extras_require={'tests': parse_requirements('requirements/tests.txt')},
+    extras_require={
+        'tests': parse_requirements('requirements/tests.txt'),
+        # tools/train.py --tensorboard (MMEngine's TensorboardVisBackend).
+        'tensorboard': ['tensorboard>=2.10'],
+    },
 )
