@@ -7,8 +7,9 @@ predicted depth and density side by side.
 import argparse
 
 import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
-from mmengine.runner import Runner
 
+# The Runner, with the set-up dump (environment, config) in the log file only.
+from mmseg_dda.utils.console_log import ConsoleRunner as Runner
 from mmseg_dda.utils.runtime import (add_common_args, init_cpu_distributed,
                                      load_config)
 

@@ -8,10 +8,12 @@ import logging
 
 import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
 from mmengine.logging import print_log
-from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from mmseg_dda.density.manifest import check_config_density_maps
+# The Runner, with the set-up dump (environment, config) in the log file only.
+from mmseg_dda.utils.console_log import ConsoleRunner as Runner
+from mmseg_dda.utils.console_log import enable_tensorboard
 from mmseg_dda.utils.runtime import (add_common_args, init_cpu_distributed,
                                      load_config, resolve_resume)
 from mmseg_dda.utils.work_dir_lock import acquire_work_dir_lock, launcher_rank
@@ -30,6 +32,12 @@ def parse_args(argv=None):
         action='store_true',
         default=False,
         help='enable automatic-mixed-precision training (GPU)')
+    parser.add_argument(
+        '--tensorboard',
+        action='store_true',
+        default=False,
+        help='also write TensorBoard events to <work_dir>/<timestamp>/'
+        "vis_data (needs the optional extra: pip install -e '.[tensorboard]')")
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -58,6 +66,8 @@ def main(argv=None):
     check_config_density_maps(cfg)  # STEP 1 maps made with this GMM set
     if args.amp:
         enable_amp(cfg)
+    if args.tensorboard:
+        enable_tensorboard(cfg)
     if launcher_rank() == 0:
         acquire_work_dir_lock(cfg.work_dir)  # one run per work_dir
     resolve_resume(cfg, args.resume)
