@@ -29,7 +29,7 @@ def test_upsampling_is_bilinear_align_corners_and_per_class_threshold():
     torch.manual_seed(0)
     logits = torch.randn(3, 4, 5) * 4
     label, conf = make_pseudo_label(logits, (9, 13),
-                                    threshold=[0.0, 1.1, 0.0])
+                                    threshold=[0.01, 1.0, 0.01])
     up = F.interpolate(logits[None], size=(9, 13), mode='bilinear',
                        align_corners=True)[0].softmax(0)
     ref_conf, ref_pred = up.max(0)
@@ -37,7 +37,8 @@ def test_upsampling_is_bilinear_align_corners_and_per_class_threshold():
     # Corner values of align_corners=True equal the grid corners.
     assert ref_pred[0, 0] == logits[:, 0, 0].argmax()
     expected = ref_pred.numpy().astype(np.uint8)
-    expected[expected == 1] = 255  # class-1 threshold 1.1 is unreachable
+    # class 1 keeps only pixels of confidence 1.0 (float32), others any.
+    expected[(expected == 1) & (ref_conf.numpy() < 1.0)] = 255
     np.testing.assert_array_equal(label, expected)
 
 
@@ -45,9 +46,9 @@ def test_filter_is_applied_and_valid_crop():
     logits = torch.full((2, 2, 2), -5.0)
     logits[0] = 5.0
     logits[1, 0, 0] = 20.0  # class 1 only near the top-left corner
-    label, _ = make_pseudo_label(logits, (5, 5), threshold=0.0)
+    label, _ = make_pseudo_label(logits, (5, 5), threshold=0.01)
     assert (label == 1).sum() > 0
-    label, _ = make_pseudo_label(logits, (5, 5), threshold=0.0,
+    label, _ = make_pseudo_label(logits, (5, 5), threshold=0.01,
                                  min_count=[1, 100])
     assert (label != 1).all() and (label == 0).any()
     label, conf = make_pseudo_label(logits, (5, 5), valid_hw=(3, 4))
@@ -56,6 +57,11 @@ def test_filter_is_applied_and_valid_crop():
         make_pseudo_label(logits, (5, 5), min_count=[1])
     with pytest.raises(ValueError, match='threshold has 3'):
         make_pseudo_label(logits, (5, 5), threshold=[0.9] * 3)
+    with pytest.raises(ValueError, match=r'^threshold must be in \(0, 1\] '
+                       r'\(a softmax confidence\), got 1\.1$'):
+        make_pseudo_label(logits, (5, 5), threshold=[0.9, 1.1])
+    with pytest.raises(ValueError, match='min_count must be >= 0, got -1'):
+        make_pseudo_label(logits, (5, 5), min_count=[1, -1])
 
 
 @pytest.mark.parametrize('fmt', ['png', 'tiff'])
