@@ -40,10 +40,22 @@ With ``--device cuda`` and no ``--variants``, the variants fp32, bf16 AMP and
 channels-last are all run at 760x1280 (c7 and c16 via ``--classes``).
 
 Writes ``bench/results/train_step.json`` (atomically) and prints a table.
+
+Backbones (``--model mit-b5`` or ``--model r101-v1c``): the framework path
+only (``DDA.train_step``), for the chosen model next to the DeepLab-v2 row,
+each in its own subprocess (so that peak RSS is per model), 16 classes, the
+reference GMM set ``c16`` evaluated on each model's own grid (read from the
+model), real widths, no pretrained weights. Reported per model: feature grid,
+parameters, s/iteration, peak RSS and the share of the iteration spent in the
+density targets and in the discriminator. Writes
+``bench/results/train_step_backbones.json``::
+
+    python bench/benchmark_train_step.py --model mit-b5 --warmup 1 --iters 2
 """
 import argparse
 import contextlib
 import copy
+import json
 import logging
 import os
 import os.path as osp
@@ -108,9 +120,28 @@ def parse_args(argv=None):
                    help='torch threads (default: torch default)')
     p.add_argument('--data-samples', type=int, default=6,
                    help='samples for the data-pipeline row (0 = skip)')
-    p.add_argument('--out', default=osp.join(REPO, 'bench', 'results',
-                                             'train_step.json'))
-    return p.parse_args(argv)
+    p.add_argument('--out', default=None,
+                   help='result JSON (default bench/results/train_step.json, '
+                   'or train_step_backbones.json with --model)')
+    p.add_argument('--model', default='deeplabv2', choices=sorted(MODELS_CFG),
+                   help='deeplabv2 (default): framework vs plain loop; '
+                   'another backbone: framework path of that model next to '
+                   'the DeepLab-v2 row')
+    p.add_argument('--row', action='store_true', help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.out is None:
+        name = ('train_step.json' if args.model == 'deeplabv2' and
+                not args.row else 'train_step_backbones.json')
+        args.out = osp.join(REPO, 'bench', 'results', name)
+    return args
+
+
+#: --model -> 16-class SYNTHIA -> Cityscapes config of that network.
+MODELS_CFG = {
+    'deeplabv2': 'configs/dda/syn2city_16cls.py',
+    'mit-b5': 'configs/dda/syn2city_16cls_mit-b5.py',
+    'r101-v1c': 'configs/dda/syn2city_16cls_r101v1c.py',
+}
 
 
 def config_for(size, classes: int) -> str:
@@ -238,11 +269,15 @@ def build(cfg_path: str, depth: int, device: str, amp: bool,
     return cfg, model, wrappers, twin, sgd, adam
 
 
-def synthetic_batch(size, num_classes: int, seed: int = 0) -> dict:
-    """One source + one target sample in the packed dataset format."""
+def synthetic_batch(size, num_classes: int, seed: int = 0,
+                    grid=None) -> dict:
+    """One source + one target sample in the packed dataset format.
+
+    ``grid`` is the model's feature grid (default: DeepLab-v2's).
+    """
     g = torch.Generator().manual_seed(seed)
     h, w = size
-    gh, gw = feature_grid_size((h, w))
+    gh, gw = grid if grid is not None else feature_grid_size((h, w))
 
     def sample(source: bool) -> SegDataSample:
         s = SegDataSample()
@@ -542,6 +577,125 @@ def data_row(cfg_path: str, size, samples: int) -> Optional[dict]:
                 'training); density maps computed on the fly')
 
 
+# ---------------------------------------------------------------------------
+# backbones: the framework path of each model
+# ---------------------------------------------------------------------------
+def run_backbone_row(model_name: str, size, args) -> dict:
+    """``DDA.train_step`` of one model: s/iteration, phases, peak RSS."""
+    from mmseg_dda.density.grid import model_feature_grid
+    cfg_path = osp.join(REPO, MODELS_CFG[model_name])
+    cfg = Config.fromfile(cfg_path)
+    init_default_scope('mmseg')
+    cfg.model.segmentor.backbone.init_cfg = None
+    # The reference 16-class set on this model's grid: the pdf costs the
+    # same whatever the fitted values are.
+    cfg.model.density.params = 'c16'
+    grid = model_feature_grid(cfg.model, size)
+    device = args.device
+    sync = device == 'cuda'
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+    model.to(device).train()
+    logger.setLevel(logging.WARNING)  # one paramwise line per parameter
+    try:
+        wrappers = build_optim_wrapper(model,
+                                       copy.deepcopy(cfg.optim_wrapper))
+    finally:
+        logger.setLevel(level)
+    timer = PhaseTimer(sync)
+    instrument_framework(model, wrappers, timer, False)
+    num_classes = model.density.num_classes
+    totals, phases, peak = [], {}, 0
+    for it in range(args.warmup + args.iters):
+        data = synthetic_batch(size, num_classes, seed=it, grid=grid)
+        timer.totals.clear()
+        if sync:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        sampler = RssSampler() if device == 'cpu' else \
+            contextlib.nullcontext()
+        with sampler:
+            start = timer._now()
+            out = model.train_step(data, wrappers)
+            elapsed = timer._now() - start
+        if not all(torch.isfinite(v).all() for v in out.values()):
+            raise RuntimeError(f'{model_name}: non-finite loss {out}')
+        if it < args.warmup:
+            continue
+        peak = max(peak, torch.cuda.max_memory_allocated() if sync else
+                   sampler.peak)
+        totals.append(elapsed)
+        acc = dict(timer.totals)
+        acc['other'] = elapsed - sum(acc.values())
+        for k, v in acc.items():
+            phases.setdefault(k, []).append(v)
+    med = {k: float(np.median(v)) for k, v in phases.items()}
+    median = float(np.median(totals))
+    seg = model.segmentor
+    return dict(
+        model=model_name, config=MODELS_CFG[model_name], size=list(size),
+        classes=num_classes, grid=list(grid), device=device,
+        backbone=type(seg.backbone).__name__,
+        decode_head=type(seg.decode_head).__name__,
+        params_segmentor=sum(p.numel() for p in seg.parameters()),
+        params_discriminator=sum(
+            p.numel() for p in model.discriminator.parameters()),
+        iters=args.iters, warmup=args.warmup,
+        torch_threads=torch.get_num_threads(),
+        median_s=median, min_s=float(np.min(totals)), all_s=totals,
+        phases_median_s=med,
+        share_density=med.get('density', 0.) / median,
+        share_discriminator=med.get('discriminator', 0.) / median,
+        peak_memory_bytes=int(peak),
+        peak_memory_kind=('cuda max_memory_allocated' if sync else
+                          'RSS sampled during train_step (whole process)'))
+
+
+def run_backbones(args, size) -> dict:
+    """The DeepLab-v2 row and the ``--model`` row, one subprocess each."""
+    import subprocess
+    rows = []
+    for name in ('deeplabv2', args.model):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = osp.join(tmp, 'row.json')
+            cmd = [sys.executable, osp.abspath(__file__), '--row',
+                   '--model', name, '--device', args.device, '--iters',
+                   str(args.iters), '--warmup', str(args.warmup), '--size',
+                   str(size[0]), str(size[1]), '--out', out]
+            if args.threads:
+                cmd += ['--threads', str(args.threads)]
+            subprocess.run(cmd, check=True)
+            with open(out, encoding='utf-8') as f:
+                rows.append(json.load(f))
+    return dict(machine=machine_info(), rows=rows)
+
+
+def print_backbones(res: dict) -> None:
+    print(f"| {'model':<10} | {'backbone':<20} | {'grid':>7} | "
+          f"{'params':>7} | {'s/iter':>7} | {'peak mem':>9} | "
+          f"{'density':>7} | {'discr.':>6} |")
+    print('|' + '|'.join('-' * n for n in (12, 22, 9, 9, 9, 11, 9, 8)) + '|')
+    for r in res['rows']:
+        print(f"| {r['model']:<10} | {r['backbone']:<20} | "
+              f"{r['grid'][0]:>3}x{r['grid'][1]:<3} | "
+              f"{r['params_segmentor'] / 1e6:>6.1f}M | "
+              f"{r['median_s']:>7.2f} | "
+              f"{fmt_bytes(r['peak_memory_bytes']):>9} | "
+              f"{100 * r['share_density']:>6.1f}% | "
+              f"{100 * r['share_discriminator']:>5.1f}% |")
+    r = res['rows'][0]
+    print(f"{r['size'][0]}x{r['size'][1]}, {r['classes']} classes, "
+          f"device {r['device']}, {r['iters']} timed after {r['warmup']} "
+          f"warm-up, median; peak memory: {r['peak_memory_kind']}")
+
+
 def machine_info() -> dict:
     info = dict(platform=platform.platform(), cpu=cpu_name(),
                 cpu_count=os.cpu_count(), torch=torch.__version__,
@@ -597,6 +751,19 @@ def main(argv=None) -> dict:
         raise SystemExit('--device cuda: no GPU available')
     size = tuple(args.size or ((760, 1280) if args.device == 'cuda' else
                                (320, 640)))
+    if args.row:  # one model, in a subprocess of run_backbones
+        res = run_backbone_row(args.model, size, args)
+        atomic_write_json(args.out, res)
+        return res
+    if args.model != 'deeplabv2':
+        res = run_backbones(args, size)
+        atomic_write_json(args.out, res)
+        print(f"machine: {res['machine']['cpu']}, "
+              f"{res['machine']['cpu_count']} cores, torch threads "
+              f"{res['machine']['torch_threads']}")
+        print_backbones(res)
+        print(f'wrote {args.out}')
+        return res
     classes = args.classes or 7
     cfg_path = config_for(size, classes)
     if args.variants:

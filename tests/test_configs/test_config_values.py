@@ -96,8 +96,15 @@ def _narrow(model_cfg: dict) -> dict:
     """The same model with a width-4 backbone and no pretrained weights."""
     model_cfg = copy.deepcopy(model_cfg)
     seg = model_cfg['segmentor'] if model_cfg['type'] == 'DDA' else model_cfg
-    seg['backbone'].update(stem_channels=4, base_channels=4, init_cfg=None)
-    width = 4 * 8 * 4 if seg['backbone'].get('depth', 101) > 34 else 32
+    if seg['backbone']['type'] == 'MixVisionTransformer':
+        # One block per stage, 4 channels per attention head.
+        seg['backbone'].update(embed_dims=4, num_layers=[1, 1, 1, 1],
+                               init_cfg=None)
+        width = [4 * n for n in seg['backbone']['num_heads']]
+    else:
+        seg['backbone'].update(stem_channels=4, base_channels=4,
+                               init_cfg=None)
+        width = 4 * 8 * 4 if seg['backbone'].get('depth', 101) > 34 else 32
     for head in ('decode_head', 'depth_head', 'density_head'):
         if seg.get(head):
             seg[head]['in_channels'] = width
