@@ -94,9 +94,10 @@ class SynthiaDataset(UDABaseDataset):
             osp.join(root, _LABEL_DIRS[self.label_layout]), 'label')
         depth_dir = (self._require_dir(osp.join(root, 'Depth'), 'depth')
                      if self.with_depth else None)
-        dens_dir = (self._require_dir(
-            osp.join(root, self.density_map_dir), 'density map')
-            if self.with_density_maps else None)
+        dens_dir = (self._step1(self._require_dir,
+                                osp.join(root, self.density_map_dir),
+                                'density map')
+                    if self.with_density_maps else None)
         if dens_dir:
             # Maps made for another class count or label table would load
             # without error and train on wrong targets.
@@ -123,16 +124,29 @@ class SynthiaDataset(UDABaseDataset):
                     info['img_path'], depth_dir, name, listed, 'depth map')
             if dens_dir:
                 if self.density_map_layout == 'npy':
-                    info['density_map_path'] = self._checked(
-                        info['img_path'], dens_dir, stem + '.npy', listed,
-                        'density map')
+                    info['density_map_path'] = self._step1(
+                        self._checked, info['img_path'], dens_dir,
+                        stem + '.npy', listed, 'density map')
                 else:
                     # Reference TIFF layout: prefix, one file per class.
-                    self._checked(info['img_path'], dens_dir,
-                                  f'{stem}-0.tiff', listed, 'density map')
+                    self._step1(self._checked, info['img_path'], dens_dir,
+                                f'{stem}-0.tiff', listed, 'density map')
                     info['density_map_path'] = osp.join(dens_dir, stem)
             data_list.append(info)
         return data_list
+
+    def _step1(self, check, *args):
+        """Run a density-map check; a missing map names the step that
+        writes it."""
+        try:
+            return check(*args)
+        except FileNotFoundError as err:
+            raise FileNotFoundError(
+                f'{err}\nThe source density maps are written by STEP 1: run '
+                'tools/gen_density_maps.py CONFIG (expected folder '
+                f'{osp.join(self.data_root, self.density_map_dir)}/ with '
+                + ('<stem>.npy' if self.density_map_layout == 'npy' else
+                   '<stem>-<c>.tiff') + ' per image)') from None
 
     def _checked(self, img_path, folder, fname, listed, what) -> str:
         path = osp.join(folder, fname)

@@ -19,6 +19,8 @@ from typing import List
 
 from mmengine.runner import Runner
 
+from .pretrained_check import check_pretrained_files
+
 #: Logger warnings of the stack that say nothing about the run (by prefix).
 FILE_ONLY_WARNINGS = (
     'The prefix is not set in metric class',
@@ -61,8 +63,11 @@ def console_handlers(logger: logging.Logger) -> List[logging.Handler]:
 class ConsoleRunner(Runner):
     """MMEngine's :class:`Runner` with a readable console (see module doc).
 
-    Built like the Runner (``ConsoleRunner.from_cfg(cfg)``); nothing else
-    changes.
+    Built like the Runner (``ConsoleRunner.from_cfg(cfg)``). Besides the
+    console, one change: a missing local ``Pretrained`` initialisation file
+    (the converted ImageNet weights) is reported with the commands that
+    create it, before MMEngine fails on it
+    (:func:`~mmseg_dda.utils.pretrained_check.check_pretrained_files`).
     """
 
     def build_logger(self, log_level='INFO', log_file=None, **kwargs):
@@ -80,6 +85,10 @@ class ConsoleRunner(Runner):
         self.logger.info(
             f'Environment, config and hooks: see {log_file} (written to the '
             'log file only)')
+
+    def _init_model_weights(self) -> None:
+        check_pretrained_files(self.cfg)
+        super()._init_model_weights()
 
 
 def enable_tensorboard(cfg) -> None:
