@@ -78,13 +78,14 @@ def test_density_maps_killed_mid_write(tmp_path, tiny_dda_config):
     ref, out = tmp_path / 'ref', tmp_path / 'out'
     assert tool.main([str(tiny_dda_config), '--out', str(ref)]) == 0
     expected = _visible(ref)
-    assert len(expected) == 6
+    assert len(expected) == 7 and 'manifest.json' in expected  # + 6 maps
 
     _run_and_kill(r'\.npy', 3, 'gen_density_maps',
                   [tiny_dda_config, '--out', out], tmp_path)
     left = _visible(out)
-    # Two whole maps, nothing partial under a final name.
-    assert len(left) == 2
+    # Two whole maps and the manifest (written first), nothing partial
+    # under a final name.
+    assert len(left) == 3 and 'manifest.json' in left
     assert all(expected[name] == data for name, data in left.items())
     partial = _hidden(out)
     assert len(partial) == 1 and partial[0].name.endswith('.tmp')
@@ -106,14 +107,14 @@ def test_pseudo_labels_killed_mid_write(tmp_path, tiny_dda_config):
     ref, out = tmp_path / 'ref', tmp_path / 'out'
     tool.main([str(tiny_dda_config), str(ckpt), '--out', str(ref), *common])
     expected = _visible(ref)
-    assert len(expected) == 4
+    assert len(expected) == 5 and 'manifest.json' in expected  # + 4 labels
 
     _run_and_kill(r'\.png', 3, 'gen_pseudo_labels',
                   [tiny_dda_config, ckpt, '--out', out, *common], tmp_path)
     left = _visible(out)
-    assert len(left) == 2
+    assert len(left) == 3 and 'manifest.json' in left
     assert all(expected[name] == data for name, data in left.items())
-    for name in left:  # and they decode
+    for name in set(left) - {'manifest.json'}:  # and they decode
         with Image.open(out / name) as img:
             img.load()
     partial = _hidden(out)
