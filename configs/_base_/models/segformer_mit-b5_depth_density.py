@@ -21,7 +21,7 @@ data_preprocessor = dict(
 # key layout with MMSeg's own converter (see README, "Backbones"):
 #   python .venv/lib/python3.11/site-packages/mmseg/.mim/tools/model_converters/mit2mmseg.py \
 #       pretrained/mit_b5.pth checkpoints/mit_b5_mmseg.pth
-imagenet_checkpoint = 'checkpoints/mit_b5_mmseg.pth'
+mit_b5_checkpoint = 'checkpoints/mit_b5_mmseg.pth'
 # Single-process training; use SyncBN for multi-GPU runs.
 norm_cfg = dict(type='BN', requires_grad=True)
 mit_channels = [64, 128, 320, 512]
@@ -43,7 +43,7 @@ model = dict(
         drop_rate=0.0,
         attn_drop_rate=0.0,
         drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint=imagenet_checkpoint)),
+        init_cfg=dict(type='Pretrained', checkpoint=mit_b5_checkpoint)),
     decode_head=dict(
         type='SegformerHead',
         in_channels=mit_channels,
