@@ -13,6 +13,9 @@ from ...density.gmm import GMMDensity, squash_density
 def feature_grid_size(input_hw: Sequence[int]) -> Tuple[int, int]:
     """Stride-8 feature grid of the DeepLab-v2 caffe ResNet (§2.4).
 
+    For any other network read the grid from the model instead
+    (:func:`mmseg_dda.density.grid.model_feature_grid`).
+
     conv1 (k7, s2, p3) -> max-pool (k3, s2, p1, ``ceil_mode=True``) ->
     layer2's first 1x1 conv (s2, p0); layer3/4 keep the size (dilation).
 
@@ -62,6 +65,10 @@ class ComputeSourceDensityMaps(BaseTransform):
             the grid is then :func:`feature_grid_size` of it. With neither
             ``grid`` nor ``scale`` the current image size is used (valid
             when no resize follows, e.g. SYNTHIA at native 1280x760).
+            ``scale`` knows only the DeepLab-v2 ResNet; for other backbones
+            give ``grid`` (``tools/fit_gmm.py CONFIG`` prints the model's).
+            :class:`~mmseg_dda.engine.hooks.DensityGridCheckHook` refuses a
+            grid that differs from the model's at the start of training.
     """
 
     def __init__(self,

@@ -35,8 +35,13 @@ class DepthDensitySegmentor(MMSegAPIMixin, EncoderDecoder):
     """Encoder-decoder with segmentation, inverse-depth and density heads.
 
     Args:
-        backbone (dict): Backbone config (``DeepLabV2ResNet``).
-        decode_head (dict): Segmentation head (``DeepLabV2Head``).
+        backbone (dict): Backbone config (``DeepLabV2ResNet``, or any MMSeg
+            backbone, e.g. ``MixVisionTransformer``, ``ResNetV1c``).
+        decode_head (dict): Segmentation head (``DeepLabV2Head``,
+            ``SegformerHead``...). Its output grid is the feature grid; the
+            depth and density heads must predict on the same one (select
+            the backbone outputs with their ``in_index`` /
+            ``input_transform``).
         depth_head (dict, optional): ``DepthHead`` config.
         density_head (dict, optional): ``DensityHead`` config.
         neck (dict, optional): Not used by DDA; kept for compatibility.
