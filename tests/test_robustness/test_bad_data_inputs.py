@@ -23,7 +23,6 @@ from mmseg_dda.datasets import (CityscapesUDADataset, MapillaryUDADataset,
                                 SynthiaDataset, feature_grid_size)
 from mmseg_dda.density import load_density_maps, load_gmm_params
 from mmseg_dda.pseudo_labels import load_pseudo_label
-from mmseg_dda.utils.provenance import read_manifest
 from robustness_helpers import write_gmm_json
 
 REPO = Path(__file__).resolve().parents[2]
@@ -288,6 +287,7 @@ def test_pseudo_labels_rerun_with_other_threshold_or_checkpoint(
     assert tool.main([str(tiny_dda_config), str(copy), '--out',
                       str(out)] + PL_COMMON).images == 0
     # --overwrite relabels everything with the new settings.
+    from mmseg_dda.utils.provenance import read_manifest
     stats = tool.main(args + PL_COMMON[:-1] + ['0.5', '--overwrite'])
     assert stats.images == 4
     assert read_manifest(str(out))['inputs']['threshold'] == 0.5
