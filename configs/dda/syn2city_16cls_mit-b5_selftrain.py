@@ -1,16 +1,20 @@
 # segformer_mit-b5_1xb1-30k_syn2city_16cls-selftrain (STEP 4 of
 # syn2city_16cls_mit-b5): target images with the STEP-3 pseudo-labels only,
 # unweighted cross-entropy, a fresh AdamW (heads at 10x LR, warm-up 1500
-# iterations, then linear decay over the 30k iterations). Start from the
-# stage-1 checkpoint:
+# iterations, then linear decay over the 30k iterations). Starts from the
+# last stage-1 checkpoint (written by STEP 2); another one, e.g. the best on
+# val, is passed with
 #   tools/train.py configs/dda/syn2city_16cls_mit-b5_selftrain.py \
-#       --cfg-options load_from=work_dirs/syn2city_16cls_mit-b5/best_mIoU_iter_N.pth
+#       --cfg-options \
+#       load_from=work_dirs/syn2city_16cls_mit-b5/best_mIoU_iter_N.pth
+# and an interrupted run continues from its own work_dir with --resume
+# (load_from only initialises a fresh run).
 _base_ = [
     '../_base_/models/segformer_mit-b5_depth_density.py',
     '../_base_/datasets/syn2city_1280x760.py', '../_base_/default_runtime.py',
     '../_base_/schedules/selftrain_adamw_poly10warm_30k.py'
 ]
-load_from = 'work_dirs/syn2city_16cls_mit-b5/stage1.pth'
+load_from = 'work_dirs/syn2city_16cls_mit-b5/iter_90000.pth'
 pseudo_label_dir = 'work_dirs/syn2city_16cls_mit-b5/pseudo_labels'
 model = dict(
     backbone=dict(init_cfg=None),  # weights come from load_from

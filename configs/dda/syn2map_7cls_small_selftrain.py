@@ -3,7 +3,8 @@
 # horizon 90k (§8.3). Starts from the last stage-1 checkpoint (written by
 # STEP 2); another one, e.g. the best on val, is passed with
 #   tools/train.py configs/dda/syn2map_7cls_small_selftrain.py \
-#       --cfg-options load_from=work_dirs/syn2map_7cls_small/best_mIoU_iter_N.pth
+#       --cfg-options \
+#       load_from=work_dirs/syn2map_7cls_small/best_mIoU_iter_N.pth
 # and an interrupted run continues from its own work_dir with --resume
 # (load_from only initialises a fresh run).
 _base_ = [

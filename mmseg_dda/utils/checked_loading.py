@@ -132,9 +132,10 @@ def fit_state_dict(model, state_dict: dict, filename: str,
             'the checkpoint belongs to this config (the segmentor and DDA '
             'layouts of this project load into either model).')
     bad = [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in fitted.items()
-           if k.startswith(DISCRIMINATOR) and k in own
-           and hasattr(v, 'shape') and tuple(v.shape) != tuple(own[k].shape)]
-    if bad:
+           if k in own and hasattr(v, 'shape')
+           and tuple(v.shape) != tuple(own[k].shape)]
+    # The segmentor reports its own mismatches (naming the class count).
+    if bad and all(k.startswith(DISCRIMINATOR) for k, _, _ in bad):
         key, got, want = bad[0]
         raise IncompleteCheckpointError(
             f'{filename}: {len(bad)} discriminator tensors have other shapes '

@@ -1,0 +1,154 @@
+"""A checkpoint the Runner loads must fill the model, in either layout."""
+import logging
+
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+
+import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+from mmseg_dda.utils import checked_loading
+from mmseg_dda.utils.checked_loading import (IncompleteCheckpointError,
+                                             fit_state_dict)
+
+HEAD = dict(in_channels=64, channels=8, proj_channels=4)
+
+
+def _segmentor_cfg():
+    return dict(
+        type='DepthDensitySegmentor',
+        backbone=dict(type='DeepLabV2ResNet', depth=50, stem_channels=4,
+                      base_channels=2, init_cfg=None),
+        decode_head=dict(type='DeepLabV2Head', in_channels=64,
+                         num_classes=16),
+        depth_head=dict(type='DepthHead', **HEAD),
+        density_head=dict(type='DensityHead', **HEAD))
+
+
+def _build(kind: str, seed: int):
+    init_default_scope('mmseg')
+    torch.manual_seed(seed)
+    if kind == 'segmentor':
+        model = MODELS.build(_segmentor_cfg())
+    else:
+        model = MODELS.build(dict(
+            type='DDA', segmentor=_segmentor_cfg(),
+            discriminator=dict(type='FCDiscriminator', in_channels=16,
+                               channels=(4, 4, 4, 4)),
+            density=dict(type='GMMDensity', params='c16')))
+    model.init_weights()
+    return model
+
+
+def _segmentor_of(model):
+    return model.segmentor if hasattr(model, 'discriminator') else model
+
+
+@pytest.mark.parametrize('src,dst', [('segmentor', 'dda'),
+                                     ('dda', 'segmentor'),
+                                     ('dda', 'dda'),
+                                     ('segmentor', 'segmentor')])
+def test_both_layouts_load_into_both_models(src, dst, caplog):
+    source = _build(src, seed=1)
+    target = _build(dst, seed=2)
+    logger = logging.getLogger('test_checked_loading')
+    with caplog.at_level(logging.INFO, logger='test_checked_loading'):
+        fitted = fit_state_dict(target, source.state_dict(), 'a.pth',
+                                allow_missing_discriminator=True,
+                                logger=logger)
+    strict = not (src == 'segmentor' and dst == 'dda')
+    result = target.load_state_dict(fitted, strict=strict)
+    if not strict:
+        assert all(k.startswith('discriminator.')
+                   for k in result.missing_keys)
+        assert 'the discriminator keeps its initialisation' in caplog.text
+    if src == 'dda' and dst == 'segmentor':
+        assert 'DDA checkpoint: its segmentor part is used' in caplog.text
+    want = _segmentor_of(source).state_dict()
+    got = _segmentor_of(target).state_dict()
+    assert want.keys() == got.keys()
+    for key in want:
+        assert torch.equal(want[key], got[key]), key
+
+
+def test_missing_discriminator_refused_when_resuming():
+    target = _build('dda', seed=2)
+    seg_only = _build('segmentor', seed=1).state_dict()
+    with pytest.raises(IncompleteCheckpointError,
+                       match=r'a\.pth does not fit the DDA model of the '
+                       r'config: \d+ tensors: discriminator \(\d+\); e\.g\. '
+                       r'discriminator\.0\.weight'):
+        fit_state_dict(target, seg_only, 'a.pth',
+                       allow_missing_discriminator=False)
+
+
+def test_partial_checkpoint_lists_missing_keys():
+    target = _build('segmentor', seed=2)
+    state = target.state_dict()
+    del state['decode_head.conv2d_list.0.weight']
+    for key in [k for k in state if k.endswith('num_batches_tracked')]:
+        del state[key]  # not required (evaluation does not read them)
+    with pytest.raises(IncompleteCheckpointError) as info:
+        fit_state_dict(target, state, 'b.pth',
+                       allow_missing_discriminator=True)
+    assert ('1 tensors: decode_head (1); e.g. '
+            'decode_head.conv2d_list.0.weight of the model are not in the '
+            'checkpoint') in str(info.value)
+
+
+def test_module_versions_follow_the_keys():
+    source = _build('dda', seed=1)
+    state = source.state_dict()
+    assert 'version' in state._metadata['segmentor.backbone.bn1']
+    fitted = fit_state_dict(_build('segmentor', seed=2), state, 'c.pth',
+                            allow_missing_discriminator=True)
+    assert fitted._metadata['backbone.bn1'] == \
+        state._metadata['segmentor.backbone.bn1']
+    assert fitted._metadata[''] == state._metadata['segmentor']
+    assert not any(k.startswith('discriminator') for k in fitted._metadata)
+
+
+class _FakeRunner:
+    """What :func:`checked_loading.load_checkpoint` uses of a Runner."""
+
+    def __init__(self, model):
+        self.model = model
+        self.logger = logging.getLogger('test_checked_loading')
+        self.hooks = []
+
+    def call_hook(self, name, **kwargs):
+        self.hooks.append(name)
+
+
+def test_runner_load_and_resume(tmp_path):
+    source = _build('segmentor', seed=1)
+    path = tmp_path / 'seg.pth'
+    torch.save({'state_dict': source.state_dict()}, path)
+    runner = _FakeRunner(_build('dda', seed=2))
+    checked_loading.load_checkpoint(runner, str(path))
+    assert runner.hooks == ['after_load_checkpoint']
+    assert torch.equal(runner.model.segmentor.decode_head.conv2d_list[0]
+                       .weight, source.decode_head.conv2d_list[0].weight)
+    token = checked_loading._RESUMING.set(True)
+    try:
+        with pytest.raises(ValueError, match='not a training checkpoint'):
+            checked_loading.load_checkpoint(runner, str(path))
+        torch.save({'state_dict': source.state_dict(), 'meta': {},
+                    'message_hub': {}}, path)
+        with pytest.raises(IncompleteCheckpointError, match='discriminator'):
+            checked_loading.load_checkpoint(runner, str(path))
+    finally:
+        checked_loading._RESUMING.reset(token)
+
+
+def test_discriminator_of_other_width_is_refused():
+    source = _build('dda', seed=1)
+    state = source.state_dict()
+    state['discriminator.0.weight'] = torch.zeros(4, 7, 4, 4)
+    with pytest.raises(IncompleteCheckpointError,
+                       match=r'd\.pth: 1 discriminator tensors have other '
+                       r'shapes than the model, e\.g\. discriminator\.0\.'
+                       r'weight: checkpoint \(4, 7, 4, 4\) vs model '
+                       r'\(4, 16, 4, 4\)'):
+        fit_state_dict(_build('dda', seed=2), state, 'd.pth',
+                       allow_missing_discriminator=True)

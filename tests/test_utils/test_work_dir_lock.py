@@ -1,0 +1,96 @@
+"""One training run per work_dir (``tools/train.py`` takes a flock)."""
+import importlib.util
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+
+import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+from mmseg_dda.utils.work_dir_lock import (LOCK_NAME, WorkDirLockedError,
+                                           acquire_work_dir_lock,
+                                           release_work_dir_lock)
+
+from _helpers import REPO, run_tool, tool_env
+
+DDA_CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py')
+_HOLDER = ('import sys; from mmseg_dda.utils.work_dir_lock import '
+           'acquire_work_dir_lock as a; a(sys.argv[1]); '
+           "print('locked', flush=True); sys.stdin.read()")
+
+
+def _hold(work_dir) -> subprocess.Popen:
+    """Another process that holds the lock of ``work_dir``."""
+    proc = subprocess.Popen(
+        [sys.executable, '-c', _HOLDER, str(work_dir)], cwd=REPO,
+        env=tool_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True)
+    assert proc.stdout.readline().strip() == 'locked'
+    return proc
+
+
+def _train_tool():
+    spec = importlib.util.spec_from_file_location(
+        '_tool_train_lock', REPO / 'tools' / 'train.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_second_train_run_is_refused(tmp_path, monkeypatch):
+    work = tmp_path / 'work'
+    holder = _hold(work)
+    try:
+        proc = run_tool('train.py', [DDA_CFG, '--work-dir', work],
+                        check=False)
+    finally:
+        holder.send_signal(signal.SIGKILL)  # a killed run leaves no lock
+        holder.wait()
+    assert proc.returncode != 0
+    assert 'WorkDirLockedError' in proc.stdout
+    assert f'work_dir {work} is in use by another training run (pid ' \
+        f'{holder.pid} on host {socket.gethostname()}, started ' \
+        in proc.stdout
+    assert (work / LOCK_NAME).exists()  # left behind, but not held
+
+    # The holder is gone: train.py gets past the lock (Runner recorded).
+    train = _train_tool()
+    built = []
+    monkeypatch.setattr(train.Runner, 'from_cfg',
+                        lambda cfg: built.append(cfg) or _NoRun())
+    try:
+        train.main([DDA_CFG, '--work-dir', str(work)])
+    finally:
+        release_work_dir_lock()
+    assert len(built) == 1
+
+
+class _NoRun:
+
+    def train(self):
+        pass
+
+
+def test_lock_is_reentrant_and_released(tmp_path):
+    path = acquire_work_dir_lock(str(tmp_path))
+    assert acquire_work_dir_lock(str(tmp_path)) == path  # same process
+    try:
+        proc = subprocess.run(
+            [sys.executable, '-c', _HOLDER, str(tmp_path)], cwd=REPO,
+            env=tool_env(), input='', stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, timeout=120)
+        assert proc.returncode != 0
+        assert 'is in use by another training run' in proc.stderr
+    finally:
+        release_work_dir_lock(path)
+    holder = _hold(tmp_path)  # free again after the release
+    try:
+        with pytest.raises(WorkDirLockedError,
+                           match=f'pid {holder.pid} on host '):
+            acquire_work_dir_lock(str(tmp_path))
+    finally:
+        holder.stdin.close()  # the holder exits normally
+        assert holder.wait() == 0
+    acquire_work_dir_lock(str(tmp_path))
+    release_work_dir_lock()
