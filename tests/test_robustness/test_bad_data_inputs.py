@@ -294,7 +294,7 @@ def test_pseudo_labels_rerun_with_other_threshold_or_checkpoint(
 
 
 def test_invalid_pseudo_label_is_relabelled_on_resume(
-        tiny_dda_config, tiny_checkpoints, tmp_path):
+        tiny_dda_config, tiny_checkpoints, tmp_path, capsys):
     tool = _tool('gen_pseudo_labels')
     out = tmp_path / 'pl'
     args = [str(tiny_dda_config), tiny_checkpoints[0], '--out',
@@ -305,7 +305,15 @@ def test_invalid_pseudo_label_is_relabelled_on_resume(
     # A decodable PNG of the wrong size, and one with an id >= C.
     Image.fromarray(np.zeros((5, 5), np.uint8)).save(out / names[0])
     Image.fromarray(np.full((56, 96), 40, np.uint8)).save(out / names[1])
+    capsys.readouterr()
     assert tool.main(args).images == 2
+    log = capsys.readouterr()
+    log = log.out + log.err
+    assert ('2 existing pseudo-labels are incomplete or invalid (not a '
+            'single-channel uint8 map of the input size with ids < 16 or '
+            f'255) and are relabelled, e.g. {names[:2]}') in log
+    assert '4 target images, 2 already done, 2 to label (2 of them ' \
+        'invalid)' in log
     assert _files(out) == expected
 
 
