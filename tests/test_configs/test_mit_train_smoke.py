@@ -79,7 +79,8 @@ def _options(cfg_path: str, toy: dict, maps_dir: str) -> list:
         if loader != 'train_dataloader':
             opts += [f'{loader}.dataset.data_root={city}',
                      f'{loader}.dataset.ann_file={city}/val.txt']
-            pipelines[f'{loader}.dataset.pipeline'] = cfg[loader].dataset.pipeline
+            pipelines[f'{loader}.dataset.pipeline'] = \
+                cfg[loader].dataset.pipeline
     for prefix, pipeline in pipelines.items():
         (idx, ) = [i for i, t in enumerate(pipeline)
                    if t['type'] == 'ResizeWithPad']

@@ -1,4 +1,4 @@
-"""The density feature grid is read from the model (mmseg_dda/density/grid.py)."""
+"""The density feature grid is read from the model (density/grid.py)."""
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 import json
 from pathlib import Path

@@ -19,7 +19,8 @@ data_preprocessor = dict(
     size_divisor=1)
 # ImageNet-1k MiT-B5 weights of the SegFormer authors, converted to MMSeg's
 # key layout with MMSeg's own converter (see README, "Backbones"):
-#   python .venv/lib/python3.11/site-packages/mmseg/.mim/tools/model_converters/mit2mmseg.py \
+#   MIM=.venv/lib/python3.11/site-packages/mmseg/.mim
+#   python $MIM/tools/model_converters/mit2mmseg.py \
 #       pretrained/mit_b5.pth checkpoints/mit_b5_mmseg.pth
 mit_b5_checkpoint = 'checkpoints/mit_b5_mmseg.pth'
 # Single-process training; use SyncBN for multi-GPU runs.
