@@ -1,4 +1,4 @@
-"""Run a trained model on images: ``python tools/infer.py CONFIG CKPT INPUT... --out DIR``.
+"""Run a model on images: ``tools/infer.py CONFIG CKPT INPUT... --out DIR``.
 
 INPUT: image files, folders (their images, sorted) or glob patterns
 (quoted: ``'data/**/*.png'``). Each image is resized as the config's test
@@ -13,6 +13,7 @@ after the image stem)::
     DIR/density/<stem>.png|.npy density: uint16 = round(256 * value)
     DIR/density_vis/<stem>.png
     DIR/labelIds/<city>_<seq>_<frame>_labelIds.png   --out-format cityscapes
+    DIR/panel/<stem>.png        --panel: image | overlay | depth | density
 
 Depth and density are written when the model has those heads.
 """
@@ -54,6 +55,10 @@ def parse_args(argv=None):
         '--out-format', choices=['trainid', 'cityscapes'], default='trainid',
         help='cityscapes: also write Cityscapes labelIds PNGs for the '
         'official evaluation scripts')
+    parser.add_argument(
+        '--panel', action='store_true',
+        help='also write image | overlay | inverse depth | density side by '
+        'side (DIR/panel/)')
     parser.add_argument('--alpha', type=float, default=0.5,
                         help='label opacity of the overlay (default 0.5)')
     parser.add_argument(
@@ -86,17 +91,22 @@ def write_outputs(image_path: str, maps: dict, palette, num_classes: int,
     writers.save_label_png(label, palette, osp.join(out, 'label',
                                                     stem + '.png'))
     image = mmcv.imread(image_path, channel_order='rgb', backend='pillow')
-    writers.save_rgb(
-        writers.overlay(image, label, palette, args.alpha),
-        osp.join(out, 'overlay', stem + '.jpg'))
+    blended = writers.overlay(image, label, palette, args.alpha)
+    writers.save_rgb(blended, osp.join(out, 'overlay', stem + '.jpg'))
+    tiles, captions = [image, blended], ['image', 'segmentation']
     for kind in ('depth', 'density'):
         values = maps[kind]
         if values is None:
             continue
         writers.save_map(values, kind, osp.join(out, kind, stem),
                          args.save_format)
-        writers.save_rgb(writers.colorize_map(values),
-                         osp.join(out, f'{kind}_vis', stem + '.png'))
+        preview = writers.colorize_map(values)
+        writers.save_rgb(preview, osp.join(out, f'{kind}_vis', stem + '.png'))
+        tiles.append(preview)
+        captions.append('inverse depth' if kind == 'depth' else 'density')
+    if args.panel:
+        writers.save_rgb(writers.panel(tiles, captions),
+                         osp.join(out, 'panel', stem + '.png'))
     if args.out_format == 'cityscapes':
         writers.save_label_ids_png(
             writers.to_cityscapes_label_ids(label, num_classes),
@@ -129,7 +139,8 @@ def main(argv=None) -> int:
           f'{args.out}/{{label,overlay' +
           (',depth,depth_vis,density,density_vis'
            if 'pred_depth_map' in sample else '') +
-          (',labelIds' if args.out_format == 'cityscapes' else '') + '}',
+          (',labelIds' if args.out_format == 'cityscapes' else '') +
+          (',panel' if args.panel else '') + '}',
           flush=True)
     return 0
 

@@ -173,3 +173,33 @@ def save_label_ids_png(label_ids: np.ndarray, path: str) -> None:
     with atomic_open(path) as tmp:
         Image.fromarray(label_ids.astype(np.uint8), mode='L').save(
             tmp, format='PNG')
+
+
+def panel(tiles: Sequence[np.ndarray], captions: Sequence[str],
+          gap: int = 4) -> np.ndarray:
+    """RGB tiles of one height side by side, each captioned at its top left.
+
+    Args:
+        tiles: (H, W_i, 3) uint8 RGB images of the same height.
+        captions: One short text per tile.
+        gap: White columns between tiles.
+
+    Returns:
+        np.ndarray: (H, sum(W_i) + gaps, 3) uint8 RGB.
+    """
+    height = tiles[0].shape[0]
+    scale = max(height / 400.0, 0.35)
+    parts = []
+    for i, (tile, text) in enumerate(zip(tiles, captions)):
+        if tile.shape[0] != height:
+            raise ValueError(f'panel: tile {i} has height {tile.shape[0]}, '
+                             f'expected {height}')
+        tile = np.ascontiguousarray(tile)
+        for colour, width in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+            cv2.putText(tile, text, (6, int(6 + 22 * scale)),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.7 * scale, colour,
+                        max(1, int(width * scale)), cv2.LINE_AA)
+        if parts:
+            parts.append(np.full((height, gap, 3), 255, np.uint8))
+        parts.append(tile)
+    return np.concatenate(parts, axis=1)

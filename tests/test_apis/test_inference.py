@@ -69,7 +69,7 @@ def _check_sample(sample, image_path):
         assert bool(torch.isfinite(value).all())
 
 
-# -- init_model -----------------------------------------------------------------
+# -- init_model ---------------------------------------------------------------
 def test_init_model_builds_both_model_kinds(model):
     assert type(model).__name__ in ('DDA', 'DepthDensitySegmentor')
     assert not model.training
@@ -106,7 +106,7 @@ def test_models_accept_the_kwargs_of_init_model(tiny):
     assert seg.num_classes == 16
 
 
-# -- inference_model ------------------------------------------------------------
+# -- inference_model ----------------------------------------------------------
 def test_inference_model_file_array_and_batch(model, val_images):
     path = val_images[0]
     sample = inference_model(model, path)
@@ -147,7 +147,7 @@ def test_mapillary_style_padded_input_returns_native_size(tiny,
         assert maps['label'].dtype == np.uint8
 
 
-# -- MMSegInferencer --------------------------------------------------------------
+# -- MMSegInferencer ----------------------------------------------------------
 @pytest.mark.parametrize('kind', ['dda', 'seg'])
 def test_mmseg_inferencer(tiny, val_images, kind):
     with warnings.catch_warnings():
@@ -167,7 +167,7 @@ def test_mmseg_inferencer(tiny, val_images, kind):
     _check_sample(samples, val_images[0])
 
 
-# -- mmseg_dda.apis ---------------------------------------------------------------
+# -- mmseg_dda.apis -----------------------------------------------------------
 def test_init_dda_model_names_missing_files(tiny, tmp_path):
     with pytest.raises(FileNotFoundError, match='checkpoint not found: .*'
                        'nope.pth'):
@@ -250,7 +250,7 @@ def test_dataset_meta_palette_for_7_classes(tiny):
     assert model.dataset_meta['palette'] == class_palette(7)
 
 
-# -- the shipped configs ------------------------------------------------------------
+# -- the shipped configs ------------------------------------------------------
 _CONFIGS = sorted(
     glob.glob(osp.join(osp.dirname(__file__), '..', '..', 'configs', '**',
                        '*.py'), recursive=True))

@@ -124,7 +124,7 @@ def test_npy_format_and_segmentor_checkpoint(infer_tool, tiny, val_images,
     out = tmp_path / 'npy'
     assert infer_tool.main([
         tiny['seg_config'], tiny['seg_ckpt'], val_images[0], '--out',
-        str(out), '--save-format', 'npy', '--device', 'cpu'
+        str(out), '--save-format', 'npy', '--device', 'cpu', '--panel'
     ]) == 0
     stem = _stem(val_images[0])
     model = init_model(tiny['seg_config'], tiny['seg_ckpt'], device='cpu')
@@ -134,6 +134,14 @@ def test_npy_format_and_segmentor_checkpoint(infer_tool, tiny, val_images,
         assert values.dtype == np.float32
         np.testing.assert_array_equal(values, maps[kind])
     assert not (out / 'labelIds').exists()
+    # image | overlay | depth | density, 4-pixel white gaps.
+    h0, w0 = mmcv.imread(val_images[0]).shape[:2]
+    panel = np.asarray(Image.open(out / 'panel' / f'{stem}.png'))
+    assert panel.shape == (h0, 4 * w0 + 3 * 4, 3)
+    np.testing.assert_array_equal(
+        panel[h0 // 2:, :w0],
+        mmcv.imread(val_images[0], channel_order='rgb')[h0 // 2:])
+    assert (panel[:, w0:w0 + 4] == 255).all()
 
 
 def test_cityscapes_label_id_lut():

@@ -80,7 +80,7 @@ def test_train_and_test_console_without_setup_dump(tiny, tmp_path):
         glob.glob(str(work / '*' / '*.log'))[0]).read()
 
 
-# -- TensorBoard ----------------------------------------------------------------
+# -- TensorBoard --------------------------------------------------------------
 def test_enable_tensorboard(monkeypatch):
     cfg = Config.fromfile(str(REPO / 'configs' / 'dda' /
                               'syn2city_16cls.py'))
