@@ -60,6 +60,11 @@ def parse_args(argv=None):
                    'afresh')
     p.add_argument('--with-train-labels', action='store_true',
                    help='also write target-train labels')
+    p.add_argument('--source-view', choices=('elevated', 'car'),
+                   default='elevated',
+                   help="SYNTHIA viewpoints: 'elevated' (random, as in "
+                   "SYNTHIA-RAND) or 'car' (the target's camera, so the "
+                   'domains differ in appearance only)')
     return p.parse_args(argv)
 
 
@@ -99,7 +104,8 @@ def main(argv=None):
     roots = generate_toy_dataset(
         args.out, num_source=args.num_source, num_target=args.num_target,
         num_val=args.num_val, size=tuple(args.size), seed=args.seed,
-        with_train_labels=args.with_train_labels)
+        with_train_labels=args.with_train_labels,
+        source_view=args.source_view)
     n = args.num_source + 2 * (args.num_target + args.num_val)
     print(json.dumps(dict(roots=roots, images=n,
                           seconds=round(time.time() - t0, 2)), indent=1))

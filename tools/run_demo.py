@@ -1,17 +1,32 @@
 """The README's main job: the whole DDA pipeline on generated toy data.
 
 Runs every step through the same command-line tools a user runs on the real
-datasets, on the synthetic street scenes of ``tools/make_toy_data.py``:
+datasets, on the synthetic street scenes of ``tools/make_toy_data.py``. The
+toy source is rendered from the target's car-mounted camera, so the two
+domains share the street geometry and depth layout and differ in appearance
+(colour, texture, lighting, haze, noise): the case the depth-distribution
+prior is for.
 
-0. generate toy SYNTHIA / Cityscapes / Mapillary trees;
-1. fit the per-class GMM prior on the toy source (``tools/fit_gmm.py``) and
-   write the source density maps (STEP 1, ``tools/gen_density_maps.py``);
-2. train the source-only baseline and DDA (STEP 2, ``tools/train.py``), both
-   for the same number of iterations from the same seed;
-3. generate pseudo-labels with the DDA model (STEP 3);
-4. self-train on them (STEP 4);
-5. evaluate the three models (STEP 5, ``tools/test.py``), print one table and
-   save an example figure (image, GT, prediction, depth, density).
+Once: generate the toy trees, fit the per-class GMM prior on the source
+(``tools/fit_gmm.py``), write the source density maps (STEP 1). Then per seed:
+
+1. pre-train the segmentor on the source (``--pretrain-iters``);
+2. from that checkpoint, train two arms for ``--iters`` iterations each, with
+   the same optimiser and schedule: *source only* continues on the source;
+   *DDA* adds the target adversarial and density losses (STEP 2);
+3. pseudo-labels from the DDA model (STEP 3), self-training on them
+   (``--selftrain-iters``, STEP 4);
+4. evaluate the four last checkpoints on the toy Cityscapes val images
+   (STEP 5; the validation pass at the end of each training, i.e. what
+   ``tools/test.py`` prints for that checkpoint).
+
+The console shows one line per step (with its time); each step's full output
+goes to ``<out>/logs/``. Every subprocess runs with a fixed thread count,
+``torch.use_deterministic_algorithms`` (MMEngine ``randomness.deterministic``)
+and seeded data-loader workers, so a run prints the same table on every run.
+With the default sizes the seed-0 table is compared with
+``docs/demo_expected.md``. With several ``--seeds`` the gains DDA - source
+only and self-training - DDA are reported as mean ± std.
 
 Each step is skipped when its output exists, so an interrupted demo resumes
 where it stopped (``make clean-demo`` starts afresh; do so before changing
@@ -20,38 +35,88 @@ the sizes, since finished steps are not redone).
 import argparse
 import glob
 import json
+import os
 import os.path as osp
-import shutil
+import statistics
 import subprocess
 import sys
 import time
+from typing import Dict, List, Optional, Sequence
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {
+    'pretrain': 'configs/demo/toy_syn2city_source_only.py',
     'source_only': 'configs/demo/toy_syn2city_source_only.py',
     'dda': 'configs/demo/toy_syn2city_dda.py',
     'selftrain': 'configs/demo/toy_syn2city_selftrain.py',
 }
 NAMES = {
+    'pretrain': 'source pre-training',
     'source_only': 'source only',
     'dda': 'DDA (stage 1)',
-    'selftrain': 'DDA + self-training'
+    'selftrain': 'DDA + self-training',
 }
+EXPECTED = 'docs/demo_expected.md'
+#: Arguments the expected table was measured with.
+DEFAULTS = dict(num_source=100, num_target=60, num_val=20, pretrain_iters=300,
+                iters=150, selftrain_iters=100, threads=1, lr=0.01,
+                adapt_lr=0.005)
+#: Thread settings of every step: reductions split over a different number
+#: of threads round differently, so the count is part of the result. One
+#: thread by default: any machine has it, and it is the fastest on a busy
+#: 2-core machine (two spinning OpenMP threads per process slowed a training
+#: iteration 10-30x there while other processes ran).
+PINNED_ENV = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Run the DDA pipeline on generated toy data')
     parser.add_argument('--out', default='demo_output',
-                        help='folder for data, work dirs and results')
-    parser.add_argument('--num-source', type=int, default=120)
-    parser.add_argument('--num-target', type=int, default=60)
-    parser.add_argument('--num-val', type=int, default=20)
-    parser.add_argument('--iters', type=int, default=400,
-                        help='iterations of source-only and of DDA training')
-    parser.add_argument('--selftrain-iters', type=int, default=200)
-    parser.add_argument('--seed', type=int, default=0)
-    return parser.parse_args(argv)
+                        help='folder for data, work dirs, logs and results')
+    d = DEFAULTS
+    parser.add_argument('--num-source', type=int, default=d['num_source'])
+    parser.add_argument('--num-target', type=int, default=d['num_target'])
+    parser.add_argument('--num-val', type=int, default=d['num_val'])
+    parser.add_argument('--pretrain-iters', type=int,
+                        default=d['pretrain_iters'],
+                        help='source pre-training both arms start from')
+    parser.add_argument('--iters', type=int, default=d['iters'],
+                        help='iterations of each arm (source only, DDA)')
+    parser.add_argument('--selftrain-iters', type=int,
+                        default=d['selftrain_iters'])
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0],
+                        help='training seeds (the toy data always uses '
+                        'seed 0); several seeds add a mean ± std table')
+    parser.add_argument('--threads', type=int, default=d['threads'],
+                        help='torch threads of every step (pinned: the '
+                        'numbers depend on it)')
+    args = parser.parse_args(argv)
+    for name in ('num_source', 'num_target', 'num_val', 'pretrain_iters',
+                 'iters', 'selftrain_iters', 'threads'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be >= 1, got '
+                         f'{getattr(args, name)}')
+    if len(set(args.seeds)) != len(args.seeds):
+        parser.error(f'--seeds must be distinct, got {args.seeds}')
+    args.lr, args.adapt_lr = d['lr'], d['adapt_lr']
+    return args
+
+
+def pinned_env(threads: int, base: Optional[dict] = None) -> dict:
+    """Environment of every step: fixed thread counts and hash seed."""
+    env = dict(os.environ if base is None else base)
+    for key in PINNED_ENV:
+        env[key] = str(threads)
+    env['PYTHONHASHSEED'] = '0'
+    # Idle OpenMP threads sleep instead of spinning (no effect on results).
+    env['OMP_WAIT_POLICY'] = 'PASSIVE'
+    return env
+
+
+def uses_defaults(args) -> bool:
+    """Whether the run's sizes are those of ``docs/demo_expected.md``."""
+    return all(getattr(args, k) == v for k, v in DEFAULTS.items())
 
 
 class Demo:
@@ -61,26 +126,50 @@ class Demo:
         self.args = args
         self.out = args.out
         self.data = osp.join(args.out, 'data')
-        self.work = osp.join(args.out, 'work_dirs')
+        self.logs = osp.join(args.out, 'logs')
         self.gmm = osp.join(args.out, 'gmm_toy.json')
-        self.pseudo = osp.join(self.work, 'dda', 'pseudo_labels')
+        self.env = pinned_env(args.threads)
         self.timings = []
+        self.ckpts = {}
 
-    def step(self, name, cmd, done=None):
+    # -- running --------------------------------------------------------
+    def step(self, label: str, cmd: List[str], done: Optional[str] = None,
+             module: bool = False) -> None:
+        """Run ``python cmd`` with its output in ``<out>/logs/<label>.log``."""
+        log = osp.join(self.logs, label.replace(' ', '_') + '.log')
         if done and osp.exists(done):
-            print(f'[demo] {name}: done already ({done})', flush=True)
+            print(f'[demo] {label:<28} done already ({done})', flush=True)
             return
-        print(f'[demo] {name}: python {" ".join(cmd)}', flush=True)
+        os.makedirs(self.logs, exist_ok=True)
         start = time.time()
-        subprocess.run([sys.executable] + cmd, cwd=ROOT, check=True)
-        self.timings.append((name, time.time() - start))
+        with open(log, 'w') as f:
+            f.write('$ python ' + ' '.join(cmd) + '\n')
+            f.flush()
+            proc = subprocess.run(
+                [sys.executable] + (['-m'] if module else []) + cmd,
+                cwd=ROOT, env=self.env, stdout=f, stderr=subprocess.STDOUT)
+        sec = time.time() - start
+        if proc.returncode != 0:
+            with open(log) as f:
+                tail = f.readlines()[-25:]
+            sys.stdout.write(''.join(tail))
+            raise SystemExit(f'[demo] {label} failed (exit code '
+                             f'{proc.returncode}); full log: {log}')
+        self.timings.append((label, sec))
+        print(f'[demo] {label:<28} {sec:6.1f} s   log: {log}', flush=True)
 
-    def data_options(self, name):
+    def paths(self, seed: int) -> dict:
+        work = osp.join(self.out, f'seed{seed}')
+        return dict(work=work, pseudo=osp.join(work, 'dda', 'pseudo_labels'))
+
+    def data_options(self, name: str, seed: int,
+                     evaluate: bool = True) -> List[str]:
         """``--cfg-options`` pointing a demo config at ``--out``."""
         syn, city = f'{self.data}/synthia', f'{self.data}/cityscapes'
         opts = [f'val_dataloader.dataset.data_root={city}',
-                f'test_dataloader.dataset.data_root={city}']
-        if name == 'source_only':
+                f'test_dataloader.dataset.data_root={city}'] if evaluate \
+            else []
+        if name in ('pretrain', 'source_only'):
             opts.append(f'train_dataloader.dataset.data_root={syn}')
         elif name == 'dda':
             opts += [f'train_dataloader.dataset.source.data_root={syn}',
@@ -89,39 +178,40 @@ class Demo:
         else:
             opts += [f'train_dataloader.dataset.data_root={city}',
                      f'train_dataloader.dataset.pseudo_label_dir='
-                     f'{self.pseudo}']
+                     f'{self.paths(seed)["pseudo"]}']
         return opts
 
-    def train(self, name, iters, extra=()):
-        work_dir = osp.join(self.work, name)
+    def train(self, name: str, seed: int, iters: int, lr: float,
+              init: Sequence[str] = ()) -> tuple:
+        """Train ``name`` and evaluate its last checkpoint on the val set.
+
+        The evaluation is MMEngine's validation pass at the last iteration,
+        with the test dataloader and metric of the config: the numbers
+        ``tools/test.py CONFIG CHECKPOINT`` prints, without starting another
+        process per model. Returns ``(checkpoint, metrics)``.
+        """
+        work_dir = osp.join(self.paths(seed)['work'], name)
         ckpt = osp.join(work_dir, f'iter_{iters}.pth')
-        schedule = [
+        lr_key = ('optim_wrapper.segmentor.optimizer.lr' if name == 'dda'
+                  else 'optim_wrapper.optimizer.lr')
+        opts = [
             f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
             f'param_scheduler.0.end={iters + 1}',
-            f'default_hooks.checkpoint.interval={iters}',
-            f'randomness.seed={self.args.seed}'
+            f'default_hooks.checkpoint.interval={iters}', f'{lr_key}={lr}',
+            f'randomness.seed={seed}', 'randomness.deterministic=True',
         ]
-        self.step(f'train {name}', [
+        self.step(f'seed{seed} train {name}', [
             'tools/train.py', CONFIGS[name], '--work-dir', work_dir,
             '--cfg-options'
-        ] + schedule + self.data_options(name) + list(extra), ckpt)
-        return ckpt
+        ] + opts + self.data_options(name, seed) + list(init), ckpt)
+        return ckpt, latest_metrics(work_dir)
 
-    def test(self, name, ckpt, show_dir=None):
-        work_dir = osp.join(self.work, f'test_{name}')
-        cmd = ['tools/test.py', CONFIGS[name], ckpt, '--work-dir', work_dir]
-        if show_dir:
-            cmd += ['--show-dir', show_dir]
-        self.step(f'test {name}',
-                  cmd + ['--cfg-options'] + self.data_options(name))
-        return latest_metrics(work_dir)
-
-    def run(self):
+    def prepare(self) -> None:
         a = self.args
         self.step('make toy data', [
             'tools/make_toy_data.py', '--out', self.data, '--num-source',
             str(a.num_source), '--num-target', str(a.num_target),
-            '--num-val', str(a.num_val), '--seed', str(a.seed)
+            '--num-val', str(a.num_val), '--seed', '0', '--source-view', 'car'
         ], osp.join(self.data, 'mapillary'))
         grid = demo_feature_grid()
         syn_opt = [f'train_dataloader.dataset.source.data_root='
@@ -134,46 +224,158 @@ class Demo:
             'tools/gen_density_maps.py', CONFIGS['dda'], '--gmm', self.gmm,
             '--workers', '2', '--cfg-options'
         ] + syn_opt)
-        ckpts = {
-            'source_only': self.train('source_only', a.iters),
-            'dda': self.train('dda', a.iters)
-        }
-        self.step('STEP 3 pseudo-labels', [
-            'tools/gen_pseudo_labels.py', CONFIGS['dda'], ckpts['dda'],
-            '--out', self.pseudo, '--cfg-options'
-        ] + self.data_options('dda'))
-        ckpts['selftrain'] = self.train('selftrain', a.selftrain_iters,
-                                        [f"load_from={ckpts['dda']}"])
-        # The DDA model has trained depth and density heads to show.
-        figures = osp.abspath(osp.join(self.out, 'figures'))
-        results = {
-            name: self.test(name, ckpt, figures if name == 'dda' else None)
-            for name, ckpt in ckpts.items()
-        }
-        pngs = sorted(glob.glob(osp.join(figures, '**', '*.png'),
-                                recursive=True))
-        if pngs:
-            shutil.copy(pngs[0], osp.join(self.out, 'example.png'))
-        self.summarise(results)
 
-    def summarise(self, results):
-        lines = [
-            '', f'Toy SYNTHIA -> toy Cityscapes val ({self.args.num_val} '
-            'images, 16 classes, native-resolution GT, last checkpoints)', '',
-            '| model | mIoU (16) | mIoU* (13) | aAcc |', '|---|---|---|---|'
-        ]
-        for key, m in results.items():
-            lines.append(f"| {NAMES[key]} | {m['mIoU']:.2f} | "
-                         f"{m['mIoU*']:.2f} | {m['aAcc']:.2f} |")
-        lines += ['', '| step | wall time (s) |', '|---|---|']
-        lines += [f'| {name} | {sec:.1f} |' for name, sec in self.timings]
-        lines.append(f'| total | {sum(s for _, s in self.timings):.1f} |')
-        text = '\n'.join(lines)
+    def run_seed(self, seed: int) -> Dict[str, dict]:
+        a = self.args
+        ckpts, metrics = {}, {}
+        ckpts['pretrain'], metrics['pretrain'] = self.train(
+            'pretrain', seed, a.pretrain_iters, a.lr)
+        pre = ckpts['pretrain']
+        ckpts['source_only'], metrics['source_only'] = self.train(
+            'source_only', seed, a.iters, a.adapt_lr, init_from(pre, 'model'))
+        ckpts['dda'], metrics['dda'] = self.train(
+            'dda', seed, a.iters, a.adapt_lr,
+            init_from(pre, 'model.segmentor'))
+        self.step(f'seed{seed} STEP 3 pseudo-labels', [
+            'tools/gen_pseudo_labels.py', CONFIGS['dda'], ckpts['dda'],
+            '--out', self.paths(seed)['pseudo'], '--cfg-options'
+        ] + self.data_options('dda', seed))
+        ckpts['selftrain'], metrics['selftrain'] = self.train(
+            'selftrain', seed, a.selftrain_iters, a.adapt_lr,
+            [f"load_from={ckpts['dda']}"])
+        self.ckpts[seed] = ckpts
+        return metrics
+
+    def figure(self, seed: int) -> str:
+        out = osp.join(self.out, 'example.png')
+        models = []
+        for name in ('source_only', 'dda', 'selftrain'):
+            opts = dict(o.split('=', 1)
+                        for o in self.data_options(name, seed))
+            models.append(dict(name=NAMES[name], config=CONFIGS[name],
+                               checkpoint=self.ckpts[seed][name],
+                               cfg_options=opts))
+        spec = dict(out=out, index=0, models=models,
+                    maps_from=NAMES['dda'],
+                    title=f'toy Cityscapes val image 0, seed {seed}')
+        spec_path = osp.join(self.out, 'figure_spec.json')
+        with open(spec_path, 'w') as f:
+            json.dump(spec, f, indent=1)
+        self.step('figure', ['mmseg_dda.visualization.demo_figure',
+                             spec_path], module=True)
+        return out
+
+    def run(self) -> None:
+        start = time.time()
+        self.prepare()
+        results = {seed: self.run_seed(seed) for seed in self.args.seeds}
+        figure = self.figure(self.args.seeds[0])
+        self.summarise(results, figure, time.time() - start)
+
+    def summarise(self, results: Dict[int, Dict[str, dict]], figure: str,
+                  total: float) -> None:
+        a = self.args
+        parts = [seed_table(seed, res, a) for seed, res in results.items()]
+        if len(results) > 1:
+            parts.append(gain_table(results))
+        table = '\n\n'.join(parts)
+        with open(osp.join(self.out, 'results.md'), 'w') as f:
+            f.write(table + '\n')
+        times = ['| step | wall time (s) |', '|---|---|']
+        times += [f'| {n} | {s:.1f} |' for n, s in self.timings]
+        times.append(f'| total (this invocation) | {total:.1f} |')
+        note = expected_note(results, a, osp.join(ROOT, EXPECTED))
+        text = '\n'.join(['', table, '', '\n'.join(times), '', note])
         print(text)
         with open(osp.join(self.out, 'summary.md'), 'w') as f:
             f.write(text + '\n')
-        print(f'\nTable: {self.out}/summary.md; example figure: '
-              f'{self.out}/example.png')
+        print(f'\nTables: {self.out}/results.md, {self.out}/summary.md; '
+              f'figure: {figure}; logs: {self.logs}/')
+
+
+def init_from(ckpt: str, module: str) -> List[str]:
+    """``--cfg-options`` initialising ``module`` from a segmentor checkpoint.
+
+    The source-only checkpoint holds the segmentor's own keys, so it loads
+    into the source-only model (``model``) and into the DDA model's segmentor
+    (``model.segmentor``) alike; the DDA discriminator starts fresh.
+    """
+    return [f'{module}.init_cfg.type=Pretrained',
+            f'{module}.init_cfg.checkpoint={ckpt}']
+
+
+def seed_table(seed: int, res: Dict[str, dict], args) -> str:
+    """One seed's results (the table compared with the expected one)."""
+    p, n, s = args.pretrain_iters, args.iters, args.selftrain_iters
+    iters = dict(pretrain=f'{p}', source_only=f'{p} + {n}',
+                 dda=f'{p} + {n}', selftrain=f'{p} + {n} + {s}')
+    lines = [
+        f'Toy SYNTHIA -> toy Cityscapes val ({args.num_val} images, 16 '
+        f'classes, native-resolution GT), training seed {seed}:', '',
+        '| model | iterations | mIoU (16) | mIoU* (13) | aAcc |',
+        '|---|---|---|---|---|'
+    ]
+    for key, m in res.items():
+        lines.append(f"| {NAMES[key]} | {iters[key]} | {m['mIoU']:.2f} | "
+                     f"{m['mIoU*']:.2f} | {m['aAcc']:.2f} |")
+    return '\n'.join(lines)
+
+
+def mean_std(values: Sequence[float]) -> str:
+    """``mean ± std`` (sample std, n - 1) with two decimals."""
+    mean = statistics.fmean(values)
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f'{mean:+.2f} ± {std:.2f}'
+
+
+def gain_table(results: Dict[int, Dict[str, dict]]) -> str:
+    """Gains DDA - source only and self-training - DDA per seed, mean ± std."""
+    seeds = list(results)
+    lines = [
+        f'Gains over {len(seeds)} training seeds (points; mean ± sample '
+        'std):', '',
+        '| gain | metric | ' + ' | '.join(f'seed {s}' for s in seeds) +
+        ' | mean ± std |', '|---|---|' + '---|' * (len(seeds) + 1)
+    ]
+    for label, hi, lo in (('DDA − source only', 'dda', 'source_only'),
+                          ('self-training − DDA', 'selftrain', 'dda')):
+        for metric in ('mIoU', 'mIoU*'):
+            gains = [results[s][hi][metric] - results[s][lo][metric]
+                     for s in seeds]
+            lines.append(f'| {label} | {metric} | ' +
+                         ' | '.join(f'{g:+.2f}' for g in gains) +
+                         f' | {mean_std(gains)} |')
+    return '\n'.join(lines)
+
+
+def table_rows(text: str) -> List[str]:
+    """The Markdown table rows (lines starting with ``|``) of ``text``."""
+    return [ln.rstrip() for ln in text.splitlines() if ln.startswith('|')]
+
+
+def expected_note(results: Dict[int, Dict[str, dict]], args,
+                  expected_path: str) -> str:
+    """A line saying whether the seed-0 table equals the expected one."""
+    if 0 not in results or not uses_defaults(args):
+        return ('(Not compared with the expected table: it is measured for '
+                'seed 0 with the default sizes.)')
+    if not osp.isfile(expected_path):
+        return f'NOTE: {expected_path} is missing; nothing to compare with.'
+    with open(expected_path) as f:
+        want = table_rows(f.read())
+    got = table_rows(seed_table(0, results[0], args))
+    if got == want:
+        return (f'The seed-0 table equals the expected one '
+                f'({osp.relpath(expected_path, ROOT)}).')
+    diff = [f'  expected: {w}\n  printed:  {g}'
+            for w, g in zip(want, got) if w != g]
+    if len(want) != len(got):
+        diff.append(f'  expected {len(want)} rows, printed {len(got)}')
+    return ('NOTE: the seed-0 table DIFFERS from the expected one '
+            f'({osp.relpath(expected_path, ROOT)}); same commit, same '
+            'thread count and library versions should print it exactly. '
+            'Check requirements/runtime.txt and report the difference:\n' +
+            '\n'.join(diff))
 
 
 def demo_feature_grid():
@@ -188,8 +390,10 @@ def demo_feature_grid():
 
 
 def latest_metrics(work_dir: str) -> dict:
-    """Metrics of the newest test run logged in ``work_dir``."""
-    logs = sorted(glob.glob(osp.join(work_dir, '*', '*.json')))
+    """Metrics of the newest evaluation logged in ``work_dir``."""
+    # <work_dir>/<timestamp>/[vis_data/]<timestamp>.json, oldest first.
+    logs = sorted(glob.glob(osp.join(work_dir, '*', '*.json')) +
+                  glob.glob(osp.join(work_dir, '*', 'vis_data', '2*.json')))
     for log in reversed(logs):
         with open(log) as f:
             records = [json.loads(line) for line in f if line.strip()]

@@ -2,6 +2,9 @@
 # Cityscapes data, narrow network, CPU-sized schedule. The GMM prior is fitted
 # on the toy source (tools/fit_gmm.py) because the reference sets describe the
 # real SYNTHIA at 96x161; tools/run_demo.py writes it before training.
+# tools/run_demo.py starts the segmentor from the source pre-training
+# checkpoint (model.segmentor.init_cfg = Pretrained) and sets the schedule
+# (--iters, LR 0.005) and seed; the values below are for a run on its own.
 _base_ = [
     '../_base_/models/dda_deeplabv2_r101.py',
     '../_base_/models/toy_deeplabv2_r50_narrow.py',

@@ -77,9 +77,20 @@ def _rng(seed: int, domain: str, split: str, idx: int) -> np.random.Generator:
         [seed, _DOMAIN_IDS[domain], _SPLIT_IDS[split], idx])
 
 
-def _camera(domain: str, size: Tuple[int, int],
-            rng: np.random.Generator) -> Camera:
+#: Viewpoints of the toy SYNTHIA images: ``'elevated'`` (random, often
+#: elevated, as in SYNTHIA-RAND) or ``'car'`` (a car-mounted camera like the
+#: toy Cityscapes one, so that the two domains share the depth layout and
+#: differ in appearance only; the demo's domain shift).
+SOURCE_VIEWS = ('elevated', 'car')
+
+
+def _camera(domain: str, size: Tuple[int, int], rng: np.random.Generator,
+            source_view: str = 'elevated') -> Camera:
     w, h = size
+    if domain == 'synthia' and source_view == 'car':
+        return Camera(w, h, w * rng.uniform(1.0, 1.2),
+                      h * rng.uniform(0.40, 0.48), rng.uniform(1.2, 1.6),
+                      rng.uniform(-1.5, 1.5))
     if domain == 'synthia':  # random, often elevated viewpoints
         return Camera(w, h, w * rng.uniform(0.75, 0.9), h * rng.uniform(.38,
                                                                        .5),
@@ -92,15 +103,18 @@ def _camera(domain: str, size: Tuple[int, int],
 
 
 def make_sample(domain: str, size: Tuple[int, int], seed: int, split: str,
-                idx: int):
-    """Render one sample.
+                idx: int, source_view: str = 'elevated'):
+    """Render one sample (``source_view``: see :data:`SOURCE_VIEWS`).
 
     Returns:
         tuple: ``(rgb uint8 (H, W, 3), raw label uint8 (H, W), depth in
         metres float32 (H, W), inf for the sky)``; raw ids of ``domain``.
     """
     rng = _rng(seed, domain, split, idx)
-    cam = _camera(domain, size, rng)
+    if source_view not in SOURCE_VIEWS:
+        raise ValueError(f'toy data: source_view must be one of '
+                         f'{SOURCE_VIEWS}, got {source_view!r}')
+    cam = _camera(domain, size, rng, source_view)
     scene = render_scene(
         cam, rng, ego_void_rows=0.07 if domain == 'cityscapes' else 0.0)
     rgb = render_image(scene, domain, rng)
@@ -123,7 +137,8 @@ def generate_toy_dataset(root: str,
                          seed: int = 0,
                          cityscapes_size: Optional[Tuple[int, int]] = None,
                          mapillary_width: Optional[int] = None,
-                         with_train_labels: bool = False) -> Dict[str, str]:
+                         with_train_labels: bool = False,
+                         source_view: str = 'elevated') -> Dict[str, str]:
     """Generate the three toy dataset trees under ``root``.
 
     Args:
@@ -140,6 +155,9 @@ def generate_toy_dataset(root: str,
             aspect ratios 4:3, 16:9, 3:2 and 2:1 so that both branches of
             ``resize_with_pad`` are used. Default ``size[0]``.
         with_train_labels: Also write target-train labels.
+        source_view: Viewpoint of the SYNTHIA images, ``'elevated'``
+            (default) or ``'car'`` (the target's camera: appearance-only
+            shift); see :data:`SOURCE_VIEWS`.
 
     Returns:
         dict: ``{'synthia': ..., 'cityscapes': ..., 'mapillary': ...}`` roots.
@@ -152,7 +170,8 @@ def generate_toy_dataset(root: str,
 
     syn_names = []
     for i in range(num_source):
-        rgb, raw, depth = make_sample('synthia', size, seed, 'all', i)
+        rgb, raw, depth = make_sample('synthia', size, seed, 'all', i,
+                                      source_view)
         name = f'{i:07d}.png'
         r = roots['synthia']
         _write_rgb(osp.join(r, 'RGB', name), rgb)

@@ -1,0 +1,1 @@
+"""Figures for reports (matplotlib is imported only when a figure is drawn)."""
