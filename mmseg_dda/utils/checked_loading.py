@@ -28,6 +28,7 @@ from collections import OrderedDict
 from typing import Dict, List, Tuple
 
 from mmengine.model import is_model_wrapper
+from mmengine.runner.checkpoint import get_state_dict
 
 SEGMENTOR = 'segmentor.'
 DISCRIMINATOR = 'discriminator.'
@@ -87,7 +88,9 @@ def fit_state_dict(model, state_dict: dict, filename: str,
             checkpoint (the message lists them), or a DDA discriminator has
             tensors of other shapes.
     """
-    own = model.state_dict()
+    # Wrapper-aware: under MMSeparateDistributedDataParallel the children
+    # are DDP modules, whose own state_dict() keys carry ``.module``.
+    own = get_state_dict(model)
     wrapper = any(k.startswith(SEGMENTOR) for k in own)
     dda_ckpt = any(k.startswith(SEGMENTOR) for k in state_dict)
     notes = []

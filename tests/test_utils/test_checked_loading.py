@@ -152,3 +152,28 @@ def test_discriminator_of_other_width_is_refused():
                        r'\(4, 16, 4, 4\)'):
         fit_state_dict(_build('dda', seed=2), state, 'd.pth',
                        allow_missing_discriminator=True)
+
+
+def test_separately_wrapped_children(tmp_path):
+    """Distributed DDA: the Runner's model has DDP-wrapped children."""
+    import torch.distributed as dist
+    from mmengine.model import MMSeparateDistributedDataParallel
+    if not dist.is_available() or not dist.is_gloo_available():
+        pytest.skip('no gloo backend')
+    started = not dist.is_initialized()
+    if started:
+        dist.init_process_group(
+            'gloo', init_method=f'file://{tmp_path / "rendezvous"}',
+            rank=0, world_size=1)
+    try:
+        model = MMSeparateDistributedDataParallel(_build('dda', seed=2),
+                                                  broadcast_buffers=False)
+        assert any('.module.' in k for k in model.module.state_dict())
+        source = _build('segmentor', seed=1)
+        fitted = fit_state_dict(model.module, source.state_dict(), 'e.pth',
+                                allow_missing_discriminator=True)
+        assert not any('.module.' in k for k in fitted)
+        assert 'segmentor.decode_head.conv2d_list.0.weight' in fitted
+    finally:
+        if started:
+            dist.destroy_process_group()
