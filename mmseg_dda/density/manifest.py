@@ -128,8 +128,8 @@ def check_config_density_maps(cfg) -> Optional[Dict]:
     """Refuse to train on density maps made with another GMM set.
 
     Compares the manifest of the config's density-map folder with the
-    model's GMM set (``model.density``: name and parameter hash, class count,
-    and the set's own grid when it records one).
+    model's GMM set (``model.density``: name and parameter hash, class
+    count).
 
     Returns:
         dict | None: The manifest, or None when nothing was compared.
@@ -139,9 +139,8 @@ def check_config_density_maps(cfg) -> Optional[Dict]:
     if folder is None or not density.get('params') or not osp.isdir(folder):
         return None  # on-the-fly maps, or the dataset reports the folder
     params = load_gmm_params(density['params'], density.get('set_name'))
+    # The grids (model, GMM set, maps) are compared by DensityGridCheckHook.
     expected = dict(gmm=gmm_identity(params), num_classes=params.num_classes)
-    if params.grid_hw is not None:
-        expected['grid_hw'] = list(params.grid_hw)
     return check_density_maps_manifest(
         folder, expected, owner=f'config {osp.basename(cfg.filename or "")}'
         f' (model.density.params={density["params"]!r})')
