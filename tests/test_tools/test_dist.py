@@ -80,6 +80,11 @@ def _launch(script, args, tmp):
                    timeout=300).stdout
 
 
+def _run_log(work_dir):
+    """The run's log file: the environment dump is written there only."""
+    return ''.join(p.read_text() for p in sorted(work_dir.glob('*/*.log')))
+
+
 @pytest.fixture(scope='module')
 def dist_run(dist_setup):
     """2-process training (2 iterations), then a 2-process test."""
@@ -89,10 +94,11 @@ def dist_run(dist_setup):
         cfg, '2', '--work-dir', work, '--cfg-options',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2'
-    ], tmp)
+    ], tmp) + _run_log(work)
     ckpt = work / 'iter_2.pth'
     test_out = _launch('dist_test.sh',
-                       [cfg, ckpt, '2', '--work-dir', tmp / 'test_dist'], tmp)
+                       [cfg, ckpt, '2', '--work-dir', tmp / 'test_dist'],
+                       tmp) + _run_log(tmp / 'test_dist')
     return dict(dist_setup, ckpt=ckpt, train_out=train_out,
                 test_out=test_out)
 
