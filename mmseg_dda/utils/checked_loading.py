@@ -159,6 +159,42 @@ def _revise(state_dict: dict, revise_keys: List[Tuple[str, str]]) -> dict:
     return state_dict
 
 
+def load_model_checkpoint(model, filename: str, map_location='cpu',
+                          logger=None) -> dict:
+    """Load a checkpoint into a model outside the Runner, checked.
+
+    For tools that build the model themselves (pseudo-labels, figures,
+    inference): the same layout mapping and refusal as the Runner's
+    loading (a missing discriminator is accepted, as for testing), and
+    ``weights_only=True`` loading.
+
+    Args:
+        model (nn.Module): Segmentor or DDA model (unwrapped).
+        filename (str): Checkpoint path.
+        map_location: As for :func:`torch.load`.
+        logger: Where to log what was adapted or ignored.
+
+    Returns:
+        dict: The loaded checkpoint.
+
+    Raises:
+        IncompleteCheckpointError: See :func:`fit_state_dict`.
+    """
+    from mmengine.runner.checkpoint import _load_checkpoint
+    checkpoint = _load_checkpoint(filename, map_location=map_location)
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'{filename}: expected a dict (state dict or '
+                         f'checkpoint), got {type(checkpoint).__name__}')
+    state_dict = _revise(checkpoint.get('state_dict', checkpoint),
+                         [(r'^module\.', '')])
+    fitted = fit_state_dict(model, state_dict, filename,
+                            allow_missing_discriminator=True, logger=logger)
+    # Not strict: only the discriminator and BN counters may be absent
+    # (checked above); shape mismatches still raise.
+    model.load_state_dict(fitted, strict=False)
+    return checkpoint
+
+
 def load_checkpoint(self, filename: str, map_location='cpu',
                     strict: bool = False,
                     revise_keys: list = [(r'^module.', '')]):  # noqa: B006

@@ -3,7 +3,7 @@
 A second ``tools/train.py`` into the work_dir of a running one would delete
 and overwrite its checkpoints (``max_keep_ckpts``, ``last_checkpoint``).
 :func:`acquire_work_dir_lock` takes an exclusive ``flock`` on
-``<work_dir>/.train.lock`` and writes the owner (pid, host, start time,
+``<work_dir>/train.lock`` and writes the owner (pid, host, start time,
 command) into it; a second run reads that and refuses. The kernel drops the
 lock when the process ends, however it ends, so a killed run leaves no lock
 that blocks: the file may stay, but only a held lock refuses.
@@ -18,7 +18,7 @@ import sys
 import time
 from typing import Dict, Optional
 
-LOCK_NAME = '.train.lock'
+LOCK_NAME = 'train.lock'
 
 _held: Dict[str, int] = {}  # lock path -> open file descriptor
 

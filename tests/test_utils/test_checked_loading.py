@@ -177,3 +177,18 @@ def test_separately_wrapped_children(tmp_path):
     finally:
         if started:
             dist.destroy_process_group()
+
+
+def test_load_model_checkpoint_for_tools(tmp_path):
+    """The helper for tools that build the model themselves."""
+    from mmseg_dda.utils.checked_loading import load_model_checkpoint
+    source = _build('dda', seed=1)
+    path = tmp_path / 'dda.pth'
+    torch.save({'meta': {}, 'state_dict': source.state_dict()}, path)
+    target = _build('segmentor', seed=2)
+    load_model_checkpoint(target, str(path))
+    for key, value in source.segmentor.state_dict().items():
+        assert torch.equal(target.state_dict()[key], value), key
+    torch.save({'state_dict': {'x.weight': torch.zeros(1)}}, path)
+    with pytest.raises(IncompleteCheckpointError, match='does not fit'):
+        load_model_checkpoint(target, str(path))
