@@ -58,3 +58,15 @@ def test_nothing_to_check_without_density_head():
     DensityGridCheckHook().before_train(_runner(
         ComputeSourceDensityMaps(gmm='c16', grid=(1, 1)),
         density_head=False))
+
+
+def test_separately_wrapped_segmentor_is_unwrapped():
+    """Under MMSeparateDistributedDataParallel the segmentor is a wrapper."""
+    from mmengine.model import MMDistributedDataParallel
+    runner = _runner(ComputeSourceDensityMaps(gmm='c16', grid=(95, 160)))
+    wrapper = MMDistributedDataParallel.__new__(MMDistributedDataParallel)
+    wrapper.__dict__['_modules'] = {}
+    object.__setattr__(wrapper, 'module', runner.model.segmentor)
+    runner.model.segmentor = wrapper
+    with pytest.raises(GridMismatchError, match='95x160'):
+        DensityGridCheckHook().before_train(runner)

@@ -45,6 +45,8 @@ class DensityGridCheckHook(Hook):
             runner.model) else runner.model
         density = getattr(model, 'density', None)
         segmentor = getattr(model, 'segmentor', None)
+        if is_model_wrapper(segmentor):  # MMSeparateDistributedDataParallel
+            segmentor = segmentor.module
         if density is None or segmentor is None or not getattr(
                 segmentor, 'with_density_head', False):
             return  # no density prior: nothing to compare
