@@ -21,7 +21,8 @@ and bare state dicts are accepted. The output is an MMEngine-style
 ``DepthDensitySegmentor`` via ``load_from``. With ``--kind imagenet --plain``
 the keys are plain backbone keys for
 ``backbone.init_cfg=dict(type='Pretrained', checkpoint=...)``; without
-``--plain`` use ``prefix='segmentor.backbone.'`` there or ``load_from``.
+``--plain`` use ``prefix='segmentor.backbone.'`` there. ``load_from``
+refuses a backbone-only file (it would leave the heads random).
 
 Missing keys and shape mismatches abort the conversion (nothing is written)
 unless ``--force``; unexpected keys are reported and not converted.

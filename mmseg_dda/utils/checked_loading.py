@@ -68,7 +68,7 @@ def _move_metadata(state_dict, new: OrderedDict, rename) -> OrderedDict:
 
 def fit_state_dict(model, state_dict: dict, filename: str,
                    allow_missing_discriminator: bool,
-                   logger=None) -> OrderedDict:
+                   logger=None, hint: str = '') -> OrderedDict:
     """Map ``state_dict`` onto ``model``'s layout; refuse it if incomplete.
 
     Args:
@@ -79,6 +79,7 @@ def fit_state_dict(model, state_dict: dict, filename: str,
             ``discriminator.*`` tensors of a DDA model (testing, ``load_from``
             of a new stage); not when resuming.
         logger: Where to log what was adapted or ignored (MMLogger).
+        hint (str): Appended to the refusal (what the file is instead).
 
     Returns:
         OrderedDict: The state dict in the model's layout.
@@ -126,14 +127,15 @@ def fit_state_dict(model, state_dict: dict, filename: str,
                          'its initialisation (no part of testing; a new '
                          'stage trains it from scratch)')
     if missing:
-        got = list(fitted)[:3]
+        got = list(state_dict)[:3]
         raise IncompleteCheckpointError(
             f'{filename} does not fit the {type(model).__name__} model of '
             f'the config: {_summary(missing)} of the model are not in the '
-            f'checkpoint (it has {len(fitted)} tensors, e.g. {got}). Loading '
-            'it would leave them at their random initialisation. Check that '
-            'the checkpoint belongs to this config (the segmentor and DDA '
-            'layouts of this project load into either model).')
+            f'checkpoint (it has {len(state_dict)} tensors, e.g. {got}). '
+            'Loading it would leave them at their random initialisation. '
+            'Check that the checkpoint belongs to this config (the '
+            'segmentor and DDA layouts of this project load into either '
+            'model).' + hint)
     bad = [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in fitted.items()
            if k in own and hasattr(v, 'shape')
            and tuple(v.shape) != tuple(own[k].shape)]
@@ -157,6 +159,16 @@ def _revise(state_dict: dict, revise_keys: List[Tuple[str, str]]) -> dict:
     if metadata is not None:
         state_dict._metadata = metadata
     return state_dict
+
+
+def _hint(checkpoint: dict) -> str:
+    """What a converted checkpoint is for, from its ``meta.kind``."""
+    meta = checkpoint.get('meta')
+    if isinstance(meta, dict) and meta.get('kind') == 'imagenet':
+        return (' It holds ImageNet backbone weights only (converted with '
+                "--kind imagenet): use them as the backbone's init_cfg="
+                "dict(type='Pretrained', checkpoint=...), not as load_from.")
+    return ''
 
 
 def load_model_checkpoint(model, filename: str, map_location='cpu',
@@ -188,7 +200,8 @@ def load_model_checkpoint(model, filename: str, map_location='cpu',
     state_dict = _revise(checkpoint.get('state_dict', checkpoint),
                          [(r'^module\.', '')])
     fitted = fit_state_dict(model, state_dict, filename,
-                            allow_missing_discriminator=True, logger=logger)
+                            allow_missing_discriminator=True, logger=logger,
+                            hint=_hint(checkpoint))
     # Not strict: only the discriminator and BN counters may be absent
     # (checked above); shape mismatches still raise.
     model.load_state_dict(fitted, strict=False)
@@ -222,7 +235,7 @@ def load_checkpoint(self, filename: str, map_location='cpu',
                          revise_keys)
     fitted = fit_state_dict(model, state_dict, filename,
                             allow_missing_discriminator=not resuming,
-                            logger=self.logger)
+                            logger=self.logger, hint=_hint(checkpoint))
     if 'state_dict' in checkpoint:
         checkpoint['state_dict'] = fitted
         _load_checkpoint_to_model(model, checkpoint, strict, revise_keys=[])

@@ -192,3 +192,17 @@ def test_load_model_checkpoint_for_tools(tmp_path):
     torch.save({'state_dict': {'x.weight': torch.zeros(1)}}, path)
     with pytest.raises(IncompleteCheckpointError, match='does not fit'):
         load_model_checkpoint(target, str(path))
+
+
+def test_imagenet_backbone_as_load_from_gets_a_hint(tmp_path):
+    source = _build('dda', seed=1)
+    backbone = {k: v for k, v in source.state_dict().items()
+                if k.startswith('segmentor.backbone.')}
+    path = tmp_path / 'imagenet.pth'
+    torch.save({'meta': {'kind': 'imagenet'}, 'state_dict': backbone}, path)
+    runner = _FakeRunner(_build('dda', seed=2))
+    with pytest.raises(IncompleteCheckpointError,
+                       match=r"segmentor\.decode_head \(\d+\).*ImageNet "
+                       r"backbone weights only .*init_cfg=dict\(type="
+                       r"'Pretrained'"):
+        checked_loading.load_checkpoint(runner, str(path))
