@@ -41,9 +41,9 @@ channels-last are all run at 760x1280 (c7 and c16 via ``--classes``).
 
 Writes ``bench/results/train_step.json`` (atomically) and prints a table.
 
-Backbones (``--model mit-b5`` or ``--model r101-v1c``): the framework path
-only (``DDA.train_step``), for the chosen model next to the DeepLab-v2 row,
-each in its own subprocess (so that peak RSS is per model), 16 classes, the
+Backbones (``--model mit-b5``, ``--model mit-b5 r101-v1c``): the framework
+path only (``DDA.train_step``), for each chosen model next to the DeepLab-v2
+row, each in its own subprocess (so that peak RSS is per model), 16 classes, the
 reference GMM set ``c16`` evaluated on each model's own grid (read from the
 model), real widths, no pretrained weights. Reported per model: feature grid,
 parameters, s/iteration, peak RSS and the share of the iteration spent in the
@@ -123,14 +123,15 @@ def parse_args(argv=None):
     p.add_argument('--out', default=None,
                    help='result JSON (default bench/results/train_step.json, '
                    'or train_step_backbones.json with --model)')
-    p.add_argument('--model', default='deeplabv2', choices=sorted(MODELS_CFG),
+    p.add_argument('--model', nargs='+', default=['deeplabv2'],
+                   choices=sorted(MODELS_CFG),
                    help='deeplabv2 (default): framework vs plain loop; '
-                   'another backbone: framework path of that model next to '
+                   'other backbones: framework path of each model next to '
                    'the DeepLab-v2 row')
     p.add_argument('--row', action='store_true', help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.out is None:
-        name = ('train_step.json' if args.model == 'deeplabv2' and
+        name = ('train_step.json' if args.model == ['deeplabv2'] and
                 not args.row else 'train_step_backbones.json')
         args.out = osp.join(REPO, 'bench', 'results', name)
     return args
@@ -659,10 +660,11 @@ def run_backbone_row(model_name: str, size, args) -> dict:
 
 
 def run_backbones(args, size) -> dict:
-    """The DeepLab-v2 row and the ``--model`` row, one subprocess each."""
+    """The DeepLab-v2 row and the ``--model`` rows, one subprocess each."""
     import subprocess
     rows = []
-    for name in ('deeplabv2', args.model):
+    names = ['deeplabv2'] + [m for m in args.model if m != 'deeplabv2']
+    for name in names:
         with tempfile.TemporaryDirectory() as tmp:
             out = osp.join(tmp, 'row.json')
             cmd = [sys.executable, osp.abspath(__file__), '--row',
@@ -752,10 +754,10 @@ def main(argv=None) -> dict:
     size = tuple(args.size or ((760, 1280) if args.device == 'cuda' else
                                (320, 640)))
     if args.row:  # one model, in a subprocess of run_backbones
-        res = run_backbone_row(args.model, size, args)
+        res = run_backbone_row(args.model[0], size, args)
         atomic_write_json(args.out, res)
         return res
-    if args.model != 'deeplabv2':
+    if args.model != ['deeplabv2']:
         res = run_backbones(args, size)
         atomic_write_json(args.out, res)
         print(f"machine: {res['machine']['cpu']}, "
