@@ -174,6 +174,12 @@ def load_gmm_params(source: str = 'c16',
             f'_meta class_order has {len(class_names)} names but the set has '
             f'{mu64.shape[0]} classes')
     grid_wh = meta.get('coordinates', {}).get('grid_WxH', {}).get(set_name)
+    if grid_wh is not None and not (
+            isinstance(grid_wh, (list, tuple)) and len(grid_wh) == 2
+            and all(isinstance(v, int) and v >= 1 for v in grid_wh)):
+        raise _params_error(path, set_name,
+                            '_meta coordinates.grid_WxH must be two positive '
+                            f'ints [W, H], got {grid_wh!r}')
     grid_hw = (int(grid_wh[1]), int(grid_wh[0])) if grid_wh else None
     return GMMParams(
         mu=torch.from_numpy(mu64.astype(np.float32)),

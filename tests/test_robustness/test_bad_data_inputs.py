@@ -4,6 +4,7 @@ user sees; each case was accepted silently before."""
 import importlib.util
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -381,11 +382,23 @@ def _rgb(path: Path) -> None:
     Image.fromarray(np.stack([ids, ids * 2, ids * 3], -1)).save(path)
 
 
-@pytest.mark.parametrize('dataset', ['synthia', 'cityscapes', 'mapillary'])
+@pytest.mark.parametrize('dataset', ['synthia', 'cityscapes', 'mapillary',
+                                     'pseudo-labels'])
 def test_colour_label_png(toy_data_root, tmp_path, dataset):
-    root = _copy(toy_data_root[dataset], tmp_path / dataset)
+    root = _copy(toy_data_root[dataset.replace('pseudo-labels', 'cityscapes')],
+                 tmp_path / dataset)
     pipeline = [LOAD, dict(type='LoadMappedAnnotations')]
-    if dataset == 'synthia':
+    if dataset == 'pseudo-labels':
+        pl = tmp_path / 'pl'
+        pl.mkdir()
+        for img in (root / 'leftImg8bit' / 'train').rglob('*.png'):
+            Image.fromarray(np.zeros((64, 128), np.uint8)).save(
+                pl / f'{img.name}.png')
+        ds = CityscapesUDADataset(str(root), split='train', ann_file='',
+                                  pseudo_label_dir=str(pl),
+                                  pipeline=pipeline)
+        expected = 'a single-channel uint8 pseudo-label of train ids'
+    elif dataset == 'synthia':
         ds = SynthiaDataset(str(root), with_depth=False, pipeline=pipeline)
         expected = ('a single-channel PNG of raw SYNTHIA ids '
                     r'\(parsed_LABELS\)')
@@ -443,6 +456,19 @@ def test_invalid_gmm_parameters(tmp_path, change, message):
     path = _gmm_file(tmp_path, **change)
     with pytest.raises(ValueError,
                        match=rf"^{path}: GMM parameter set 'toy': {message}"):
+        load_gmm_params(str(path))
+
+
+@pytest.mark.parametrize('grid', [[0, 7], [12], [12.5, 7], 'x'])
+def test_gmm_grid_metadata_not_two_positive_ints(tmp_path, grid):
+    path = write_gmm_json(tmp_path / 'gmm.json', 3, GRID)
+    data = json.loads(path.read_text())
+    data['_meta']['coordinates']['grid_WxH']['toy'] = grid
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError,
+                       match=rf"^{path}: GMM parameter set 'toy': _meta "
+                       r'coordinates\.grid_WxH must be two positive ints '
+                       rf'\[W, H\], got {re.escape(repr(grid))}$'):
         load_gmm_params(str(path))
 
 
