@@ -179,3 +179,11 @@ def test_bad_input_is_named(infer_tool, tiny, val_images, tmp_path):
     with pytest.raises(SystemExit):
         infer_tool.parse_args(base + [val_images[0], '--out', 'x',
                                       '--batch-size', '0'])
+
+
+def test_cuda_device_without_gpu(infer_tool, monkeypatch, capsys):
+    monkeypatch.setattr(infer_tool.torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(SystemExit):
+        infer_tool.parse_args(['c.py', 'k.pth', 'a.png', '--out', 'x',
+                               '--device', 'cuda:1'])
+    assert 'no CUDA GPU is available' in capsys.readouterr().err
