@@ -16,6 +16,7 @@ import os.path as osp
 import socket
 import sys
 import time
+import warnings
 from typing import Dict, Optional
 
 LOCK_NAME = 'train.lock'
@@ -63,6 +64,11 @@ def acquire_work_dir_lock(work_dir: str) -> str:
             f'work_dir {work_dir} is in use by another training run '
             f'({_describe(path)}). Wait for it to finish, or choose another '
             '--work-dir.') from None
+    except OSError as err:  # e.g. ENOLCK: a file system without locks
+        os.close(fd)
+        warnings.warn(f'cannot lock work_dir {work_dir} ({err.strerror}): '
+                      'a second run into it would not be detected')
+        return path
     owner = dict(
         pid=os.getpid(), host=socket.gethostname(),
         started=time.strftime('%Y-%m-%d %H:%M:%S %Z'),

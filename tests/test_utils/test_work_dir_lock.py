@@ -94,3 +94,15 @@ def test_lock_is_reentrant_and_released(tmp_path):
         assert holder.wait() == 0
     acquire_work_dir_lock(str(tmp_path))
     release_work_dir_lock()
+
+
+def test_file_system_without_locks_warns(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, 'No locks available')
+
+    monkeypatch.setattr(fcntl, 'flock', no_locks)
+    with pytest.warns(UserWarning, match='cannot lock work_dir .*No locks'):
+        acquire_work_dir_lock(str(tmp_path))
