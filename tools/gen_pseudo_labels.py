@@ -278,7 +278,7 @@ def main(argv: Optional[List[str]] = None) -> PseudoLabelStats:
             info=dict(checkpoint=osp.abspath(args.checkpoint),
                       config=osp.abspath(args.config),
                       data_root=getattr(dataset, 'data_root', None),
-                      images=len(dataset)),
+                      images=len(dataset), device=device),
             log=logger.info)
     except StaleOutputError as e:
         raise SystemExit(f'error: {e}') from e

@@ -26,11 +26,12 @@ _WARNED = set()
 
 
 def gmm_identity(params: GMMParams) -> Dict:
-    """Name and SHA-256 of a GMM set's parameters (float32, as used)."""
+    """Name, SHA-256 of the parameters (float32, as used) and class order of
+    a GMM set, as flat manifest fields (a diff names the one that differs)."""
     return dict(
-        name=params.name,
-        params_sha256=sha256_arrays(params.mu, params.var, params.pi),
-        class_names=params.class_names)
+        gmm_name=params.name,
+        gmm_params_sha256=sha256_arrays(params.mu, params.var, params.pi),
+        gmm_class_names=params.class_names)
 
 
 def label_lut_sha256(lut) -> Optional[str]:
@@ -51,7 +52,7 @@ def density_manifest_inputs(items: Sequence[Dict], params: GMMParams,
     if len(luts) > 1:
         raise ValueError('the source images use different label tables')
     return dict(
-        gmm=gmm_identity(params),
+        **gmm_identity(params),
         grid_hw=[int(grid_hw[0]), int(grid_hw[1])],
         num_classes=params.num_classes,
         label_dir=sorted({osp.basename(osp.dirname(it['seg_map_path']))
@@ -71,7 +72,7 @@ def check_density_maps_manifest(folder: str,
     Args:
         folder (str): Density-map folder.
         expected (dict): Manifest ``inputs`` fields the reader knows, e.g.
-            ``num_classes``, ``label_lut_sha256``, ``gmm``.
+            ``num_classes``, ``label_lut_sha256``, ``gmm_params_sha256``.
         layout (str, optional): ``'npy'`` or ``'tiff'`` to be read; the
             folder must hold it (``'both'`` holds both).
         owner (str): Who reads, for the messages.
@@ -140,7 +141,7 @@ def check_config_density_maps(cfg) -> Optional[Dict]:
         return None  # on-the-fly maps, or the dataset reports the folder
     params = load_gmm_params(density['params'], density.get('set_name'))
     # The grids (model, GMM set, maps) are compared by DensityGridCheckHook.
-    expected = dict(gmm=gmm_identity(params), num_classes=params.num_classes)
+    expected = dict(**gmm_identity(params), num_classes=params.num_classes)
     return check_density_maps_manifest(
         folder, expected, owner=f'config {osp.basename(cfg.filename or "")}'
         f' (model.density.params={density["params"]!r})')

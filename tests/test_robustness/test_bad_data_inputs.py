@@ -73,14 +73,11 @@ def test_density_maps_rerun_with_other_gmm(tiny_dda_config, tmp_path,
     other = write_gmm_json(tmp_path / 'other_gmm.json', 16, GRID, seed=7)
     with pytest.raises(SystemExit,
                        match=rf'^error: {out} was made from other inputs '
-                       rf'\({out}/manifest.json\): gmm: old \{{"name": '
-                       r'"toy", "params_sha256": "[0-9a-f]{64}", '
-                       r'"class_names": null\} vs new \{"name": "toy", '
-                       r'"params_sha256": "[0-9a-f]{64}", "class_names": '
-                       r'null\}\. Its files would be reused as if this run '
-                       r'had made them\. Rerun with --overwrite to delete '
-                       r'them and start afresh, or choose another output '
-                       r'folder\.$'):
+                       rf'\({out}/manifest.json\): gmm_params_sha256: old '
+                       r'"[0-9a-f]{64}" vs new "[0-9a-f]{64}"\. Its files '
+                       r'would be reused as if this run had made them\. '
+                       r'Rerun with --overwrite to delete them and start '
+                       r'afresh, or choose another output folder\.$'):
         tool.main([str(tiny_dda_config), '--out', str(out), '--gmm',
                    str(other)])
     assert _files(out) == first  # nothing touched
@@ -180,12 +177,11 @@ def test_training_refuses_maps_of_another_gmm_set(tiny_dda_config,
                        match=r"^config maps_cfg\.py \(model\.density\.params="
                        r"'.*/gmm_tiny\.json'\): the density maps in "
                        rf'{maps} were made for other settings \({maps}/'
-                       r'manifest\.json, recorded vs this config\): gmm: old '
-                       r'\{"name": "toy", "params_sha256": "[0-9a-f]+", '
-                       r'"class_names": null\} vs new \{.*\}\. Regenerate '
-                       r'them with tools/gen_density_maps\.py --overwrite, '
-                       r'or point density_map_dir at maps made for this '
-                       r'config\.$'):
+                       r'manifest\.json, recorded vs this config\): '
+                       r'gmm_params_sha256: old "[0-9a-f]{64}" vs new '
+                       r'"[0-9a-f]{64}"\. Regenerate them with '
+                       r'tools/gen_density_maps\.py --overwrite, or point '
+                       r'density_map_dir at maps made for this config\.$'):
         _tool('train').main([str(cfg), '--work-dir', str(tmp_path / 'w')])
 
 
