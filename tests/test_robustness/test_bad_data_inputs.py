@@ -134,16 +134,23 @@ def test_density_map_with_nan_is_recomputed_on_resume(tiny_dda_config,
     assert _files(out) == expected
 
 
-def test_density_map_with_nan_is_refused_when_read(tmp_path):
-    path = tmp_path / '0000000.npy'
+@pytest.mark.parametrize('layout', ['npy', 'tiff'])
+def test_density_map_with_nan_is_refused_when_read(tmp_path, layout):
+    from mmseg_dda.density import save_density_maps
     maps = np.ones((16, ) + GRID, np.float32)
-    maps[0, 0, 0] = np.inf
-    np.save(path, maps)
+    maps[3, 0, 0] = np.inf
+    save_density_maps(maps, str(tmp_path), '0000000', layout)
+    path = tmp_path / ('0000000.npy' if layout == 'npy' else '0000000')
     with pytest.raises(ValueError,
                        match=rf'^{path}: 1 density-map cells are NaN or inf '
                        r'\(expected finite values >= 0\); regenerate the '
                        r'maps \(tools/gen_density_maps\.py\)$'):
         load_density_maps(str(path), 16, squash=True)
+    # LoadSourceDensityMaps (training) reads through the same check.
+    from mmseg_dda.datasets.transforms import LoadSourceDensityMaps
+    with pytest.raises(ValueError, match='density-map cells are NaN or inf'):
+        LoadSourceDensityMaps()(dict(density_map_path=str(path),
+                                     num_classes=16))
 
 
 # -- consumers: training reads maps / pseudo-labels made for other settings --
