@@ -6,6 +6,7 @@ Layout: ``<out>/<basename(img)>.png`` (uint8, lossless, default) or
 (0..C-1) or 255.
 """
 import os.path as osp
+import re
 from typing import Optional, Tuple
 
 import numpy as np
@@ -13,6 +14,9 @@ from PIL import Image
 from ..utils.atomic_io import atomic_open
 
 PSEUDO_LABEL_FORMATS = {'png': 'PNG', 'tiff': 'TIFF'}
+# <image basename with its extension>.<format>; hidden temp files excluded.
+_PSEUDO_LABEL_NAME = re.compile(
+    r'[^.].*\.(png|jpe?g|tiff?|bmp)\.(png|tiff)', re.IGNORECASE)
 
 
 def pseudo_label_path(out_dir: str, img_path: str, fmt: str = 'png') -> str:
@@ -78,9 +82,10 @@ def load_pseudo_label(path: str) -> np.ndarray:
 
 
 def is_pseudo_label_output(name: str) -> bool:
-    """Whether a file name is a pseudo-label written by this package."""
-    return not name.startswith('.') and osp.splitext(name)[1].lstrip(
-        '.').lower() in PSEUDO_LABEL_FORMATS
+    """Whether a file name is a pseudo-label written by this package:
+    ``<image basename>.<png|tiff>``, e.g. ``x_leftImg8bit.png.png`` (an
+    image such as ``x.png`` itself is not)."""
+    return bool(_PSEUDO_LABEL_NAME.fullmatch(name))
 
 
 def is_complete(path: str,

@@ -80,3 +80,17 @@ def test_state_dict_hash_ignores_order_but_not_values():
 def test_diff_fields_only_known_keys():
     assert diff_fields(dict(a=1, b=2), dict(a=1), keys=['a']) == []
     assert diff_fields(dict(a=[1]), dict(a=(1, ))) == []
+
+
+def test_output_name_patterns():
+    from mmseg_dda.density.io import is_density_output
+    from mmseg_dda.pseudo_labels import is_pseudo_label_output
+    assert is_density_output('0000001.npy')
+    assert is_density_output('0000001-15.tiff')
+    assert not is_density_output('.0000001.npy.ab12.tmp')
+    assert not is_density_output('manifest.json')
+    assert is_pseudo_label_output('a_leftImg8bit.png.png')
+    assert is_pseudo_label_output('x.jpg.tiff')
+    # Images (a folder of them passed as --out by mistake) are not outputs.
+    assert not is_pseudo_label_output('a_leftImg8bit.png')
+    assert not is_pseudo_label_output('.a.png.png.x1.tmp')
