@@ -45,12 +45,15 @@ def init_dda_model(config: str,
 
     Returns:
         The model in eval mode on ``device``, with ``cfg`` (inference
-        pipelines) and ``dataset_meta`` set.
+        pipelines) and ``dataset_meta`` set. A checkpoint without class
+        names (converted reference files) gets the 16/7-class names silently
+        (MMSeg's warnings about its guess are not shown).
 
     Raises:
         FileNotFoundError: If the config or the checkpoint does not exist.
     """
     import mmseg_dda  # noqa: F401  (compat shims, registration)
+    from mmengine.runner import load_checkpoint
     from mmseg.apis import init_model
     if not osp.isfile(str(config)):
         raise FileNotFoundError(f'config file not found: {config}')
@@ -58,8 +61,14 @@ def init_dda_model(config: str,
         raise FileNotFoundError(
             f'checkpoint not found: {checkpoint} (a .pth file written by '
             'tools/train.py or tools/convert_reference_checkpoint.py)')
-    return init_model(str(config), str(checkpoint), device=device,
-                      cfg_options=cfg_options)
+    # As mmseg.apis.init_model(config, checkpoint), whose class-name guess
+    # for checkpoints without names warns twice (the guess is replaced by
+    # MMSegAPIMixin.dataset_meta anyway).
+    model = init_model(str(config), None, device='cpu',
+                       cfg_options=cfg_options)
+    ckpt = load_checkpoint(model, str(checkpoint), map_location='cpu')
+    model.dataset_meta = (ckpt.get('meta') or {}).get('dataset_meta')
+    return model.to(device).eval()
 
 
 def list_images(inputs: Sequence[str]) -> List[str]:

@@ -168,6 +168,15 @@ def test_mmseg_inferencer(tiny, val_images, kind):
 
 
 # -- mmseg_dda.apis -----------------------------------------------------------
+def test_init_dda_model_quiet_class_name_fallback(tiny):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        model = init_dda_model(tiny['seg_config'], tiny['seg_ckpt'])
+    messages = ' '.join(str(w.message) for w in caught)
+    assert 'dataset_meta' not in messages
+    assert tuple(model.dataset_meta['classes']) == CLASSES_16
+
+
 def test_init_dda_model_names_missing_files(tiny, tmp_path):
     with pytest.raises(FileNotFoundError, match='checkpoint not found: .*'
                        'nope.pth'):
