@@ -45,6 +45,7 @@ def load_config(args: argparse.Namespace) -> Config:
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     check_config_keys(cfg.to_dict())  # typos in the project's sections
+    ensure_plain_checkpoints(cfg)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -58,6 +59,25 @@ def load_config(args: argparse.Namespace) -> Config:
             _cpu_model_wrapper(cfg)
     check_writable_dir(cfg.work_dir)
     return cfg
+
+
+def ensure_plain_checkpoints(cfg: Config) -> None:
+    """Keep :class:`PlainCheckpointHook` in ``custom_hooks``.
+
+    Resume loads with ``weights_only=True``; without the hook, MMEngine
+    pickles its message-hub history as objects, and a config that replaced
+    ``custom_hooks`` would write checkpoints that ``--resume`` refuses.
+    """
+    from mmengine.logging import print_log
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(isinstance(h, dict) and h.get('type') in (
+            'PlainCheckpointHook', 'mmseg.PlainCheckpointHook')
+            for h in hooks):
+        hooks.append(dict(type='PlainCheckpointHook'))
+        cfg.custom_hooks = hooks
+        print_log('custom_hooks: PlainCheckpointHook added (checkpoints '
+                  'must load with weights_only=True to be resumed)',
+                  logger='current')
 
 
 def _cpu_model_wrapper(cfg: Config) -> None:
