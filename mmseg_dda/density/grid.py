@@ -164,7 +164,8 @@ def config_input_hw(cfg) -> Grid:
         raise ValueError(
             'the source pipeline of the config has no fixed-size resize '
             f'({", ".join(_RESIZE_TYPES)} with keep_ratio=False), so the '
-            'network input size is unknown; pass it explicitly')
+            'network input size is unknown; pass it explicitly (tools: '
+            '--input-size H W, or --grid H W)')
     return hw
 
 
