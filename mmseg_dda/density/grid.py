@@ -90,7 +90,12 @@ def model_output_shapes(seg_cfg: dict,
     model = _build_on_meta(seg_cfg)
     model.eval()
     with torch.no_grad(), torch.device('meta'):
-        outs = model.forward_heads(torch.zeros(1, 3, h, w))
+        x = torch.zeros(1, 3, h, w)
+        if hasattr(model, 'forward_heads'):
+            outs = model.forward_heads(x)
+        else:  # a plain MMSeg EncoderDecoder: its decode head's grid
+            outs = dict(seg_logits=model.decode_head.forward(
+                model.extract_feat(x)))
     return {
         k: tuple(v.shape) if v is not None else None
         for k, v in outs.items()

@@ -110,3 +110,12 @@ def test_tool_grid_order_and_gmm_check():
         tool_feature_grid(bare, None, None)
     with pytest.raises(ValueError, match='two positive ints'):
         tool_feature_grid(cfg, [0, 3])
+
+
+def test_plain_encoder_decoder_grid():
+    """A plain MMSeg segmentor (no depth/density heads) has a grid too."""
+    cfg = _cfg('syn2city_16cls_mit-b5').model.segmentor.to_dict()
+    cfg.update(type='EncoderDecoder')
+    for key in ('depth_head', 'density_head'):
+        cfg.pop(key)
+    assert model_feature_grid(cfg, (320, 640)) == (80, 160)
