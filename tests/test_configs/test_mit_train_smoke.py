@@ -169,3 +169,14 @@ def test_model_on_another_grid_is_refused_at_start(mit, tmp_path):
     assert 'model (MixVisionTransformer + SegformerHead at input 95x160): ' \
         '24x40' in msg
     assert not (tmp_path / 'work' / 'iter_1.pth').exists()
+
+
+def test_step1_refuses_a_gmm_of_another_grid(mit, tmp_path):
+    """STEP 1 on the MiT model's grid with c16 (fitted at 96x161)."""
+    with pytest.raises(GridMismatchError,
+                       match=r"GMM set 'c16' \(.*\): 96x161; model \(config, "
+                       r'input 190x320\): 48x80'):
+        _tool('gen_density_maps').main(
+            [MIT_CFG, '--gmm', 'c16', '--out', str(tmp_path / 'maps'),
+             '--cfg-options', *mit['opts'], *NARROW])
+    assert not (tmp_path / 'maps').exists()
