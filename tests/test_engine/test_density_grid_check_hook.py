@@ -70,3 +70,15 @@ def test_separately_wrapped_segmentor_is_unwrapped():
     runner.model.segmentor = wrapper
     with pytest.raises(GridMismatchError, match='95x160'):
         DensityGridCheckHook().before_train(runner)
+
+
+def test_strict_gmm_false_only_warns_about_the_gmm_grid():
+    hook = DensityGridCheckHook(strict_gmm=False)
+    hook.before_train(_runner(
+        ComputeSourceDensityMaps(gmm='c16', scale=(1280, 760)),
+        gmm_grid=(41, 81)))
+    # Maps and model must still agree.
+    with pytest.raises(GridMismatchError, match='95x160'):
+        hook.before_train(_runner(
+            ComputeSourceDensityMaps(gmm='c16', grid=(95, 160)),
+            gmm_grid=(41, 81)))

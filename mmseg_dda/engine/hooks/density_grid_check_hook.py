@@ -8,6 +8,7 @@ With another backbone or input size the three silently drift apart; this
 hook compares them before the first iteration and stops the run with a
 message that names all three.
 """
+import logging
 import os.path as osp
 from typing import Optional
 
@@ -33,12 +34,18 @@ class DensityGridCheckHook(Hook):
     Args:
         input_size (tuple[int, int], optional): Network input ``(H, W)``;
             default: the source pipeline's fixed-size resize.
+        strict_gmm (bool): Refuse a GMM set fitted on another grid (default).
+            False only warns, for deliberate reuse of a set on another grid
+            (e.g. the reference sets on a reduced test grid); maps and model
+            must still agree.
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, input_size: Optional[tuple] = None) -> None:
+    def __init__(self, input_size: Optional[tuple] = None,
+                 strict_gmm: bool = True) -> None:
         self.input_size = tuple(input_size) if input_size else None
+        self.strict_gmm = strict_gmm
 
     def before_train(self, runner) -> None:
         model = runner.model.module if is_model_wrapper(
@@ -60,6 +67,14 @@ class DensityGridCheckHook(Hook):
                 'grid in its _meta block; it is not compared with the model '
                 f'grid {model_grid[0]}x{model_grid[1]}', logger='current')
         maps_grid, maps_desc = self._maps_grid(runner, input_hw)
+        if not self.strict_gmm and gmm_grid is not None and \
+                tuple(gmm_grid) != tuple(model_grid):
+            print_log(
+                f'DensityGridCheckHook: GMM set {density.set_name!r} was '
+                f'fitted on {gmm_grid[0]}x{gmm_grid[1]} but is evaluated on '
+                f'the model grid {model_grid[0]}x{model_grid[1]} '
+                '(strict_gmm=False)', logger='current', level=logging.WARNING)
+            gmm_grid = None
         check_grids(
             model_grid, gmm_grid, maps_grid,
             model_desc=(f'model ({type(segmentor.backbone).__name__} + '
