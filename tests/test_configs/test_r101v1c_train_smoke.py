@@ -1,0 +1,88 @@
+"""``configs/dda/syn2city_16cls_r101v1c.py`` (MMSeg's ResNetV1c) trains.
+
+Toy data at the toy input 320x190; the network keeps ResNet-101-V1c's depth
+at width 4 and starts from random weights (``--cfg-options``). The grid is
+read from the model (24x40: stride 8 with floor pooling); the prior is the
+synthetic toy set of ``_helpers.write_toy_gmm`` on that grid (six toy images
+are too few to fit five components per class on it), STEP 1 writes the maps,
+and ``tools/train.py`` runs two iterations.
+"""
+import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+
+import importlib.util
+import math
+
+from mmengine.config import Config
+
+from _helpers import REPO, log_lines, make_toy_tree, run_tool, write_toy_gmm
+
+from mmseg_dda.density.grid import config_feature_grid
+
+CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls_r101v1c.py')
+SCALE = (320, 190)
+NARROW = [
+    'model.segmentor.backbone.init_cfg=None',
+    'model.segmentor.backbone.stem_channels=4',
+    'model.segmentor.backbone.base_channels=4',
+    # layer4 of the width-4 ResNet-101: 4 * 8 * 4 = 128 channels.
+    'model.segmentor.decode_head.in_channels=128',
+    *[f'model.segmentor.{h}_head.{k}' for h in ('depth', 'density')
+      for k in ('in_channels=128', 'channels=16', 'proj_channels=8')],
+    'model.discriminator.channels=[4,4,4,4]',
+    'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+    'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1',
+]
+
+
+def _options(toy):
+    cfg = Config.fromfile(CFG)
+    syn, city = toy['synthia'], toy['cityscapes']
+    src = 'train_dataloader.dataset.source'
+    opts = [f'{src}.data_root={syn}', f'{src}.ann_file={syn}/all.txt',
+            f'train_dataloader.dataset.target.data_root={city}',
+            f'train_dataloader.dataset.target.ann_file={city}/train.txt']
+    pipelines = {
+        f'{src}.pipeline': cfg.train_dataloader.dataset.source.pipeline,
+        'train_dataloader.dataset.target.pipeline':
+        cfg.train_dataloader.dataset.target.pipeline,
+    }
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [f'{loader}.num_workers=0',
+                 f'{loader}.persistent_workers=False']
+        if loader != 'train_dataloader':
+            opts += [f'{loader}.dataset.data_root={city}',
+                     f'{loader}.dataset.ann_file={city}/val.txt']
+            pipelines[f'{loader}.dataset.pipeline'] = \
+                cfg[loader].dataset.pipeline
+    for prefix, pipeline in pipelines.items():
+        (idx, ) = [i for i, t in enumerate(pipeline)
+                   if t['type'] == 'ResizeWithPad']
+        opts.append(f'{prefix}.{idx}.scale=({SCALE[0]},{SCALE[1]})')
+    return opts
+
+
+def test_r101v1c_config_trains_two_iterations(tmp_path):
+    toy = make_toy_tree(tmp_path / 'data')
+    opts = _options(toy)
+    cfg = Config.fromfile(CFG)
+    grid = config_feature_grid(cfg, (SCALE[1], SCALE[0]))
+    assert grid == (24, 40)
+    gmm = write_toy_gmm(tmp_path / 'gmm_v1c.json', 16, grid)
+    spec = importlib.util.spec_from_file_location(
+        '_v1c_gen', REPO / 'tools' / 'gen_density_maps.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main([CFG, '--cfg-options', *opts, *NARROW,
+                      f'model.density.params={gmm}']) == 0
+    out = run_tool('train.py', [
+        CFG, '--work-dir', tmp_path / 'work', '--cfg-options', *opts,
+        *NARROW, f'model.density.params={gmm}'
+    ], timeout=300).stdout
+    assert 'DensityGridCheckHook: feature grid 24x40' in out
+    (first, ) = log_lines(out, 'Iter(train) [1/2]')
+    assert 'segmentor.lr: 2.5000e-04' in first  # DeepLab-v2's SGD
+    (second, ) = log_lines(out, 'Iter(train) [2/2]')
+    for key in ('src.loss_seg', 'src.loss_density', 'tgt.loss_adv',
+                'disc.loss_tgt'):
+        value = float(second.split(f' {key}: ')[1].split()[0])
+        assert math.isfinite(value), (key, second)
