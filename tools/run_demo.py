@@ -29,14 +29,18 @@ With the default sizes the seed-0 table is compared with
 only and self-training - DDA are reported as mean ± std.
 
 Each step is skipped when its output exists, so an interrupted demo resumes
-where it stopped (``make clean-demo`` starts afresh; do so before changing
-the sizes, since finished steps are not redone).
+where it stopped. ``<out>/demo_run.json`` records the sizes and a hash of the
+code; a later run with other sizes or other code refuses to reuse the folder
+(``make clean-demo`` starts afresh), since reused outputs of an older version
+print a table that the current code does not produce.
 """
 import argparse
 import glob
+import hashlib
 import json
 import os
 import os.path as osp
+import resource
 import statistics
 import subprocess
 import sys
@@ -114,6 +118,53 @@ def pinned_env(threads: int, base: Optional[dict] = None) -> dict:
     return env
 
 
+#: Code whose changes change the demo's numbers.
+CODE_DIRS = ('mmseg_dda', 'tools', 'configs')
+
+
+def code_hash(root: str = ROOT) -> str:
+    """SHA-256 over the ``.py`` files of :data:`CODE_DIRS` (path + bytes)."""
+    digest = hashlib.sha256()
+    for sub in CODE_DIRS:
+        files = sorted(glob.glob(osp.join(root, sub, '**', '*.py'),
+                                 recursive=True))
+        for path in files:
+            digest.update(osp.relpath(path, root).encode() + b'\0')
+            with open(path, 'rb') as f:
+                digest.update(f.read() + b'\0')
+    return digest.hexdigest()[:16]
+
+
+def run_record(args, code: str) -> dict:
+    """What the outputs in ``--out`` depend on (not the seeds: one folder
+    per seed)."""
+    rec = {k: getattr(args, k) for k in DEFAULTS}
+    rec['code'] = code
+    return rec
+
+
+def check_reuse(path: str, record: dict) -> None:
+    """Refuse an output folder written with other sizes or other code."""
+    if osp.isfile(path):
+        with open(path) as f:
+            old = json.load(f)
+        diff = sorted(k for k in set(old) | set(record)
+                      if old.get(k) != record.get(k))
+        if diff:
+            what = 'code' if diff == ['code'] else 'settings'
+            changes = ', '.join(f'{k}: {old.get(k)} -> {record.get(k)}'
+                                for k in diff)
+            raise SystemExit(
+                f'[demo] {osp.dirname(path) or "."} holds the outputs of a '
+                f'run with other {what} ({changes}); finished steps would be '
+                'reused and the table would not be what this code prints. '
+                'Run `make clean-demo` (or pass another --out).')
+    else:
+        os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+        with open(path, 'w') as f:
+            json.dump(record, f, indent=1)
+
+
 def uses_defaults(args) -> bool:
     """Whether the run's sizes are those of ``docs/demo_expected.md``."""
     return all(getattr(args, k) == v for k, v in DEFAULTS.items())
@@ -141,22 +192,23 @@ class Demo:
             print(f'[demo] {label:<28} done already ({done})', flush=True)
             return
         os.makedirs(self.logs, exist_ok=True)
-        start = time.time()
+        start, cpu0 = time.time(), _children_cpu()
         with open(log, 'w') as f:
             f.write('$ python ' + ' '.join(cmd) + '\n')
             f.flush()
             proc = subprocess.run(
                 [sys.executable] + (['-m'] if module else []) + cmd,
                 cwd=ROOT, env=self.env, stdout=f, stderr=subprocess.STDOUT)
-        sec = time.time() - start
+        sec, cpu = time.time() - start, _children_cpu() - cpu0
         if proc.returncode != 0:
             with open(log) as f:
                 tail = f.readlines()[-25:]
             sys.stdout.write(''.join(tail))
             raise SystemExit(f'[demo] {label} failed (exit code '
                              f'{proc.returncode}); full log: {log}')
-        self.timings.append((label, sec))
-        print(f'[demo] {label:<28} {sec:6.1f} s   log: {log}', flush=True)
+        self.timings.append((label, sec, cpu))
+        print(f'[demo] {label:<28} {sec:6.1f} s (CPU {cpu:6.1f} s)   log: '
+              f'{log}', flush=True)
 
     def paths(self, seed: int) -> dict:
         work = osp.join(self.out, f'seed{seed}')
@@ -267,6 +319,8 @@ class Demo:
 
     def run(self) -> None:
         start = time.time()
+        check_reuse(osp.join(self.out, 'demo_run.json'),
+                    run_record(self.args, code_hash()))
         self.prepare()
         results = {seed: self.run_seed(seed) for seed in self.args.seeds}
         figure = self.figure(self.args.seeds[0])
@@ -281,9 +335,12 @@ class Demo:
         table = '\n\n'.join(parts)
         with open(osp.join(self.out, 'results.md'), 'w') as f:
             f.write(table + '\n')
-        times = ['| step | wall time (s) |', '|---|---|']
-        times += [f'| {n} | {s:.1f} |' for n, s in self.timings]
-        times.append(f'| total (this invocation) | {total:.1f} |')
+        # CPU time (the step and its data-loader workers) is what a quiet
+        # machine needs; wall time also counts waiting for busy cores.
+        times = ['| step | wall time (s) | CPU time (s) |', '|---|---|---|']
+        times += [f'| {n} | {s:.1f} | {c:.1f} |' for n, s, c in self.timings]
+        times.append(f'| total (this invocation) | {total:.1f} | '
+                     f'{sum(c for _, _, c in self.timings):.1f} |')
         note = expected_note(results, a, osp.join(ROOT, EXPECTED))
         text = '\n'.join(['', table, '', '\n'.join(times), '', note])
         print(text)
@@ -291,6 +348,12 @@ class Demo:
             f.write(text + '\n')
         print(f'\nTables: {self.out}/results.md, {self.out}/summary.md; '
               f'figure: {figure}; logs: {self.logs}/')
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of the finished child processes."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
 
 
 def init_from(ckpt: str, module: str) -> List[str]:
@@ -329,7 +392,7 @@ def mean_std(values: Sequence[float]) -> str:
 
 
 def gain_table(results: Dict[int, Dict[str, dict]]) -> str:
-    """Gains DDA - source only and self-training - DDA per seed, mean ± std."""
+    """Gains DDA - source only and self-training - DDA: per seed, mean, std."""
     seeds = list(results)
     lines = [
         f'Gains over {len(seeds)} training seeds (points; mean ± sample '

@@ -1,0 +1,189 @@
+"""tools/run_demo.py: tables, seed statistics, expected-table check, steps.
+
+The full demo takes minutes; these tests run its pieces on made-up metrics.
+"""
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TOOL = REPO / 'tools' / 'run_demo.py'
+ROWS = ('pretrain', 'source_only', 'dda', 'selftrain')
+
+
+@pytest.fixture(scope='module')
+def demo():
+    spec = importlib.util.spec_from_file_location('run_demo', TOOL)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _metrics(base):
+    """Per-row metrics: mIoU = base + row index, mIoU* = mIoU + 1."""
+    return {k: {'mIoU': base + i, 'mIoU*': base + i + 1.0, 'aAcc': 50.0}
+            for i, k in enumerate(ROWS)}
+
+
+def test_defaults_and_argument_errors(demo, capsys):
+    args = demo.parse_args([])
+    assert args.seeds == [0] and demo.uses_defaults(args)
+    assert not demo.uses_defaults(demo.parse_args(['--iters', '7']))
+    for bad in (['--iters', '0'], ['--seeds', '1', '1'], ['--threads', '0']):
+        with pytest.raises(SystemExit):
+            demo.parse_args(bad)
+    err = capsys.readouterr().err
+    assert '--iters must be >= 1, got 0' in err
+    assert '--seeds must be distinct' in err
+
+
+def test_pinned_env(demo):
+    env = demo.pinned_env(3, base={'OMP_NUM_THREADS': '16', 'PATH': '/x'})
+    assert env['OMP_NUM_THREADS'] == env['MKL_NUM_THREADS'] == '3'
+    assert env['PYTHONHASHSEED'] == '0' and env['PATH'] == '/x'
+    assert env['OMP_WAIT_POLICY'] == 'PASSIVE'
+
+
+def test_seed_table(demo):
+    args = demo.parse_args([])
+    table = demo.seed_table(0, _metrics(10.0), args)
+    rows = demo.table_rows(table)
+    assert rows[0] == '| model | iterations | mIoU (16) | mIoU* (13) | aAcc |'
+    assert rows[2] == '| source pre-training | 300 | 10.00 | 11.00 | 50.00 |'
+    assert rows[5] == ('| DDA + self-training | 300 + 150 + 100 | 13.00 | '
+                       '14.00 | 50.00 |')
+    assert 'training seed 0' in table and '20 images' in table
+
+
+def test_gain_table_mean_and_sample_std(demo):
+    results = {0: _metrics(10.0), 1: _metrics(10.0), 2: _metrics(10.0)}
+    # DDA - source only: +1 (seed 0), +3 (seed 1), +2 (seed 2).
+    results[1]['dda'] = {'mIoU': 14.0, 'mIoU*': 15.0, 'aAcc': 0.0}
+    results[2]['dda'] = {'mIoU': 13.0, 'mIoU*': 14.0, 'aAcc': 0.0}
+    rows = demo.table_rows(demo.gain_table(results))
+    assert rows[0] == ('| gain | metric | seed 0 | seed 1 | seed 2 | '
+                       'mean ± std |')
+    assert rows[2] == ('| DDA − source only | mIoU | +1.00 | +3.00 | '
+                       '+2.00 | +2.00 ± 1.00 |')
+    # self-training - DDA: 13 - 12, 13 - 14, 13 - 13.
+    assert rows[4] == ('| self-training − DDA | mIoU | +1.00 | -1.00 | '
+                       '+0.00 | +0.00 ± 1.00 |')
+    assert demo.mean_std([2.0]) == '+2.00 ± 0.00'
+
+
+def test_expected_note(demo, tmp_path):
+    args = demo.parse_args([])
+    results = {0: _metrics(10.0)}
+    path = tmp_path / 'expected.md'
+    path.write_text('Some text.\n\n' + demo.seed_table(0, results[0], args) +
+                    '\n')
+    assert 'equals the expected one' in demo.expected_note(
+        results, args, str(path))
+    changed = {0: _metrics(10.0)}
+    changed[0]['dda']['mIoU'] = 99.0
+    note = demo.expected_note(changed, args, str(path))
+    assert 'DIFFERS' in note
+    assert '| DDA (stage 1) | 300 + 150 | 99.00 |' in note
+    assert '| DDA (stage 1) | 300 + 150 | 12.00 |' in note
+    assert 'missing' in demo.expected_note(results, args,
+                                           str(tmp_path / 'none.md'))
+    other = demo.parse_args(['--iters', '5'])
+    assert 'Not compared' in demo.expected_note(results, other, str(path))
+    assert 'Not compared' in demo.expected_note({1: results[0]}, args,
+                                                str(path))
+
+
+def test_checked_in_expected_table_has_the_printed_layout(demo):
+    text = (REPO / demo.EXPECTED).read_text()
+    rows = demo.table_rows(text)
+    printed = demo.table_rows(demo.seed_table(0, _metrics(1.0),
+                                              demo.parse_args([])))
+    assert len(rows) == len(printed)
+    assert rows[:2] == printed[:2]
+    assert [r.split(' | ')[:2] for r in rows] == \
+        [r.split(' | ')[:2] for r in printed]
+
+
+def test_init_from(demo):
+    assert demo.init_from('a/b.pth', 'model.segmentor') == [
+        'model.segmentor.init_cfg.type=Pretrained',
+        'model.segmentor.init_cfg.checkpoint=a/b.pth']
+
+
+def test_latest_metrics(demo, tmp_path):
+    with pytest.raises(FileNotFoundError, match='no test metrics'):
+        demo.latest_metrics(str(tmp_path))
+    for stamp, miou in (('20260101_000000', 1.0), ('20260102_000000', 2.0)):
+        d = tmp_path / stamp / 'vis_data'
+        d.mkdir(parents=True)
+        (d / f'{stamp}.json').write_text(
+            json.dumps({'lr': 0.1, 'step': 1}) + '\n' +
+            json.dumps({'mIoU': miou, 'step': 2}) + '\n')
+    assert demo.latest_metrics(str(tmp_path))['mIoU'] == 2.0
+
+
+def test_step_pins_threads_logs_and_names_the_log_on_failure(
+        demo, tmp_path, capsys):
+    args = demo.parse_args(['--out', str(tmp_path), '--threads', '3'])
+    runner = demo.Demo(args)
+    runner.step('show threads', [
+        '-c', 'import os; print("threads", os.environ["OMP_NUM_THREADS"])'])
+    log = tmp_path / 'logs' / 'show_threads.log'
+    assert 'threads 3' in log.read_text()
+    out = capsys.readouterr().out
+    assert out.count('\n') == 1 and str(log) in out
+    assert runner.timings[0][0] == 'show threads'
+    assert 'CPU' in out
+    runner.step('busy', ['-c', 'import time\nt = time.process_time()\n'
+                         'while time.process_time() - t < 0.3: pass'])
+    assert runner.timings[1][2] >= 0.25  # the child's CPU time is counted
+    capsys.readouterr()
+    done = tmp_path / 'done'
+    done.write_text('')
+    runner.step('skipped', ['-c', 'raise SystemExit(1)'], str(done))
+    assert 'done already' in capsys.readouterr().out
+    with pytest.raises(SystemExit, match='failed_step.log'):
+        runner.step('failed step', [
+            '-c', 'import sys; print("boom"); sys.exit(2)'])
+    assert 'boom' in capsys.readouterr().out
+
+
+def test_summary_files(demo, tmp_path, capsys):
+    args = demo.parse_args(['--out', str(tmp_path), '--seeds', '0', '1'])
+    runner = demo.Demo(args)
+    runner.timings = [('a step', 1.5, 0.5)]
+    runner.summarise({0: _metrics(10.0), 1: _metrics(11.0)},
+                     str(tmp_path / 'example.png'), 2.0)
+    results = (tmp_path / 'results.md').read_text()
+    assert 'training seed 1' in results and 'mean ± std' in results
+    assert 'a step' not in results  # wall times vary; kept out of results
+    summary = (tmp_path / 'summary.md').read_text()
+    assert '| a step | 1.5 | 0.5 |' in summary
+    assert os.fspath(tmp_path / 'results.md') in capsys.readouterr().out
+
+
+def test_reuse_of_an_output_folder_is_checked(demo, tmp_path):
+    path = str(tmp_path / 'out' / 'demo_run.json')
+    record = demo.run_record(demo.parse_args(['--seeds', '0', '1']), 'abc')
+    assert 'seeds' not in record and record['iters'] == 150
+    demo.check_reuse(path, record)  # first run: written
+    demo.check_reuse(path, record)  # same settings and code: fine
+    other = dict(record, iters=7)
+    with pytest.raises(SystemExit, match=r'other settings \(iters: 150 -> 7'):
+        demo.check_reuse(path, other)
+    with pytest.raises(SystemExit, match='other code.*make clean-demo'):
+        demo.check_reuse(path, dict(record, code='def'))
+
+
+def test_code_hash_follows_the_code(demo, tmp_path):
+    (tmp_path / 'tools').mkdir()
+    (tmp_path / 'tools' / 'a.py').write_text('x = 1\n')
+    (tmp_path / 'README.md').write_text('not code\n')
+    first = demo.code_hash(str(tmp_path))
+    (tmp_path / 'README.md').write_text('changed\n')
+    assert demo.code_hash(str(tmp_path)) == first
+    (tmp_path / 'tools' / 'a.py').write_text('x = 2\n')
+    assert demo.code_hash(str(tmp_path)) != first
