@@ -2,6 +2,18 @@
 import pytest
 
 
+def pytest_configure(config):
+    """Apply the package's known-warning filters to every test.
+
+    pytest resets the warning filters per test, so the filters that
+    ``import mmseg_dda`` installs would not hold; the same list is added to
+    the ``filterwarnings`` ini option instead of a copy in ``pytest.ini``.
+    """
+    from mmseg_dda.compat.known_warnings import pytest_filter_lines
+    for line in pytest_filter_lines():
+        config.addinivalue_line('filterwarnings', line)
+
+
 @pytest.fixture(scope='session')
 def toy_data_root(tmp_path_factory):
     """A tiny generated SYNTHIA / Cityscapes / Mapillary tree.

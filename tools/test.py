@@ -8,10 +8,10 @@ import argparse
 
 import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
 
+from mmseg_dda.compat.cpu_distributed import init_cpu_distributed
 # The Runner, with the set-up dump (environment, config) in the log file only.
 from mmseg_dda.utils.console_log import ConsoleRunner as Runner
-from mmseg_dda.utils.runtime import (add_common_args, init_cpu_distributed,
-                                     load_config)
+from mmseg_dda.utils.runtime import add_common_args, load_config
 
 
 def parse_args(argv=None):

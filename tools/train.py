@@ -10,12 +10,13 @@ import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
 from mmengine.logging import print_log
 from mmseg.registry import RUNNERS
 
+from mmseg_dda.compat.cpu_distributed import init_cpu_distributed
 from mmseg_dda.density.manifest import check_config_density_maps
 # The Runner, with the set-up dump (environment, config) in the log file only.
 from mmseg_dda.utils.console_log import ConsoleRunner as Runner
 from mmseg_dda.utils.console_log import enable_tensorboard
-from mmseg_dda.utils.runtime import (add_common_args, init_cpu_distributed,
-                                     load_config, resolve_resume)
+from mmseg_dda.utils.runtime import (add_common_args, load_config,
+                                     resolve_resume)
 from mmseg_dda.utils.work_dir_lock import acquire_work_dir_lock, launcher_rank
 
 

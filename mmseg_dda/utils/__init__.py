@@ -1,3 +1,5 @@
-from .plain_checkpoint_hook import PlainCheckpointHook
+"""Helpers of the tools and the package (files, configs, provenance).
 
-__all__ = ['PlainCheckpointHook']
+Workarounds of the stack live in :mod:`mmseg_dda.compat`; hooks in
+:mod:`mmseg_dda.engine.hooks`.
+"""

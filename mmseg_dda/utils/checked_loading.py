@@ -5,8 +5,8 @@ and ``--resume``) only warns about model tensors that the checkpoint lacks
 and keeps their random initialisation: a self-training checkpoint tested with
 the stage-1 config was evaluated with random weights, exit code 0.
 
-:func:`install_checked_loading` (called by :mod:`mmseg_dda.compat`) replaces
-it by a loader that first maps the checkpoint onto the model's layout, then
+:mod:`mmseg_dda.compat.checked_loading` replaces it by a loader that first
+maps the checkpoint onto the model's layout (:func:`fit_state_dict`), then
 refuses it, listing the missing tensors, unless every parameter and buffer
 of the model is in it. The project writes two layouts:
 
@@ -22,17 +22,14 @@ from scratch. Resuming needs every tensor, the discriminator included.
 BN ``num_batches_tracked`` counters are not required (MMEngine ignores
 them too; evaluation does not read them).
 """
-import contextvars
 import re
 from collections import OrderedDict
 from typing import Dict, List, Tuple
 
-from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import get_state_dict
 
 SEGMENTOR = 'segmentor.'
 DISCRIMINATOR = 'discriminator.'
-_RESUMING = contextvars.ContextVar('mmseg_dda_resuming', default=False)
 
 
 class IncompleteCheckpointError(RuntimeError):
@@ -206,62 +203,3 @@ def load_model_checkpoint(model, filename: str, map_location='cpu',
     # (checked above); shape mismatches still raise.
     model.load_state_dict(fitted, strict=False)
     return checkpoint
-
-
-def load_checkpoint(self, filename: str, map_location='cpu',
-                    strict: bool = False,
-                    revise_keys: list = [(r'^module.', '')]):  # noqa: B006
-    """Replacement of :meth:`mmengine.runner.Runner.load_checkpoint`.
-
-    Same steps (load, ``after_load_checkpoint`` hooks, load into the model),
-    with :func:`fit_state_dict` in between.
-    """
-    from mmengine.runner.checkpoint import (_load_checkpoint,
-                                            _load_checkpoint_to_model)
-    resuming = _RESUMING.get()
-    checkpoint = _load_checkpoint(filename, map_location=map_location)
-    if resuming and not (isinstance(checkpoint, dict)
-                         and {'meta', 'message_hub'} <= set(checkpoint)):
-        raise ValueError(
-            f'cannot resume from {filename}: it is not a training checkpoint '
-            "of tools/train.py (no 'meta'/'message_hub'). Use it as "
-            'load_from of a fresh run instead.')
-    self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-    model = self.model.module if is_model_wrapper(self.model) else self.model
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f'{filename}: expected a dict (state dict or '
-                         f'checkpoint), got {type(checkpoint).__name__}')
-    state_dict = _revise(checkpoint.get('state_dict', checkpoint),
-                         revise_keys)
-    fitted = fit_state_dict(model, state_dict, filename,
-                            allow_missing_discriminator=not resuming,
-                            logger=self.logger, hint=_hint(checkpoint))
-    if 'state_dict' in checkpoint:
-        checkpoint['state_dict'] = fitted
-        _load_checkpoint_to_model(model, checkpoint, strict, revise_keys=[])
-    else:
-        _load_checkpoint_to_model(model, fitted, strict, revise_keys=[])
-    self._has_loaded = True
-    self.logger.info(f'Load checkpoint from {filename}')
-    return checkpoint
-
-
-def install_checked_loading() -> None:
-    """Patch :class:`Runner` (idempotent): checked loading, resume flag."""
-    from mmengine.runner import Runner
-
-    if getattr(Runner.load_checkpoint, '_mmseg_dda_checked', False):
-        return
-    load_checkpoint._mmseg_dda_checked = True
-    Runner.load_checkpoint = load_checkpoint
-    original_resume = Runner.resume
-
-    def resume(self, *args, **kwargs):
-        token = _RESUMING.set(True)
-        try:
-            return original_resume(self, *args, **kwargs)
-        finally:
-            _RESUMING.reset(token)
-
-    resume.__doc__ = original_resume.__doc__
-    Runner.resume = resume

@@ -3,11 +3,11 @@ import argparse
 import os
 import os.path as osp
 import tempfile
-from datetime import timedelta
 
 import torch
 from mmengine.config import Config, DictAction
 
+from ..compat.cpu_distributed import cpu_model_wrapper
 from .config_check import check_config_keys
 
 
@@ -56,7 +56,7 @@ def load_config(args: argparse.Namespace) -> Config:
         dist_cfg = env_cfg.setdefault('dist_cfg', {})
         dist_cfg['backend'] = 'gloo'
         if args.launcher != 'none':
-            _cpu_model_wrapper(cfg)
+            cpu_model_wrapper(cfg)
     check_writable_dir(cfg.work_dir)
     return cfg
 
@@ -78,68 +78,6 @@ def ensure_plain_checkpoints(cfg: Config) -> None:
         print_log('custom_hooks: PlainCheckpointHook added (checkpoints '
                   'must load with weights_only=True to be resumed)',
                   logger='current')
-
-
-def _cpu_model_wrapper(cfg: Config) -> None:
-    """Let the DDP model wrappers run on CPU processes.
-
-    The Runner passes ``device_ids=[LOCAL_RANK]`` to every wrapper derived
-    from ``DistributedDataParallel`` (``MMDistributedDataParallel``,
-    ``MMSeparateDistributedDataParallel``); PyTorch rejects device ids for a
-    CPU module. A ``device_ids=None`` in the config wins over the Runner's
-    default. Without a ``model_wrapper_cfg`` the Runner's own default wrapper
-    is written out with ``device_ids=None``.
-    """
-    from mmengine.registry import MODEL_WRAPPERS
-    from torch.nn.parallel import DistributedDataParallel
-    wrapper = cfg.get('model_wrapper_cfg')
-    if wrapper is None:
-        cfg.model_wrapper_cfg = dict(
-            type='MMDistributedDataParallel',
-            device_ids=None,
-            broadcast_buffers=False,
-            find_unused_parameters=cfg.get('find_unused_parameters', False))
-        return
-    wrapper_type = wrapper.get('type', 'MMDistributedDataParallel')
-    if isinstance(wrapper_type, str):
-        wrapper_type = MODEL_WRAPPERS.get(wrapper_type)
-    if isinstance(wrapper_type, type) and issubclass(wrapper_type,
-                                                     DistributedDataParallel):
-        wrapper['device_ids'] = None
-
-
-def init_cpu_distributed(cfg: Config) -> bool:
-    """Start the process group for ``--launcher pytorch`` on a CPU machine.
-
-    MMEngine 0.10.7's ``init_dist`` calls ``torch.cuda.set_device`` before
-    ``init_process_group`` whatever the backend, so ``tools/dist_train.sh``
-    failed on machines without a GPU (``torch._C`` has no
-    ``_cuda_setDevice``). The Runner skips ``init_dist`` when a process
-    group exists already, so the tools start it here (rendezvous through the
-    ``RANK`` / ``WORLD_SIZE`` / ``MASTER_*`` variables set by torchrun).
-
-    Args:
-        cfg: The loaded config (``launcher``, ``env_cfg.dist_cfg``).
-
-    Returns:
-        bool: True when a process group was started here.
-    """
-    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
-        return False
-    import torch.distributed as dist
-    if not dist.is_available():
-        raise RuntimeError('--launcher pytorch: this PyTorch build has no '
-                           'torch.distributed support')
-    if dist.is_initialized():
-        return False
-    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
-    kwargs = {}
-    if dist_cfg.get('timeout') is not None:
-        kwargs['timeout'] = timedelta(seconds=dist_cfg['timeout'])
-    dist.init_process_group(
-        backend=dist_cfg.get('backend', 'gloo'), init_method='env://',
-        **kwargs)
-    return True
 
 
 def check_writable_dir(path: str) -> None:
@@ -180,7 +118,7 @@ def resolve_resume(cfg: Config, resume: bool) -> None:
     """
     from mmengine.logging import print_log
 
-    from .atomic_checkpoint import find_latest_checkpoint
+    from ..compat.atomic_checkpoint import find_latest_checkpoint
     load_from = cfg.get('load_from')
     latest = find_latest_checkpoint(cfg.work_dir) if resume else None
     if latest is not None:

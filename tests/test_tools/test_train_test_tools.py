@@ -209,7 +209,7 @@ def test_cpu_launcher_drops_ddp_device_ids(train_tool, tmp_path,
 def test_init_cpu_distributed_only_for_pytorch_launcher_on_cpu(monkeypatch):
     import torch.distributed as dist
 
-    from mmseg_dda.utils.runtime import init_cpu_distributed
+    from mmseg_dda.compat.cpu_distributed import init_cpu_distributed
     started = []
     monkeypatch.setattr(dist, 'is_initialized', lambda: False)
     monkeypatch.setattr(dist, 'init_process_group',

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
-from mmseg_dda.utils.atomic_checkpoint import atomic_save_checkpoint
+from mmseg_dda.compat.atomic_checkpoint import atomic_save_checkpoint
 from mmseg_dda.utils.atomic_io import (atomic_open, atomic_write_json,
                                        current_umask)
 

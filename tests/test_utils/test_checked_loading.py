@@ -7,7 +7,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
-from mmseg_dda.utils import checked_loading
+from mmseg_dda.compat import checked_loading
 from mmseg_dda.utils.checked_loading import (IncompleteCheckpointError,
                                              fit_state_dict)
 

@@ -34,6 +34,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
+from ...compat.optim_wrapper import uncount_backward
 from ..losses import SOURCE_LABEL, TARGET_LABEL, adversarial_bce, entropy_map
 from ..mmseg_api import MMSegAPIMixin
 
@@ -213,7 +214,7 @@ class DDA(MMSegAPIMixin, BaseModel):
         """
         wrapper.backward(wrapper.scale_loss(loss))
         if not last:
-            wrapper._inner_count -= 1
+            uncount_backward(wrapper)  # MMEngine counts each backward
 
     @staticmethod
     def _set_requires_grad(module: nn.Module, flags) -> Dict[str, bool]:

@@ -1,7 +1,7 @@
 """Crash-safe checkpointing for MMEngine's Runner and ``CheckpointHook``.
 
-MMEngine 0.10.7 has three windows in which a killed training run leaves a
-work directory that ``--resume`` cannot use:
+**Upstream problem.** MMEngine 0.10.7 has three windows in which a killed
+training run leaves a work directory that ``--resume`` cannot use:
 
 1. ``save_checkpoint`` writes the file in place (``LocalBackend.put`` opens the
    final name with ``'wb'``): a kill leaves a truncated ``iter_N.pth`` under
@@ -12,15 +12,23 @@ work directory that ``--resume`` cannot use:
 3. ``last_checkpoint`` itself is rewritten in place; a kill there leaves it
    empty.
 
-:func:`install_atomic_checkpointing` (called by :mod:`mmseg_dda.compat`, so
-every config and tool gets it) closes them: local checkpoints are written to a
-temporary name in the same folder (``.<name>.<random>.tmp``), flushed and
+**Fix.** :func:`install_atomic_checkpointing` (called by
+:mod:`mmseg_dda.compat`, so every config and tool gets it) closes them:
+local checkpoints are written to a temporary name in the same folder (``.<name>.<random>.tmp``), flushed and
 renamed with :func:`os.replace`; removals requested by the hook run only
 after the new checkpoint is in place; ``last_checkpoint`` is replaced
 atomically; and the resume lookup falls back to the newest complete
 ``iter_<N>.pth`` / ``epoch_<N>.pth`` when ``last_checkpoint`` is missing,
 empty or names a file that does not exist. Remote backends (``s3://`` etc.)
 keep MMEngine's behaviour.
+
+**Needed by.** MMEngine <= 0.10.7 (``LocalBackend.put`` in
+``mmengine/fileio/backends/local_backend.py``,
+``CheckpointHook._save_checkpoint_with_step``).
+**Can go** when MMEngine writes through a temporary file and removes old
+checkpoints after the new one is saved: the kill tests in
+``tests/test_robustness/test_interruption.py`` then pass without
+:func:`install_atomic_checkpointing`.
 """
 import glob
 import io
@@ -29,7 +37,8 @@ import re
 from typing import Optional
 
 import torch
-from .atomic_io import atomic_open
+
+from ..utils.atomic_io import atomic_open
 
 _CKPT_NAME = re.compile(r'^(iter|epoch)_(\d+)\.pth$')
 

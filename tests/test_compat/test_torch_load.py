@@ -1,4 +1,4 @@
-"""Tests of the runtime shims in :mod:`mmseg_dda.compat`."""
+"""Tests of :mod:`mmseg_dda.compat` (mmcv-lite stub, weights-only loading)."""
 import os
 import pytest
 import torch

@@ -6,7 +6,7 @@ from mmengine.logging import HistoryBuffer, MessageHub
 
 import mmseg_dda  # noqa: F401
 from mmseg_dda.compat import safe_torch_load
-from mmseg_dda.utils import PlainCheckpointHook
+from mmseg_dda.engine.hooks import PlainCheckpointHook
 
 
 def test_message_hub_round_trip_is_weights_only(tmp_path):
