@@ -1,8 +1,15 @@
-"""Shared set-up of the train/test entry scripts (``tools/train.py``, ``tools/test.py``)."""
+"""Shared set-up of the entry scripts: config loading, train/test flags.
+
+:func:`read_config` is the one config loader of every tool (and of the
+step functions in :mod:`mmseg_dda.apis`); :func:`load_config` adds what
+``tools/train.py`` and ``tools/test.py`` need on top (work_dir, launcher,
+checkpoint hook, CPU backend).
+"""
 import argparse
 import os
 import os.path as osp
 import tempfile
+from typing import Optional
 
 import torch
 from mmengine.config import Config, DictAction
@@ -30,21 +37,40 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def read_config(config: str, cfg_options: Optional[dict] = None) -> Config:
+    """Read a config file, merge ``--cfg-options``, refuse key typos.
+
+    Args:
+        config (str): Config file.
+        cfg_options (dict, optional): Overrides (``--cfg-options``).
+
+    Returns:
+        Config: The merged config (``cfg.filename`` is ``config``).
+
+    Raises:
+        FileNotFoundError: If ``config`` does not exist.
+        UnknownConfigKeyError: If a section of this project has a key it
+            does not know (see :mod:`mmseg_dda.utils.config_check`).
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file {config} does not exist')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    check_config_keys(cfg.to_dict())  # typos in the project's sections
+    return cfg
+
+
 def load_config(args: argparse.Namespace) -> Config:
-    """Load the config and apply ``--cfg-options``, ``--work-dir``, launcher.
+    """:func:`read_config`, then ``--work-dir``, launcher and CPU backend.
 
     The distributed backend falls back to ``gloo`` when no GPU is present, so
     the same config runs under ``torchrun`` on CPU and on GPU clusters.
     """
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file {args.config} does not exist')
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    check_config_keys(cfg.to_dict())  # typos in the project's sections
     ensure_plain_checkpoints(cfg)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir

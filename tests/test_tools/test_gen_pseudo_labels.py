@@ -142,8 +142,11 @@ def test_flags_override_config(tmp_path):
 def test_wrong_checkpoint_is_rejected(tmp_path):
     tool = _tool()
     cfg, ckpt = _setup(tmp_path, '_PLFakeSegmentor', ['other'])
-    with pytest.raises(ValueError, match='none of its keys'):
+    from mmseg_dda.utils.checked_loading import IncompleteCheckpointError
+    with pytest.raises(IncompleteCheckpointError,
+                       match=r'ckpt\.pth does not fit the _PLFakeSegmentor'):
         tool.main([cfg, ckpt, '--num-workers', '0', '--device', 'cpu'])
+    assert not (tmp_path / 'pl').exists()  # refused before any output
 
 
 def test_real_dda_config_on_toy_data_feeds_self_training(tmp_path,

@@ -19,7 +19,6 @@ feature grid with PIL-style nearest sampling (``nearest-exact``).
 """
 import argparse
 import copy
-import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
 import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
@@ -173,22 +172,15 @@ def main(argv=None) -> np.ndarray:
     parser.add_argument('--device', default=None)
     args = parser.parse_args(argv)
 
-    from mmengine.config import Config
+    from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
-    from mmengine.logging import MMLogger
 
-    # Reuse the pseudo-label tool's model building (DDA or segmentor,
-    # checkpoint of either).
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'gen_pseudo_labels',
-        osp.join(osp.dirname(osp.abspath(__file__)), '..',
-                 'gen_pseudo_labels.py'))
-    gpl = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gpl)
+    # DDA or segmentor config, checkpoint of either, checked loading.
+    from mmseg_dda.apis import build_segmentor
+    from mmseg_dda.utils.runtime import read_config
 
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     logger = MMLogger.get_instance('tsne', log_level='INFO')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
@@ -204,8 +196,8 @@ def main(argv=None) -> np.ndarray:
         source['with_density_maps'] = False
     datasets = [DATASETS.build(source),
                 DATASETS.build(cfg.val_dataloader.dataset)]
-    segmentor, preprocessor = gpl.build_segmentor(cfg, args.checkpoint,
-                                                  device, logger)
+    segmentor, preprocessor = build_segmentor(cfg, args.checkpoint, device,
+                                              logger)
     rng = np.random.default_rng(args.seed)
     xs, ys, ds = [], [], []
     for dom, dataset in enumerate(datasets):
