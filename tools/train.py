@@ -12,6 +12,7 @@ from mmseg.registry import RUNNERS
 
 from mmseg_dda.compat.cpu_distributed import init_cpu_distributed
 from mmseg_dda.density.manifest import check_config_density_maps
+from mmseg_dda.engine import enable_fast_bf16
 # The Runner, with the set-up dump (environment, config) in the log file only.
 from mmseg_dda.utils.console_log import ConsoleRunner as Runner
 from mmseg_dda.utils.console_log import enable_tensorboard
@@ -30,9 +31,13 @@ def parse_args(argv=None):
         help='resume from the latest checkpoint in the work_dir automatically')
     parser.add_argument(
         '--amp',
-        action='store_true',
+        nargs='?',
+        const='fp16',
         default=False,
-        help='enable automatic-mixed-precision training (GPU)')
+        choices=['fp16', 'bf16'],
+        help='mixed-precision training: --amp or --amp fp16 (GPU, '
+        "AmpOptimWrapper); --amp bf16: the fast mode (CPU or GPU, bf16 "
+        'autocast + channels-last)')
     parser.add_argument(
         '--tensorboard',
         action='store_true',
@@ -65,7 +70,9 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
     check_config_density_maps(cfg)  # STEP 1 maps made with this GMM set
-    if args.amp:
+    if args.amp == 'bf16':
+        enable_fast_bf16(cfg)
+    elif args.amp:
         enable_amp(cfg)
     if args.tensorboard:
         enable_tensorboard(cfg)
