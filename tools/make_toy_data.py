@@ -17,16 +17,13 @@ import json
 import os
 import os.path as osp
 import shutil
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-import mmseg_dda  # noqa: E402,F401  (compat shims first)
-from mmseg_dda.datasets.toy import generate_toy_dataset  # noqa: E402
-from mmseg_dda.utils.provenance import (  # noqa: E402
-    MANIFEST_NAME, StaleOutputError, diff_fields, prepare_output_dir,
-    read_manifest)
+import mmseg_dda  # noqa: F401  (compat shims first)
+from mmseg_dda.datasets.toy import generate_toy_dataset
+from mmseg_dda.utils.provenance import (MANIFEST_NAME, StaleOutputError,
+                                        diff_fields, prepare_output_dir,
+                                        read_manifest)
 
 #: What the tool writes under ``--out`` (deleted by ``--overwrite``).
 TREES = ('synthia', 'cityscapes', 'mapillary')

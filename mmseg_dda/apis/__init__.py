@@ -1,4 +1,4 @@
-"""The pipeline steps and inference as functions (the tools are CLIs over them).
+"""Pipeline steps and inference as functions (the tools are CLIs over them).
 
 * STEP 1 source density maps: :func:`generate_source_density_maps`
   (``tools/gen_density_maps.py``); GMM priors: :func:`fit_gmm_priors`

@@ -1,4 +1,4 @@
-"""Workarounds for the verified stack (mmcv-lite, torch >= 2.6, MMEngine 0.10.7).
+"""Workarounds for the stack (mmcv-lite, torch >= 2.6, MMEngine 0.10.7).
 
 Imported first by :mod:`mmseg_dda` (and so by every tool), before anything
 from mmseg is built. One module per upstream problem; each module's

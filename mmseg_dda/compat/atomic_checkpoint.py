@@ -14,10 +14,11 @@ training run leaves a work directory that ``--resume`` cannot use:
 
 **Fix.** :func:`install_atomic_checkpointing` (called by
 :mod:`mmseg_dda.compat`, so every config and tool gets it) closes them:
-local checkpoints are written to a temporary name in the same folder (``.<name>.<random>.tmp``), flushed and
-renamed with :func:`os.replace`; removals requested by the hook run only
-after the new checkpoint is in place; ``last_checkpoint`` is replaced
-atomically; and the resume lookup falls back to the newest complete
+local checkpoints are written to a temporary name in the same folder
+(``.<name>.<random>.tmp``), flushed and renamed with :func:`os.replace`;
+removals requested by the hook run only after the new checkpoint is in
+place; ``last_checkpoint`` is replaced atomically; and the resume lookup
+falls back to the newest complete
 ``iter_<N>.pth`` / ``epoch_<N>.pth`` when ``last_checkpoint`` is missing,
 empty or names a file that does not exist. Remote backends (``s3://`` etc.)
 keep MMEngine's behaviour.

@@ -1,4 +1,4 @@
-"""torch >= 2.6: every checkpoint MMEngine loads is read with ``weights_only=True``.
+"""torch >= 2.6: MMEngine loads every checkpoint with ``weights_only=True``.
 
 **Upstream problem.** torch 2.6 made ``weights_only=True`` the default of
 ``torch.load``; MMEngine 0.10.7's local loader

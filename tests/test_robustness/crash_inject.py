@@ -83,5 +83,4 @@ builtins.open = _open
 os.fdopen = _fdopen
 tool = sys.argv[4]
 sys.argv = [tool] + sys.argv[5:]
-sys.path.insert(0, os.path.dirname(os.path.abspath(tool)))
 runpy.run_path(tool, run_name='__main__')
