@@ -1,4 +1,4 @@
-"""Tests of :mod:`mmseg_dda.compat` (mmcv-lite stub, weights-only loading)."""
+"""Tests of :mod:`mmseg_dda.compat.torch_load` and of what the package installs."""
 import os
 import pytest
 import torch
@@ -21,23 +21,6 @@ class _RunsCode:
 
     def __reduce__(self):
         return (os.system, (f'touch {self.marker}', ))
-
-
-def test_mmseg_models_import_with_mmcv_lite():
-    import mmseg.models  # noqa: F401
-    from mmengine.utils.dl_utils import mmcv_full_available
-
-    import sys
-    ext = sys.modules['mmcv._ext']
-    if ext.__spec__ is not None and ext.__spec__.loader is None:
-        # The stub: MMEngine must not take it for full mmcv.
-        assert not mmcv_full_available()
-        with pytest.raises(NotImplementedError, match='mmcv-lite'):
-            ext.nms_forward()
-
-
-def test_stub_not_installed_twice():
-    assert compat.install_mmcv_ext_stub() is False
 
 
 def test_plain_state_dict_loads_through_mmengine(tmp_path):
@@ -76,3 +59,17 @@ def test_missing_file_is_named(tmp_path):
 def test_runner_loading_is_checked():
     from mmengine.runner import Runner
     assert getattr(Runner.load_checkpoint, '_mmseg_dda_checked', False)
+
+
+def test_package_installs_every_shim():
+    """``import mmseg_dda`` installs all of mmseg_dda.compat, idempotently."""
+    from mmengine.hooks import CheckpointHook
+    from mmengine.runner import checkpoint as ckpt_module
+
+    from mmseg_dda.compat.atomic_checkpoint import (
+        atomic_save_checkpoint, install_atomic_checkpointing)
+    assert ckpt_module.save_checkpoint is atomic_save_checkpoint
+    saver = CheckpointHook._save_checkpoint_with_step
+    install_atomic_checkpointing()
+    compat.install_checked_loading()
+    assert CheckpointHook._save_checkpoint_with_step is saver
