@@ -1,4 +1,4 @@
-"""Tests of :mod:`mmseg_dda.compat.torch_load` and of what the package installs."""
+"""Tests of :mod:`mmseg_dda.compat.torch_load`; what the package installs."""
 import os
 import pytest
 import torch
