@@ -33,10 +33,7 @@ model = dict(
             ]))))
 train_dataloader = dict(
     dataset=dict(source=dict(density_map_dir=density_map_dir)))
-custom_hooks = [
-    dict(type='PlainCheckpointHook'),
-    dict(type='DensityGridCheckHook')
-]
+custom_hooks = [*_base_.custom_hooks, dict(type='DensityGridCheckHook')]
 # STEP 3 as in syn2city_16cls.py (the pseudo-labels are at the input size).
 pseudo_label_cfg = dict(
     threshold=0.9,

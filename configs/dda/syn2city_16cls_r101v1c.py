@@ -37,7 +37,4 @@ model = dict(
     density=dict(params=gmm_file))
 train_dataloader = dict(
     dataset=dict(source=dict(density_map_dir=density_map_dir)))
-custom_hooks = [
-    dict(type='PlainCheckpointHook'),
-    dict(type='DensityGridCheckHook')
-]
+custom_hooks = [*_base_.custom_hooks, dict(type='DensityGridCheckHook')]

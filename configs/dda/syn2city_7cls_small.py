@@ -5,16 +5,16 @@ _base_ = [
     '../_base_/datasets/syn2city_640x320.py',
     '../_base_/default_runtime.py', '../_base_/schedules/dda_90k.py'
 ]
-num_classes = 7
 model = dict(
     segmentor=dict(
         decode_head=dict(
-            num_classes=num_classes,
-            loss_decode=dict(class_weight=[
-                0.349, 0.462, 11.576, 1.325, 1.993, 3.216, 3.192
-            ]))),
-    discriminator=dict(in_channels=num_classes),
-    density=dict(params='c7small', num_classes=num_classes),
+            num_classes={{_base_.num_classes}},
+            loss_decode=dict(
+                class_weight=[
+                    0.349, 0.462, 11.576, 1.325, 1.993, 3.216, 3.192
+                ]))),
+    discriminator=dict(in_channels={{_base_.num_classes}}),
+    density=dict(params='c7small', num_classes={{_base_.num_classes}}),
     # LAMBDA_DEP_SRC = 0.001 at low resolution (§5.4).
     loss_weights=dict(depth_src=0.001))
 # STEP 3: the same component sizes as at full resolution (docs/method.md

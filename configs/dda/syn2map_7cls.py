@@ -5,29 +5,22 @@ _base_ = [
     '../_base_/datasets/syn2map_1280x760.py',
     '../_base_/default_runtime.py', '../_base_/schedules/dda_90k.py'
 ]
-num_classes = 7
 model = dict(
     segmentor=dict(
         decode_head=dict(
-            num_classes=num_classes,
+            num_classes={{_base_.num_classes}},
             # Unweighted cross-entropy for Mapillary (§5.3).
             loss_decode=dict(class_weight=None))),
-    discriminator=dict(in_channels=num_classes),
-    density=dict(params='c7', num_classes=num_classes),
+    discriminator=dict(in_channels={{_base_.num_classes}}),
+    density=dict(params='c7', num_classes={{_base_.num_classes}}),
     # §5.4, Mapillary columns.
     loss_weights=dict(
         density_src=0.005, depth_src=0.0001, adv_tgt=0.001,
         density_tgt=0.001))
 optim_wrapper = dict(discriminator=dict(optimizer=dict(lr=1e-4)))
-# STEP 3 on the 'selftrain' split (the first 9000 train images).
+# STEP 3 on the 'selftrain' split (the first 9000 train images), which STEP 4
+# trains on.
 pseudo_label_cfg = dict(
     threshold=0.9,
     min_count=[100, 87, 50, 62, 57, 54, 54],
-    dataset=dict(
-        type='MapillaryUDADataset',
-        data_root={{_base_.mapillary_root}},
-        split='train',
-        num_classes=7,
-        ann_file='selftrain',
-        with_labels=False,
-        pipeline={{_base_.target_pipeline}}))
+    dataset=dict(_base_.train_dataloader.dataset.target, ann_file='selftrain'))

@@ -1,7 +1,12 @@
-# SYNTHIA -> Cityscapes at (1280, 760), 16 classes (docs/method.md §6.2, §7).
-# Whole-image resizes, no augmentation (§13.20). Source density maps are
-# read from the files written by STEP 1 (tools/gen_density_maps.py); see
-# configs/dda/syn2city_16cls_onthefly_density.py to compute them on the fly.
+# SYNTHIA -> Cityscapes at (1280, 760), 16 classes, GMM set c16 (docs/method.md
+# §6.2, §7): the dataset base the other tasks derive from. Whole-image
+# resizes, no augmentation (§13.20). Source density maps are read from the
+# files written by STEP 1 (tools/gen_density_maps.py); see
+# configs/dda/ablations/syn2city_16cls_onthefly_density.py to compute them on
+# the fly.
+#
+# The pipelines are defined here only: syn2city_640x320.py changes their
+# input size, syn2map_1280x760.py the target's resize and evaluation.
 num_classes = 16
 synthia_root = 'data/SYNTHIA'
 cityscapes_root = 'data/cityscapes'
@@ -31,10 +36,15 @@ test_pipeline = [
          scale_label=False),
     dict(type='PackDDAInputs'),
 ]
+# STEP 4 (the *_selftrain.py configs) trains on the target images with the
+# STEP-3 pseudo-labels, which are stored at the input size and so load after
+# the resize.
+selftrain_pipeline = [
+    *target_pipeline[:-1],
+    dict(type='LoadMappedAnnotations'), target_pipeline[-1]
+]
 train_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
+    batch_size=1, num_workers=4, persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type='SourceTargetDataset',
@@ -54,10 +64,13 @@ train_dataloader = dict(
             ann_file='train',
             with_labels=False,
             pipeline=target_pipeline)))
+# STEP 4's training set: the same target images, with the pseudo-labels of
+# pseudo_label_dir (set by each *_selftrain.py config).
+selftrain_dataset = dict(
+    type='CityscapesUDADataset', data_root=cityscapes_root, split='train',
+    num_classes=num_classes, ann_file='train', pipeline=selftrain_pipeline)
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
+    batch_size=1, num_workers=4, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='CityscapesUDADataset',

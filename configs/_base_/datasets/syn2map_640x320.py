@@ -3,31 +3,15 @@
 _base_ = ['./syn2map_1280x760.py']
 input_scale = (640, 320)
 density_map_dir = 'source_density_maps/c7small'
-
-source_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadMappedAnnotations'),
-    dict(type='LoadInverseDepth'),
-    dict(type='LoadSourceDensityMaps'),
-    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
-    dict(type='PackDDAInputs'),
-]
-target_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=True),
-    dict(type='PackDDAInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadMappedAnnotations'),
-    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=True,
-         scale_label=True),
-    dict(type='PackDDAInputs'),
-]
+# The pipelines of syn2map_1280x760.py at the smaller input.
+source_pipeline, target_pipeline, test_pipeline, selftrain_pipeline = (
+    [dict(t, scale=input_scale) if 'scale' in t else t for t in _base_[p]]
+    for p in ('source_pipeline', 'target_pipeline', 'test_pipeline',
+              'selftrain_pipeline'))
 train_dataloader = dict(
     dataset=dict(
-        source=dict(density_map_dir=density_map_dir,
-                    pipeline=source_pipeline),
+        source=dict(density_map_dir=density_map_dir, pipeline=source_pipeline),
         target=dict(pipeline=target_pipeline)))
+selftrain_dataset = dict(pipeline=selftrain_pipeline)
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -59,10 +59,10 @@ model = dict(
         loss_decode=dict(
             type='WeightedCrossEntropyLoss', class_weight=None,
             loss_weight=1.0)),
-    # DDA's three-conv heads on the concatenated stages (1024 channels). Width
-    # 256 instead of 512: at stride 4 the grid has 4x the cells of the
-    # DeepLab-v2 stride-8 grid, so the 3x3 conv costs about what the
-    # reference heads cost there.
+    # DDA's three-conv heads (depth here, density below) on the concatenated
+    # stages (1024 channels). Width 256 instead of 512: at stride 4 the grid
+    # has 4x the cells of the DeepLab-v2 stride-8 grid, so the 3x3 conv costs
+    # about what the reference heads cost there.
     depth_head=dict(
         type='DepthHead',
         in_channels=mit_channels,
@@ -72,17 +72,10 @@ model = dict(
         proj_channels=128,
         align_corners=False,
         loss_decode=dict(type='BerHuLoss', loss_weight=1.0)),
-    density_head=dict(
-        type='DensityHead',
-        in_channels=mit_channels,
-        in_index=[0, 1, 2, 3],
-        input_transform='resize_concat',
-        channels=256,
-        proj_channels=128,
-        align_corners=False,
-        loss_decode=dict(type='BerHuLoss', loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
+# The density head is built like the depth head.
+model['density_head'] = dict(model['depth_head'], type='DensityHead')
 # Multi-GPU: the density head (and the depth head in self-training) receive no
 # gradient, so unused parameters must be allowed.
 model_wrapper_cfg = dict(

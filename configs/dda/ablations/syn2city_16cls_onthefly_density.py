@@ -6,7 +6,10 @@ source_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(type='LoadMappedAnnotations'),
     dict(type='LoadInverseDepth'),
-    dict(type='ComputeSourceDensityMaps', gmm='c16', scale=(1280, 760)),
+    # The model's GMM set: one name per config (checked by check_config_gmm).
+    dict(type='ComputeSourceDensityMaps',
+         gmm={{_base_.model.density.params}},
+         scale=(1280, 760)),
     dict(type='ResizeWithPad', scale=(1280, 760), keep_ratio=False),
     dict(type='PackDDAInputs'),
 ]
