@@ -181,7 +181,9 @@ def load_model_checkpoint(model, filename: str, map_location='cpu',
         model (nn.Module): Segmentor or DDA model (unwrapped).
         filename (str): Checkpoint path.
         map_location: As for :func:`torch.load`.
-        logger: Where to log what was adapted or ignored.
+        logger: Where to log the loading and what was adapted or ignored
+            (an MMLogger; ``'silent'``: nothing; None: the loading line is
+            printed).
 
     Returns:
         dict: The loaded checkpoint.
@@ -190,7 +192,10 @@ def load_model_checkpoint(model, filename: str, map_location='cpu',
         IncompleteCheckpointError: See :func:`fit_state_dict`.
     """
     from mmengine.runner.checkpoint import _load_checkpoint
-    checkpoint = _load_checkpoint(filename, map_location=map_location)
+    checkpoint = _load_checkpoint(filename, map_location=map_location,
+                                  logger=logger)
+    if not hasattr(logger, 'info'):
+        logger = None  # 'silent' or None: no notes
     if not isinstance(checkpoint, dict):
         raise ValueError(f'{filename}: expected a dict (state dict or '
                          f'checkpoint), got {type(checkpoint).__name__}')

@@ -91,3 +91,15 @@ def test_model_without_forward_heads_is_refused(tmp_path):
     with pytest.raises(TypeError, match='_BSNoHeads, which has no '
                        'forward_heads'):
         build_segmentor(_cfg('_BSNoHeads'), str(path))
+
+
+def test_silent_loading_prints_nothing(tmp_path, capsys):
+    """``logger='silent'`` (figures) vs None (the loading line printed)."""
+    from mmseg_dda.utils.checked_loading import load_model_checkpoint
+    path = tmp_path / 'ckpt.pth'
+    torch.save(dict(state_dict=_weights('segmentor.')), path)
+    capsys.readouterr()
+    load_model_checkpoint(_BSFakeSegmentor(), str(path), logger='silent')
+    assert capsys.readouterr().out == ''
+    load_model_checkpoint(_BSFakeSegmentor(), str(path))
+    assert f'from path: {path}' in capsys.readouterr().out
