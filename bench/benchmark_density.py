@@ -20,11 +20,9 @@ import math
 import os
 import os.path as osp
 import platform
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmseg_dda  # noqa: E402,F401,I001
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402

@@ -20,11 +20,9 @@ import argparse
 import os
 import os.path as osp
 import platform
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmseg_dda  # noqa: E402,F401  (compat shims first)
 import numpy as np  # noqa: E402
