@@ -14,6 +14,11 @@ Once: generate the toy trees, fit the per-class GMM prior on the source
 2. from that checkpoint, train two arms for ``--iters`` iterations each, with
    the same optimiser and schedule: *source only* continues on the source;
    *DDA* adds the target adversarial and density losses (STEP 2);
+   A control arm, *source only + target BN statistics*, re-estimates the
+   source-only model's BN statistics on the target-train images
+   (``tools/recalibrate_bn.py``, no training): DDA's target forward passes
+   move its BN statistics too, and this separates that effect from the
+   adaptation losses';
 3. pseudo-labels from the DDA model (STEP 3), self-training on them
    (``--selftrain-iters``, STEP 4);
 4. evaluate the four last checkpoints on the toy Cityscapes val images
@@ -51,12 +56,14 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {
     'pretrain': 'configs/demo/toy_syn2city_source_only.py',
     'source_only': 'configs/demo/toy_syn2city_source_only.py',
+    'source_only_bn': 'configs/demo/toy_syn2city_source_only.py',
     'dda': 'configs/demo/toy_syn2city_dda.py',
     'selftrain': 'configs/demo/toy_syn2city_selftrain.py',
 }
 NAMES = {
     'pretrain': 'source pre-training',
     'source_only': 'source only',
+    'source_only_bn': 'source only + target BN statistics',
     'dda': 'DDA (stage 1)',
     'selftrain': 'DDA + self-training',
 }
@@ -288,15 +295,39 @@ class Demo:
         ckpts['dda'], metrics['dda'] = self.train(
             'dda', seed, a.iters, a.adapt_lr,
             init_from(pre, 'model.segmentor'))
+        metrics['source_only_bn'] = self.target_bn(seed,
+                                                   ckpts['source_only'])
+        # Only the self-training needs the pseudo-labels.
+        selftrain_ckpt = osp.join(self.paths(seed)['work'], 'selftrain',
+                                  f'iter_{a.selftrain_iters}.pth')
         self.step(f'seed{seed} STEP 3 pseudo-labels', [
             'tools/gen_pseudo_labels.py', CONFIGS['dda'], ckpts['dda'],
             '--out', self.paths(seed)['pseudo'], '--cfg-options'
-        ] + self.data_options('dda', seed))
+        ] + self.data_options('dda', seed), selftrain_ckpt)
         ckpts['selftrain'], metrics['selftrain'] = self.train(
             'selftrain', seed, a.selftrain_iters, a.adapt_lr,
             [f"load_from={ckpts['dda']}"])
         self.ckpts[seed] = ckpts
-        return metrics
+        return {k: metrics[k] for k in NAMES}
+
+    def target_bn(self, seed: int, ckpt: str) -> dict:
+        """Control arm: the source-only model with its BN statistics
+        re-estimated on the target-train images (no training). DDA's target
+        forward passes move its BN statistics the same way, so this
+        separates that effect from the adaptation losses'."""
+        work = osp.join(self.paths(seed)['work'], 'source_only_bn')
+        out = osp.join(work, 'recalibrated.pth')
+        self.step(f'seed{seed} target BN stats', [
+            'tools/recalibrate_bn.py', CONFIGS['source_only'], ckpt,
+            CONFIGS['dda'], '--out', out, '--cfg-options'
+        ] + self.data_options('dda', seed, False), out)
+        test_dir = osp.join(work, 'test')
+        self.step(f'seed{seed} test source_only_bn', [
+            'tools/test.py', CONFIGS['source_only'], out, '--work-dir',
+            test_dir, '--cfg-options'
+        ] + self.data_options('source_only', seed)[:2],
+            test_dir if _has_metrics(test_dir) else None)
+        return latest_metrics(test_dir)
 
     def figure(self, seed: int) -> str:
         out = osp.join(self.out, 'example.png')
@@ -371,7 +402,8 @@ def seed_table(seed: int, res: Dict[str, dict], args) -> str:
     """One seed's results (the table compared with the expected one)."""
     p, n, s = args.pretrain_iters, args.iters, args.selftrain_iters
     iters = dict(pretrain=f'{p}', source_only=f'{p} + {n}',
-                 dda=f'{p} + {n}', selftrain=f'{p} + {n} + {s}')
+                 source_only_bn=f'{p} + {n}', dda=f'{p} + {n}',
+                 selftrain=f'{p} + {n} + {s}')
     lines = [
         f'Toy SYNTHIA -> toy Cityscapes val ({args.num_val} images, 16 '
         f'classes, native-resolution GT), training seed {seed}:', '',
@@ -401,6 +433,8 @@ def gain_table(results: Dict[int, Dict[str, dict]]) -> str:
         ' | mean ± std |', '|---|---|' + '---|' * (len(seeds) + 1)
     ]
     for label, hi, lo in (('DDA − source only', 'dda', 'source_only'),
+                          ('DDA − (source only + target BN)', 'dda',
+                           'source_only_bn'),
                           ('self-training − DDA', 'selftrain', 'dda')):
         for metric in ('mIoU', 'mIoU*'):
             gains = [results[s][hi][metric] - results[s][lo][metric]
@@ -452,11 +486,23 @@ def demo_feature_grid():
     return feature_grid_size((h, w))
 
 
+def _has_metrics(work_dir: str) -> bool:
+    try:
+        latest_metrics(work_dir)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def latest_metrics(work_dir: str) -> dict:
     """Metrics of the newest evaluation logged in ``work_dir``."""
-    # <work_dir>/<timestamp>/[vis_data/]<timestamp>.json, oldest first.
-    logs = sorted(glob.glob(osp.join(work_dir, '*', '*.json')) +
-                  glob.glob(osp.join(work_dir, '*', 'vis_data', '2*.json')))
+    # <work_dir>/<timestamp>/[vis_data/]<timestamp>.json (JSON lines), oldest
+    # first; other JSON files (e.g. a pseudo-label manifest) are not logs.
+    logs = sorted(
+        p for p in glob.glob(osp.join(work_dir, '*', '*.json')) +
+        glob.glob(osp.join(work_dir, '*', 'vis_data', '*.json'))
+        if osp.splitext(osp.basename(p))[0] == osp.basename(
+            osp.dirname(p).replace(f'{osp.sep}vis_data', '')))
     for log in reversed(logs):
         with open(log) as f:
             records = [json.loads(line) for line in f if line.strip()]

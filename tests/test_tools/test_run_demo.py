@@ -11,7 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'run_demo.py'
-ROWS = ('pretrain', 'source_only', 'dda', 'selftrain')
+ROWS = ('pretrain', 'source_only', 'source_only_bn', 'dda', 'selftrain')
 
 
 @pytest.fixture(scope='module')
@@ -53,24 +53,28 @@ def test_seed_table(demo):
     rows = demo.table_rows(table)
     assert rows[0] == '| model | iterations | mIoU (16) | mIoU* (13) | aAcc |'
     assert rows[2] == '| source pre-training | 300 | 10.00 | 11.00 | 50.00 |'
-    assert rows[5] == ('| DDA + self-training | 300 + 150 + 100 | 13.00 | '
-                       '14.00 | 50.00 |')
+    assert rows[4] == ('| source only + target BN statistics | 300 + 150 | '
+                       '12.00 | 13.00 | 50.00 |')
+    assert rows[6] == ('| DDA + self-training | 300 + 150 + 100 | 14.00 | '
+                       '15.00 | 50.00 |')
     assert 'training seed 0' in table and '20 images' in table
 
 
 def test_gain_table_mean_and_sample_std(demo):
     results = {0: _metrics(10.0), 1: _metrics(10.0), 2: _metrics(10.0)}
-    # DDA - source only: +1 (seed 0), +3 (seed 1), +2 (seed 2).
+    # Source only 11, its BN control 12, DDA 13 (seed 0), 14, 12.
     results[1]['dda'] = {'mIoU': 14.0, 'mIoU*': 15.0, 'aAcc': 0.0}
-    results[2]['dda'] = {'mIoU': 13.0, 'mIoU*': 14.0, 'aAcc': 0.0}
+    results[2]['dda'] = {'mIoU': 12.0, 'mIoU*': 13.0, 'aAcc': 0.0}
     rows = demo.table_rows(demo.gain_table(results))
     assert rows[0] == ('| gain | metric | seed 0 | seed 1 | seed 2 | '
                        'mean ± std |')
-    assert rows[2] == ('| DDA − source only | mIoU | +1.00 | +3.00 | '
-                       '+2.00 | +2.00 ± 1.00 |')
-    # self-training - DDA: 13 - 12, 13 - 14, 13 - 13.
-    assert rows[4] == ('| self-training − DDA | mIoU | +1.00 | -1.00 | '
-                       '+0.00 | +0.00 ± 1.00 |')
+    assert rows[2] == ('| DDA − source only | mIoU | +2.00 | +3.00 | '
+                       '+1.00 | +2.00 ± 1.00 |')
+    assert rows[4] == ('| DDA − (source only + target BN) | mIoU | +1.00 | '
+                       '+2.00 | +0.00 | +1.00 ± 1.00 |')
+    # self-training (14) - DDA.
+    assert rows[6] == ('| self-training − DDA | mIoU | +1.00 | +0.00 | '
+                       '+2.00 | +1.00 ± 1.00 |')
     assert demo.mean_std([2.0]) == '+2.00 ± 0.00'
 
 
@@ -87,7 +91,7 @@ def test_expected_note(demo, tmp_path):
     note = demo.expected_note(changed, args, str(path))
     assert 'DIFFERS' in note
     assert '| DDA (stage 1) | 300 + 150 | 99.00 |' in note
-    assert '| DDA (stage 1) | 300 + 150 | 12.00 |' in note
+    assert '| DDA (stage 1) | 300 + 150 | 13.00 |' in note
     assert 'missing' in demo.expected_note(results, args,
                                            str(tmp_path / 'none.md'))
     other = demo.parse_args(['--iters', '5'])
@@ -122,6 +126,8 @@ def test_latest_metrics(demo, tmp_path):
         (d / f'{stamp}.json').write_text(
             json.dumps({'lr': 0.1, 'step': 1}) + '\n' +
             json.dumps({'mIoU': miou, 'step': 2}) + '\n')
+    (tmp_path / 'pseudo_labels').mkdir()  # not a log: ignored
+    (tmp_path / 'pseudo_labels' / 'manifest.json').write_text('{\n "a": 1}')
     assert demo.latest_metrics(str(tmp_path))['mIoU'] == 2.0
 
 
