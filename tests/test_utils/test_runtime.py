@@ -23,3 +23,19 @@ def test_plain_checkpoint_hook_is_kept(tmp_path, monkeypatch):
     cfg = Config(dict(custom_hooks=[dict(type='PlainCheckpointHook')]))
     ensure_plain_checkpoints(cfg)
     assert cfg.custom_hooks == [dict(type='PlainCheckpointHook')]
+
+
+def test_read_config_is_the_tools_loader(tmp_path):
+    """One loader for every tool: path check, overrides, key typos."""
+    import pytest
+
+    from mmseg_dda.utils.config_check import UnknownConfigKeyError
+    from mmseg_dda.utils.runtime import read_config
+    missing = str(tmp_path / 'nope.py')
+    with pytest.raises(FileNotFoundError,
+                       match=f'config file {missing} does not exist'):
+        read_config(missing)
+    cfg = read_config(DDA_CFG, {'train_cfg.max_iters': 7})
+    assert cfg.train_cfg.max_iters == 7 and cfg.filename == DDA_CFG
+    with pytest.raises(UnknownConfigKeyError, match="'treshold'"):
+        read_config(DDA_CFG, {'pseudo_label_cfg.treshold': 0.5})
