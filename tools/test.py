@@ -40,6 +40,9 @@ def main(argv=None):
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
+    # Images/s at the end of the test (a summary line).
+    cfg.custom_hooks = [*cfg.get('custom_hooks', []),
+                        dict(type='TestThroughputHook')]
     runner = Runner.from_cfg(cfg)
     runner.test()
 
