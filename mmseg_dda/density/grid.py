@@ -1,5 +1,9 @@
 """The density feature grid, read from the model, and its consistency check.
 
+This module is the one home of grid arithmetic: :func:`feature_grid_size`
+(the DeepLab-v2 ResNet's grid from the input size alone) and
+:func:`model_feature_grid` (any model's grid, read from the model).
+
 The GMM prior, the source density maps and the density targets all live on
 the grid of the segmentation logits: 96x161 for the DeepLab-v2 ResNet at
 1280x760, 95x160 for MMSeg's ResNet-V1c (stride 8, PyTorch-style pooling),
@@ -16,6 +20,7 @@ positions or fail with a shape error mid-run.
 """
 import copy
 import json
+import math
 import os
 import os.path as osp
 from typing import Dict, Optional, Sequence, Tuple
@@ -33,6 +38,42 @@ _GRID_CACHE: Dict[str, Grid] = {}
 
 class GridMismatchError(ValueError):
     """Density maps, GMM set and model disagree on the feature grid."""
+
+
+def feature_grid_size(input_hw: Sequence[int]) -> Tuple[int, int]:
+    """Stride-8 feature grid of the DeepLab-v2 caffe ResNet (§2.4).
+
+    Pure arithmetic, no model: used where only the input size is known
+    (``ComputeSourceDensityMaps(scale=...)``, test fixtures). For any other
+    network read the grid from the model instead (:func:`model_feature_grid`).
+
+    conv1 (k7, s2, p3) -> max-pool (k3, s2, p1, ``ceil_mode=True``) ->
+    layer2's first 1x1 conv (s2, p0); layer3/4 keep the size (dilation).
+
+    Args:
+        input_hw: Network input ``(H, W)``.
+
+    Returns:
+        tuple: ``(h, w)``, e.g. 96x161 for 760x1280 and 41x81 for 320x640.
+    """
+
+    def conv(n, k, s, p):
+        return (n + 2 * p - k) // s + 1
+
+    def pool_ceil(n, k, s, p):
+        out = math.ceil((n + 2 * p - k) / s) + 1
+        # PyTorch drops a last window that would start in the right padding.
+        if (out - 1) * s >= n + p:
+            out -= 1
+        return out
+
+    def one(n):
+        return conv(pool_ceil(conv(n, 7, 2, 3), 3, 2, 1), 1, 2, 0)
+
+    h, w = (int(v) for v in input_hw)
+    if h < 1 or w < 1:
+        raise ValueError(f'feature_grid_size: invalid input size {input_hw}')
+    return one(h), one(w)
 
 
 def segmentor_config(model_cfg: dict) -> dict:

@@ -228,14 +228,33 @@ def _load_tiffs(prefix: str, num_classes: int) -> np.ndarray:
     return np.stack(planes)
 
 
+#: How the SYNTHIA depth PNGs are decoded (recorded in STEP 1 manifests).
+SYNTHIA_DEPTH_DECODING = 'inverse 65536/(raw+1) of 16-bit PNG'
+
+
+def decode_synthia_depth(raw: np.ndarray) -> np.ndarray:
+    """SYNTHIA depth in cm to inverse depth ``65536 / (raw + 1)`` (§7.3).
+
+    The only decoder of SYNTHIA depth: the loading transform, STEP 1 and the
+    GMM fit all read depth through it (float32 maths, as the reference).
+
+    Args:
+        raw (np.ndarray): uint16 ``(H, W)`` centimetres
+            (:func:`read_synthia_depth`).
+
+    Returns:
+        np.ndarray: float32 ``(H, W)`` in ``[1, 65536]``.
+    """
+    return np.float32(65536.0) / (raw.astype(np.float32) + np.float32(1.0))
+
+
 def load_synthia_inverse_depth(path: str) -> np.ndarray:
     """Read a 16-bit SYNTHIA depth PNG as inverse depth ``65536/(raw+1)``.
 
     Returns:
         np.ndarray: float32 ``(H, W)`` in ``[1, 65536]``.
     """
-    return np.float32(65536) / (read_synthia_depth(path).astype(np.float32) +
-                                1)
+    return decode_synthia_depth(read_synthia_depth(path))
 
 
 def read_synthia_depth(path: str) -> np.ndarray:

@@ -18,20 +18,13 @@ from mmengine.logging import print_log
 from ..utils.provenance import (diff_fields, manifest_path, read_manifest,
                                 sha256_arrays)
 from .gmm import GMMParams, load_gmm_params
+from .gmm_names import check_config_gmm, gmm_identity
+from .io import SYNTHIA_DEPTH_DECODING
 
 #: ``kind`` of the manifest of a density-map folder.
 MANIFEST_KIND = 'source_density_maps'
 #: Folders already reported as having no manifest (one warning each).
 _WARNED = set()
-
-
-def gmm_identity(params: GMMParams) -> Dict:
-    """Name, SHA-256 of the parameters (float32, as used) and class order of
-    a GMM set, as flat manifest fields (a diff names the one that differs)."""
-    return dict(
-        gmm_name=params.name,
-        gmm_params_sha256=sha256_arrays(params.mu, params.var, params.pi),
-        gmm_class_names=params.class_names)
 
 
 def label_lut_sha256(lut) -> Optional[str]:
@@ -58,7 +51,7 @@ def density_manifest_inputs(items: Sequence[Dict], params: GMMParams,
         label_dir=sorted({osp.basename(osp.dirname(it['seg_map_path']))
                           for it in items}),
         label_lut_sha256=luts.pop() if luts else None,
-        depth='inverse 65536/(raw+1) of 16-bit PNG',
+        depth=SYNTHIA_DEPTH_DECODING,
         mask_outside=bool(mask_outside),
         layout=layout)
 
@@ -128,13 +121,16 @@ def source_density_dir(cfg) -> Optional[str]:
 def check_config_density_maps(cfg) -> Optional[Dict]:
     """Refuse to train on density maps made with another GMM set.
 
-    Compares the manifest of the config's density-map folder with the
+    First the config itself (:func:`~.gmm_names.check_config_gmm`: an
+    on-the-fly ``ComputeSourceDensityMaps`` must use the model's GMM set),
+    then the manifest of the config's density-map folder against the
     model's GMM set (``model.density``: name and parameter hash, class
     count).
 
     Returns:
         dict | None: The manifest, or None when nothing was compared.
     """
+    check_config_gmm(cfg)
     folder = source_density_dir(cfg)
     density = (cfg.get('model') or {}).get('density') or {}
     if folder is None or not density.get('params') or not osp.isdir(folder):

@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..utils.annotation_io import map_label, read_label_image
 from .gmm import GMMParams, load_gmm_params
 from .io import load_synthia_inverse_depth
 
@@ -98,9 +99,6 @@ def load_source_label_depth(item: Dict) -> Tuple[np.ndarray, np.ndarray]:
     Returns:
         tuple: ``(label (H, W) int64 train ids, inv_depth (H, W) float32)``.
     """
-    # Late import: mmseg_dda.datasets imports mmseg_dda.density.
-    from mmseg_dda.datasets.transforms.loading import (map_label,
-                                                       read_label_image)
     raw = read_label_image(item['seg_map_path'], item.get('label_format'))
     if item.get('label_lut') is not None:
         label, _ = map_label(raw, item['label_lut'])

@@ -163,11 +163,14 @@ def test_compute_source_density_maps_matches_gmm():
         (41, 81))
     np.testing.assert_array_equal(d, squash_density(ref.numpy()))
     assert 0 <= d.min() and d.max() <= 255 and d.max() > 0
-    assert ComputeSourceDensityMaps(grid=(5, 7))(dict(results))[
+    assert ComputeSourceDensityMaps(gmm='c16', grid=(5, 7))(dict(results))[
         'gt_density_map'].shape == (16, 5, 7)
     # Default grid: from the current (native) image size.
-    assert ComputeSourceDensityMaps()(dict(results))[
+    assert ComputeSourceDensityMaps(gmm='c16')(dict(results))[
         'gt_density_map'].shape == (16, *feature_grid_size((76, 128)))
+    # No default GMM set: it must be the model's, named in the config.
+    with pytest.raises(ValueError, match='gmm is required'):
+        ComputeSourceDensityMaps(scale=(640, 320))
     with pytest.raises(ValueError, match='before Resize'):
         t(dict(results, img=np.zeros((10, 10, 3), np.uint8)))
     with pytest.raises(ValueError, match='7'):

@@ -1,5 +1,4 @@
 """On-the-fly source density maps (docs/method.md §3.4, §13.18)."""
-import math
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -8,41 +7,10 @@ from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
 from ...density.gmm import GMMDensity, squash_density
+# Re-exported for configs, tests and tools that import it from here.
+from ...density.grid import feature_grid_size
 
-
-def feature_grid_size(input_hw: Sequence[int]) -> Tuple[int, int]:
-    """Stride-8 feature grid of the DeepLab-v2 caffe ResNet (§2.4).
-
-    For any other network read the grid from the model instead
-    (:func:`mmseg_dda.density.grid.model_feature_grid`).
-
-    conv1 (k7, s2, p3) -> max-pool (k3, s2, p1, ``ceil_mode=True``) ->
-    layer2's first 1x1 conv (s2, p0); layer3/4 keep the size (dilation).
-
-    Args:
-        input_hw: Network input ``(H, W)``.
-
-    Returns:
-        tuple: ``(h, w)``, e.g. 96x161 for 760x1280 and 41x81 for 320x640.
-    """
-
-    def conv(n, k, s, p):
-        return (n + 2 * p - k) // s + 1
-
-    def pool_ceil(n, k, s, p):
-        out = math.ceil((n + 2 * p - k) / s) + 1
-        # PyTorch drops a last window that would start in the right padding.
-        if (out - 1) * s >= n + p:
-            out -= 1
-        return out
-
-    def one(n):
-        return conv(pool_ceil(conv(n, 7, 2, 3), 3, 2, 1), 1, 2, 0)
-
-    h, w = (int(v) for v in input_hw)
-    if h < 1 or w < 1:
-        raise ValueError(f'feature_grid_size: invalid input size {input_hw}')
-    return one(h), one(w)
+__all__ = ['ComputeSourceDensityMaps', 'feature_grid_size']
 
 
 @TRANSFORMS.register_module()
@@ -59,7 +27,11 @@ class ComputeSourceDensityMaps(BaseTransform):
 
     Args:
         gmm: GMM parameter set (``'c16'``, ``'c7'``, ``'c7small'`` or a JSON
-            path, see :class:`GMMDensity`).
+            path, see :class:`GMMDensity`): the model's, so derive it in the
+            config (``gmm={{_base_.model.density.params}}``);
+            :func:`~mmseg_dda.density.gmm_names.check_config_gmm` refuses
+            another set at the start of training.
+        set_name: Set to read from a JSON path, as ``model.density.set_name``.
         grid: Explicit feature grid ``(h, w)``.
         scale: Network input size ``(W, H)`` (the resize that follows);
             the grid is then :func:`feature_grid_size` of it. With neither
@@ -72,13 +44,19 @@ class ComputeSourceDensityMaps(BaseTransform):
     """
 
     def __init__(self,
-                 gmm: str = 'c16',
+                 gmm: Optional[str] = None,
+                 set_name: Optional[str] = None,
                  grid: Optional[Sequence[int]] = None,
                  scale: Optional[Sequence[int]] = None) -> None:
+        if gmm is None:
+            raise ValueError(
+                "ComputeSourceDensityMaps: gmm is required: the model's GMM "
+                'set, e.g. gmm={{_base_.model.density.params}} in a config')
         if grid is not None and scale is not None:
             raise ValueError('ComputeSourceDensityMaps: give grid or scale, '
                              'not both')
         self.gmm = gmm
+        self.set_name = set_name
         self.grid = tuple(int(v) for v in grid) if grid is not None else None
         self.scale = tuple(int(v) for v in scale) if scale else None
         # Built lazily: each dataloader worker makes its own small copy.
@@ -106,7 +84,7 @@ class ComputeSourceDensityMaps(BaseTransform):
                 f'{label.shape} vs image {results["img"].shape[:2]} for '
                 f'{results.get("img_path")}')
         if self._density is None:
-            self._density = GMMDensity(self.gmm)
+            self._density = GMMDensity(self.gmm, self.set_name)
         num_classes = results.get('num_classes')
         if (num_classes is not None
                 and int(num_classes) != self._density.num_classes):
@@ -123,5 +101,7 @@ class ComputeSourceDensityMaps(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(gmm={self.gmm!r}, grid={self.grid}, '
-                f'scale={self.scale})')
+        set_name = '' if self.set_name is None else \
+            f', set_name={self.set_name!r}'
+        return (f'{type(self).__name__}(gmm={self.gmm!r}{set_name}, '
+                f'grid={self.grid}, scale={self.scale})')

@@ -4,104 +4,24 @@ Label and depth conventions follow docs/method.md §7.3-§7.5; the density maps
 §3.4 (stored raw pdf, squashed at load time in float32).
 """
 from collections import Counter
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
-import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine.logging import MMLogger
 from mmseg.registry import TRANSFORMS
-from PIL import Image
 
-from ...density.io import load_density_maps, read_synthia_depth
+from ...density.io import (decode_synthia_depth, load_density_maps,
+                           read_synthia_depth)
+# Re-exported: the label readers live below the datasets (the density tools
+# use them too).
+from ...utils.annotation_io import (SINGLE_CHANNEL_MODES, map_label,
+                                    read_label_image)
 
-
-#: PIL modes of label files that hold one id per pixel.
-SINGLE_CHANNEL_MODES = ('L', 'P', 'I', 'I;16', 'I;16B', 'I;16L')
-
-
-def read_label_image(path: str,
-                     expected: Optional[str] = None) -> np.ndarray:
-    """Read a label image as raw integer ids.
-
-    * palette PNGs (mode ``'P'``, Mapillary): the palette **indices**;
-    * single-channel 8/16-bit images: the stored values;
-    * multi-channel images (SYNTHIA ``GT/LABELS``, 16-bit RGB): the red
-      channel, read with OpenCV because PIL truncates 16-bit colour PNGs.
-
-    Args:
-        path: Label file.
-        expected: Description of the single-channel format the dataset
-            stores (e.g. ``'single-channel Cityscapes labelIds'``); when
-            given, multi-channel files are refused, because the red channel
-            of a colour rendering is not an id. None accepts both.
-
-    Returns:
-        np.ndarray: ``(H, W)`` integer array (uint8 for 8-bit files).
-
-    Raises:
-        OSError: If the file is missing, truncated or not an image.
-        ValueError: If ``expected`` is given and the file is not
-            single-channel.
-    """
-    try:
-        with Image.open(path) as img:
-            mode, bands = img.mode, len(img.getbands())
-            if mode not in ('RGB', 'RGBA') and (
-                    expected is None or mode in SINGLE_CHANNEL_MODES):
-                img.load()  # a truncated file raises here
-                raw = np.array(img)
-    except (OSError, SyntaxError, ValueError) as err:
-        raise OSError(f'Cannot read label file {path}: {err}') from err
-    if expected is not None and mode not in SINGLE_CHANNEL_MODES:
-        raise ValueError(f'Label file {path} has PIL mode {mode!r} ({bands} '
-                         'channels, e.g. a colour rendering): expected '
-                         f'{expected}')
-    if mode in ('RGB', 'RGBA'):
-        bgr = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-        if bgr is None or bgr.ndim != 3:
-            raise OSError(f'Cannot read label file {path}: OpenCV failed to '
-                          'decode the multi-channel label')
-        raw = np.ascontiguousarray(bgr[..., 2])  # red channel (BGR order)
-    if raw.ndim != 2 or not np.issubdtype(raw.dtype, np.integer):
-        raise OSError(f'Label file {path} is not an integer single-channel '
-                      f'label (mode {mode}, shape {raw.shape}, {raw.dtype})')
-    return raw
-
-
-def map_label(raw: np.ndarray, lut: np.ndarray,
-              known: Optional[np.ndarray] = None
-              ) -> Tuple[np.ndarray, Dict[int, int]]:
-    """Map raw ids to train ids through a lookup table, vectorised.
-
-    Args:
-        raw: ``(H, W)`` integer raw ids.
-        lut: ``(N,)`` uint8 table ``raw id -> train id`` (255 = ignore).
-        known: ``(N,)`` bool mask of the ids that belong to the label
-            scheme; None means every id < N is known.
-
-    Returns:
-        tuple: ``(mapped uint8 (H, W), {unexpected raw id: pixel count})``.
-        Unexpected ids (not known, negative or >= N) map to 255.
-    """
-    lut = np.asarray(lut, dtype=np.uint8)
-    n = len(lut)
-    known = np.ones(n, bool) if known is None else np.asarray(known, bool)
-    effective = np.where(known, lut, np.uint8(255)).astype(np.uint8)
-    if raw.dtype == np.uint8 and n >= 256:
-        # Fast path: one histogram + one table lookup.
-        counts = np.bincount(raw.ravel(), minlength=256)
-        bad = np.flatnonzero(counts[:256] * ~known[:256])
-        return effective[raw], {int(i): int(counts[i]) for i in bad}
-    values, inverse, counts = np.unique(
-        raw.ravel(), return_inverse=True, return_counts=True)
-    in_range = (values >= 0) & (values < n)
-    table = np.full(len(values), 255, np.uint8)
-    table[in_range] = effective[values[in_range]]
-    ok = np.zeros(len(values), bool)
-    ok[in_range] = known[values[in_range]]
-    mapped = table[inverse].reshape(raw.shape)
-    return mapped, {int(v): int(c) for v, c in zip(values[~ok], counts[~ok])}
+__all__ = [
+    'SINGLE_CHANNEL_MODES', 'map_label', 'read_label_image',
+    'LoadMappedAnnotations', 'LoadInverseDepth', 'LoadSourceDensityMaps'
+]
 
 
 def _check_size(shape: Sequence[int], results: dict, path: str,
@@ -177,9 +97,10 @@ class LoadMappedAnnotations(BaseTransform):
 class LoadInverseDepth(BaseTransform):
     """Load a 16-bit SYNTHIA depth PNG as inverse depth (§7.3).
 
-    ``gt_depth_map = 65536 / (raw + 1)`` in float32 (raw in cm, range
-    ``[1, 65536]``; the sky at 65535 gives 1.0), appended to ``seg_fields``
-    so that resizing moves it with the label.
+    ``gt_depth_map`` is :func:`~mmseg_dda.density.io.decode_synthia_depth`
+    of the raw centimetres (``65536 / (raw + 1)`` in float32; the sky at
+    65535 gives 1.0), appended to ``seg_fields`` so that resizing moves it
+    with the label.
 
     Required keys: ``depth_map_path``. Added: ``gt_depth_map``.
 
@@ -195,9 +116,7 @@ class LoadInverseDepth(BaseTransform):
         raw = read_synthia_depth(path)  # 16-bit single-channel, checked
         if self.check_size:
             _check_size(raw.shape, results, path, 'Depth map')
-        # Inverse depth as in the reference (float32 maths).
-        results['gt_depth_map'] = np.float32(65536.0) / (
-            raw.astype(np.float32) + np.float32(1.0))
+        results['gt_depth_map'] = decode_synthia_depth(raw)
         if 'gt_depth_map' not in results.setdefault('seg_fields', []):
             results['seg_fields'].append('gt_depth_map')
         return results

@@ -13,16 +13,19 @@ four MiT stages with ``'resize_concat'``).
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, SampleList
+from mmseg.utils import SampleList
 from torch import Tensor
 
+from ..data_samples import set_pixel_data, stack_pixel_data
 from .reference_init import ReferenceInitMixin
+
+#: Data-sample field holding the density head's target (set by DDA).
+DENSITY_TARGET = 'gt_density_target'
 
 
 class MeanProjectionHead(ReferenceInitMixin, BaseDecodeHead):
@@ -171,19 +174,6 @@ class MeanProjectionHead(ReferenceInitMixin, BaseDecodeHead):
             losses[name] = losses[name] + value if name in losses else value
         return losses
 
-    def _stack_field(self, batch_data_samples: SampleList, key: str,
-                     what: str) -> Tensor:
-        """Stack the ``key`` pixel data of every sample, or name the gap."""
-        missing = [
-            i for i, sample in enumerate(batch_data_samples)
-            if key not in sample
-        ]
-        if missing:
-            raise KeyError(f'{type(self).__name__}: data samples {missing} '
-                           f'have no {key} ({what})')
-        return torch.stack(
-            [sample.get(key).data for sample in batch_data_samples])
-
 
 @MODELS.register_module()
 class DepthHead(MeanProjectionHead):
@@ -194,8 +184,8 @@ class DepthHead(MeanProjectionHead):
     """
 
     def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
-        return self._stack_field(batch_data_samples, 'gt_depth_map',
-                                 'SYNTHIA inverse depth')
+        return stack_pixel_data(batch_data_samples, 'gt_depth_map',
+                                'SYNTHIA inverse depth', type(self).__name__)
 
     def loss_by_feat(self, pred_depth: Tensor,
                      batch_data_samples: SampleList) -> Dict[str, Tensor]:
@@ -224,9 +214,10 @@ class DensityHead(MeanProjectionHead):
     """Density head (reference ``enc4_{1,2,3}``, §2.2).
 
     The density target depends on the GMM prior and on the current
-    segmentation (§3.5, §3.6), so the loss takes the target explicitly and
-    compares at the feature grid (:meth:`loss_by_feat`). :class:`DDA`
-    computes the targets.
+    segmentation (§3.5, §3.6): :class:`DDA` computes it and attaches it to
+    the data samples as ``gt_density_target`` (:meth:`set_targets`); the
+    loss then follows MMSeg's API (:meth:`loss` =
+    :meth:`forward` + :meth:`loss_by_feat`) and compares at the feature grid.
 
     Args:
         with_unused_branch (bool): Add the reference's ``enc4_4`` (as
@@ -253,30 +244,39 @@ class DensityHead(MeanProjectionHead):
                 self.in_channels, int) else sum(self.in_channels)
             self.dec = nn.Conv2d(self.proj_channels, width, kernel_size=1)
 
-    def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
-        """Stack the squashed source density maps ``gt_density_map``."""
-        return self._stack_field(batch_data_samples, 'gt_density_map',
-                                 'source density maps')
+    @staticmethod
+    def set_targets(batch_data_samples: SampleList, targets: Tensor) -> None:
+        """Attach the density targets to the data samples.
 
-    def loss(self, inputs, batch_data_samples: SampleList,
-             train_cfg: ConfigType) -> dict:
-        """Not available: the target needs the GMM prior (use DDA)."""
-        raise NotImplementedError(
-            'DensityHead.loss: the density target depends on the GMM prior '
-            'and the current segmentation; compute it with GMMDensity and '
-            'call loss_by_feat(pred, target) (DDA does this).')
+        Args:
+            batch_data_samples (list[SegDataSample]): The batch the targets
+                belong to; each sample gets ``gt_density_target`` (1, h, w).
+            targets (Tensor): (N, 1, h, w) squashed density targets, detached
+                (:meth:`GMMDensity.source_density_target` or
+                :meth:`GMMDensity.target_density_target`).
+        """
+        set_pixel_data(batch_data_samples, DENSITY_TARGET, targets)
+
+    def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
+        """Stack the density targets ``gt_density_target`` of the batch."""
+        return stack_pixel_data(
+            batch_data_samples, DENSITY_TARGET,
+            'density target, attached by DDA with DensityHead.set_targets',
+            type(self).__name__)
 
     def loss_by_feat(self, pred_density: Tensor,
-                     target: Tensor) -> Dict[str, Tensor]:
+                     batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """Density loss at the feature grid.
 
         Args:
             pred_density (Tensor): (N, 1, h, w) prediction.
-            target (Tensor): (N, 1, h, w) squashed density target, detached.
+            batch_data_samples (list[SegDataSample]): Samples with
+                ``gt_density_target`` (1, h, w), see :meth:`set_targets`.
 
         Returns:
             dict[str, Tensor]: Losses keyed by ``loss_name``.
         """
+        target = self._stack_batch_gt(batch_data_samples)
         if target.shape != pred_density.shape:
             raise ValueError(
                 f'DensityHead: density target shape {tuple(target.shape)} '

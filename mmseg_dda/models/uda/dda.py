@@ -35,6 +35,7 @@ from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
 from ...compat.optim_wrapper import uncount_backward
+from ..data_samples import stack_pixel_data
 from ..losses import SOURCE_LABEL, TARGET_LABEL, adversarial_bce, entropy_map
 from ..mmseg_api import MMSegAPIMixin
 
@@ -248,23 +249,33 @@ class DDA(MMSegAPIMixin, BaseModel):
             dep = seg.depth_head.loss_by_feat(heads['depth'], data_samples)
             losses['src.loss_depth'] = w['depth_src'] * sum(dep.values())
         if seg.with_density_head:
-            maps = seg.density_head._stack_batch_gt(data_samples)
+            maps = stack_pixel_data(
+                data_samples, 'gt_density_map',
+                'source density maps: LoadSourceDensityMaps or '
+                'ComputeSourceDensityMaps in the source pipeline', 'DDA')
             gt_label = None
             if self.source_density_gather == 'gt':
-                gt_label = torch.stack(
-                    [s.gt_sem_seg.data for s in data_samples])
+                gt_label = stack_pixel_data(data_samples, 'gt_sem_seg',
+                                            'source label', 'DDA')
             target = self.density.source_density_target(
                 maps.float(),
                 seg_logits.detach(),
                 gather=self.source_density_gather,
                 gt_label=gt_label)
-            den = seg.density_head.loss_by_feat(heads['density'], target)
+            seg.density_head.set_targets(data_samples, target)
+            den = seg.density_head.loss_by_feat(heads['density'],
+                                                data_samples)
             losses['src.loss_density'] = w['density_src'] * sum(den.values())
         return losses
 
     def _target_losses(self, heads: Dict[str, Tensor],
+                       data_samples: SampleList,
                        size) -> Dict[str, Tensor]:
-        """Weighted target losses with D frozen (§5.1 step 2)."""
+        """Weighted target losses with D frozen (§5.1 step 2).
+
+        The density target is the GMM density of the predicted class at the
+        predicted depth; it is attached to the target ``data_samples``.
+        """
         seg = self._seg
         w = self.loss_weights
         losses = OrderedDict()
@@ -277,7 +288,9 @@ class DDA(MMSegAPIMixin, BaseModel):
         if seg.with_density_head:
             target = self.density.target_density_target(
                 heads['seg_logits'].detach(), heads['depth'].detach())
-            den = seg.density_head.loss_by_feat(heads['density'], target)
+            seg.density_head.set_targets(data_samples, target)
+            den = seg.density_head.loss_by_feat(heads['density'],
+                                                data_samples)
             losses['tgt.loss_density'] = w['density_tgt'] * sum(den.values())
         return losses
 
@@ -351,7 +364,8 @@ class DDA(MMSegAPIMixin, BaseModel):
             # (2) target pass, D frozen.
             with seg_ow.optim_context(self.segmentor):
                 tgt_heads = self.segmentor(tgt['inputs'], mode='heads')
-                losses = self._target_losses(tgt_heads, tgt_size)
+                losses = self._target_losses(
+                    tgt_heads, tgt['data_samples'], tgt_size)
             self._backward(seg_ow, sum(losses.values()), last=True)
             log_vars.update(losses)
         finally:

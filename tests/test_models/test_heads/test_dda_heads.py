@@ -91,13 +91,32 @@ def test_density_head_unused_branch_and_loss():
     target = torch.zeros(1, 1, 4, 4)
     target[0, 0, 0, 0] = 10.
     target[0, 0, 1, 1] = 1.
-    loss = head.loss_by_feat(pred, target)['loss_berhu']
+    samples = [SegDataSample()]
+    head.set_targets(samples, target)
+    assert samples[0].gt_density_target.data.shape == (1, 4, 4)
+    loss = head.loss_by_feat(pred, samples)['loss_berhu']
     # c = 0.2 * 10 = 2: |1| <= c -> 1; |10| > c -> (100 + 4) / 4 = 26.
     torch.testing.assert_close(loss, torch.tensor(27. / 16))
+    head.set_targets(samples, torch.zeros(1, 1, 8, 8))
     with pytest.raises(ValueError, match='feature grid'):
-        head.loss_by_feat(pred, torch.zeros(1, 1, 8, 8))
-    with pytest.raises(NotImplementedError, match='GMM'):
-        head.loss((x, ), [], None)
+        head.loss_by_feat(pred, samples)
+
+
+def test_density_head_mmseg_loss_api():
+    """loss = forward + loss_by_feat, reading gt_density_target."""
+    head = DensityHead(in_channels=8, channels=6, proj_channels=5)
+    x = torch.randn(2, 8, 4, 4)
+    target = torch.rand(2, 1, 4, 4) * 255
+    samples = [SegDataSample(), SegDataSample()]
+    head.set_targets(samples, target)
+    losses = head.loss((x, ), samples, None)
+    expected = head.loss_decode(head((x, )), target)
+    torch.testing.assert_close(losses['loss_berhu'], expected)
+    with pytest.raises(KeyError, match=r'DensityHead: data samples \[0\] '
+                       'have no gt_density_target'):
+        head.loss((x, ), [SegDataSample(), samples[1]], None)
+    with pytest.raises(ValueError, match=r'expected \(2, C, h, w\)'):
+        head.set_targets(samples, target[:1])
 
 
 def test_depth_head_loss_upsamples_to_label():
