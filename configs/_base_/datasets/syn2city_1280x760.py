@@ -41,7 +41,8 @@ test_pipeline = [
 # the resize.
 selftrain_pipeline = [
     *target_pipeline[:-1],
-    dict(type='LoadMappedAnnotations'), target_pipeline[-1]
+    dict(type='LoadMappedAnnotations'),
+    target_pipeline[-1],
 ]
 train_dataloader = dict(
     batch_size=1, num_workers=4, persistent_workers=True,
@@ -57,28 +58,20 @@ train_dataloader = dict(
             density_map_dir=density_map_dir,
             pipeline=source_pipeline),
         target=dict(
-            type='CityscapesUDADataset',
-            data_root=cityscapes_root,
-            split='train',
-            num_classes=num_classes,
-            ann_file='train',
-            with_labels=False,
-            pipeline=target_pipeline)))
+            type='CityscapesUDADataset', data_root=cityscapes_root,
+            split='train', ann_file='train', num_classes=num_classes,
+            with_labels=False, pipeline=target_pipeline)))
 # STEP 4's training set: the same target images, with the pseudo-labels of
 # pseudo_label_dir (set by each *_selftrain.py config).
 selftrain_dataset = dict(
     type='CityscapesUDADataset', data_root=cityscapes_root, split='train',
-    num_classes=num_classes, ann_file='train', pipeline=selftrain_pipeline)
+    ann_file='train', num_classes=num_classes, pipeline=selftrain_pipeline)
 val_dataloader = dict(
     batch_size=1, num_workers=4, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='CityscapesUDADataset',
-        data_root=cityscapes_root,
-        split='val',
-        num_classes=num_classes,
-        ann_file='val',
-        pipeline=test_pipeline))
+        type='CityscapesUDADataset', data_root=cityscapes_root, split='val',
+        ann_file='val', num_classes=num_classes, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(
     type='UDAIoUMetric',
