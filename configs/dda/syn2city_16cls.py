@@ -1,5 +1,6 @@
-# dda_r101-d8_1xb1-90k_syn2city-1280x760 (expid 1): SYNTHIA -> Cityscapes,
-# 16 classes, (1280, 760) source and target, GMM set c16, 96x161 feature grid.
+# dda_deeplabv2_r101-d8_1xb1-90k_syn2city16-1280x760 (expid 1):
+# SYNTHIA -> Cityscapes, 16 classes, (1280, 760) source and target, GMM set
+# c16, 96x161 feature grid.
 _base_ = [
     '../_base_/models/dda_deeplabv2_r101.py',
     '../_base_/datasets/syn2city_1280x760.py',

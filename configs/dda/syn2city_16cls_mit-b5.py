@@ -1,4 +1,4 @@
-# dda_segformer_mit-b5_1xb1-90k_syn2city-1280x760: DDA on SegFormer's MiT-B5,
+# dda_segformer_mit-b5_1xb1-90k_syn2city16-1280x760: DDA on SegFormer's MiT-B5,
 # SYNTHIA -> Cityscapes, 16 classes, (1280, 760) source and target.
 #
 # Same data, loss weights, class weights, discriminator and pseudo-label

@@ -1,7 +1,8 @@
-# dda_deeplabv2_r101-v1c-d8_1xb1-90k_syn2city-1280x760: syn2city_16cls.py with
-# MMSeg's ResNetV1c-101 backbone (open-mmlab://resnet101_v1c) instead of the
-# caffe DeepLab-v2 ResNet: same heads, data, loss weights, class weights,
-# discriminator and SGD/Adam poly schedule.
+# dda_deeplabv2_r101-v1c-d8_1xb1-90k_syn2city16-1280x760:
+# syn2city_16cls.py with MMSeg's ResNetV1c-101 backbone
+# (open-mmlab://resnet101_v1c) instead of the caffe DeepLab-v2 ResNet: same
+# heads, data, loss weights, class weights, discriminator and SGD/Adam poly
+# schedule.
 #
 # The grid is 95x160 (not 96x161), so the prior is fitted for it:
 #   python tools/fit_gmm.py configs/dda/syn2city_16cls_r101v1c.py \

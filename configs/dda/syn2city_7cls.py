@@ -1,5 +1,6 @@
-# dda_r101-d8_1xb1-90k_syn2city7-1280x760 (expid 2): SYNTHIA -> Cityscapes,
-# 7 classes, (1280, 760), GMM set c7, 96x161 feature grid.
+# dda_deeplabv2_r101-d8_1xb1-90k_syn2city7-1280x760 (expid 2):
+# SYNTHIA -> Cityscapes, 7 classes, (1280, 760), GMM set c7, 96x161 feature
+# grid.
 _base_ = [
     '../_base_/models/dda_deeplabv2_r101.py',
     '../_base_/datasets/syn2city7_1280x760.py',

@@ -1,5 +1,6 @@
-# dda_r101-d8_1xb1-90k_syn2city7-640x320 (expid 3): SYNTHIA -> Cityscapes,
-# 7 classes, low resolution (640, 320), GMM set c7small, 41x81 feature grid.
+# dda_deeplabv2_r101-d8_1xb1-90k_syn2city7-640x320 (expid 3):
+# SYNTHIA -> Cityscapes, 7 classes, low resolution (640, 320), GMM set c7small,
+# 41x81 feature grid.
 _base_ = [
     '../_base_/models/dda_deeplabv2_r101.py',
     '../_base_/datasets/syn2city_640x320.py',

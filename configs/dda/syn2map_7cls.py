@@ -1,5 +1,6 @@
-# dda_r101-d8_1xb1-90k_syn2map7-1280x760 (expid 4): SYNTHIA -> Mapillary
-# Vistas, 7 classes, (1280, 760) with resize_with_pad, GMM set c7.
+# dda_deeplabv2_r101-d8_1xb1-90k_syn2map7-1280x760 (expid 4):
+# SYNTHIA -> Mapillary Vistas, 7 classes, (1280, 760) with resize_with_pad, GMM
+# set c7.
 _base_ = [
     '../_base_/models/dda_deeplabv2_r101.py',
     '../_base_/datasets/syn2map_1280x760.py',

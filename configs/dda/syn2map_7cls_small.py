@@ -1,5 +1,6 @@
-# dda_r101-d8_1xb1-90k_syn2map7-640x320 (expid 5): SYNTHIA -> Mapillary
-# Vistas, 7 classes, low resolution (640, 320) padded, GMM set c7small.
+# dda_deeplabv2_r101-d8_1xb1-90k_syn2map7-640x320 (expid 5):
+# SYNTHIA -> Mapillary Vistas, 7 classes, low resolution (640, 320) padded, GMM
+# set c7small.
 _base_ = [
     '../_base_/models/dda_deeplabv2_r101.py',
     '../_base_/datasets/syn2map_640x320.py',
