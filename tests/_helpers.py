@@ -8,11 +8,15 @@ subprocesses, writes tiny configs derived from the shipped ones and builds the
 default ``prepend`` import mode), so test modules import this file as
 ``_helpers``.
 """
+import contextlib
+import importlib.util
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -62,6 +66,104 @@ def run_tool(tool: str, args: Sequence[str], **kwargs
              ) -> subprocess.CompletedProcess:
     """Run ``python tools/<tool> <args>`` (see :func:`run_cmd`)."""
     return run_cmd([PYTHON, str(REPO / 'tools' / tool), *args], **kwargs)
+
+
+_TOOLS: Dict[str, object] = {}
+
+
+def load_tool(name: str):
+    """The module ``tools/<name>.py``, loaded once per test session."""
+    if name not in _TOOLS:
+        spec = importlib.util.spec_from_file_location(
+            f'_tool_{name}', REPO / 'tools' / f'{name}.py')
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _TOOLS[name] = module
+    return _TOOLS[name]
+
+
+def _manager_instances() -> Dict[type, set]:
+    """Names of the live MMEngine global instances, per class."""
+    from mmengine.utils import ManagerMixin
+    found, todo = {}, [ManagerMixin]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if '_instance_dict' in vars(cls):
+            found[cls] = set(cls._instance_dict)
+    return found
+
+
+def _drop_new_instances(before: Dict[type, set]) -> None:
+    """Forget the loggers, message hubs, visualizers and scopes a run made.
+
+    A process runs one tool; in-process runs must not share them: MMEngine
+    names them after the config and the start second, so two runs of one
+    config in the same second would log into the first run's file and
+    carry its message hub.
+    """
+    import logging
+    for cls, names in _manager_instances().items():
+        for name in names - before.get(cls, set()):
+            instance = cls._instance_dict.pop(name)
+            if isinstance(instance, logging.Logger):
+                for handler in list(instance.handlers):
+                    handler.close()
+                    instance.removeHandler(handler)
+
+
+def run_tool_inprocess(tool: str, args: Sequence, check: bool = True
+                       ) -> subprocess.CompletedProcess:
+    """Run ``tools/<tool>``'s ``main(args)`` in this process.
+
+    For tests of what a tool does rather than of the process around it:
+    saves the 3-5 s interpreter start and import of a subprocess. The
+    result reads like :func:`run_tool`'s: ``stdout`` is what the run
+    printed and logged to the console (its logger is created while stdout
+    is captured), followed by the traceback if it raised; ``returncode`` is
+    1 then (or the ``SystemExit`` code). The environment, the work_dir
+    locks and MMEngine's global instances are restored afterwards, as if
+    the process had ended.
+
+    Raises:
+        AssertionError: If ``check`` and the run failed; the message
+            carries the end of its output.
+    """
+    from mmengine.logging import MMLogger
+
+    from mmseg_dda.utils import work_dir_lock
+    module = load_tool(tool.replace('.py', ''))
+    argv = [str(a) for a in args]
+    environ, locks = dict(os.environ), set(work_dir_lock._held)
+    before = _manager_instances()
+    buf, returncode = io.StringIO(), 0
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        # The current logger until the Runner builds its own: print_log
+        # calls before that (config checks, --resume) reach ``buf`` too.
+        MMLogger.get_instance(f'_inprocess_{id(buf)}', log_level='INFO')
+        try:
+            module.main(argv)
+        except SystemExit as exit_:
+            returncode = exit_.code if isinstance(exit_.code, int) else 1
+            if exit_.code not in (None, 0) and not isinstance(
+                    exit_.code, int):
+                print(exit_.code)
+        except Exception:  # noqa: B902  (reported like a crashed process)
+            traceback.print_exc()
+            returncode = 1
+        finally:
+            for path in set(work_dir_lock._held) - locks:
+                work_dir_lock.release_work_dir_lock(path)
+            os.environ.clear()
+            os.environ.update(environ)
+            _drop_new_instances(before)
+    proc = subprocess.CompletedProcess([tool, *argv], returncode,
+                                       stdout=buf.getvalue())
+    if check and returncode != 0:
+        raise AssertionError(
+            f'{tool} failed with exit code {returncode}: {" ".join(argv)}'
+            f'\n--- output (tail) ---\n{proc.stdout[-6000:]}')
+    return proc
 
 
 def free_port() -> int:

@@ -32,3 +32,47 @@ def toy_data_root(tmp_path_factory):
         str(root), num_source=6, num_target=4, num_val=3, size=(128, 76),
         seed=0, with_train_labels=True)
     return dict(root=str(root), **roots)
+
+
+@pytest.fixture(scope='session')
+def tiny_dda(tmp_path_factory):
+    """The tiny DDA config of ``_helpers.prepare_tiny_dda``, made once.
+
+    Toy tree, toy GMM, the STEP-1 density maps and the config; tests read
+    it and write their work dirs elsewhere.
+
+    Returns:
+        dict: ``config``, ``gmm`` and the toy roots.
+    """
+    from _helpers import prepare_tiny_dda
+    return prepare_tiny_dda(tmp_path_factory.mktemp('tiny_dda'))
+
+
+@pytest.fixture(scope='session')
+def tiny_dda_run(tiny_dda, tmp_path_factory):
+    """One real training run and one real test run on ``tiny_dda``.
+
+    ``tools/train.py`` (3 iterations, validation at the end) and then
+    ``tools/test.py --out --show-dir`` on its ``iter_3.pth``, each in its
+    own process as a user runs them. Shared by every test that needs "a
+    trained checkpoint" or the tools' console output; nothing may write
+    into ``work`` (copy it first).
+
+    Returns:
+        dict: ``config``, ``work`` (``iter_3.pth``, ``last_checkpoint``,
+        one log folder), ``ckpt``, ``train_out``, ``test_work``,
+        ``test_out``, ``preds`` and ``vis`` (the ``--out`` / ``--show-dir``
+        folders).
+    """
+    from _helpers import run_tool
+    tmp = tmp_path_factory.mktemp('tiny_dda_run')
+    cfg, work = tiny_dda['config'], tmp / 'work'
+    train_out = run_tool('train.py', [cfg, '--work-dir', work]).stdout
+    ckpt = work / 'iter_3.pth'
+    preds, vis, test_work = tmp / 'preds', tmp / 'vis', tmp / 'test'
+    test_out = run_tool('test.py', [
+        cfg, ckpt, '--work-dir', test_work, '--out', preds, '--show-dir', vis
+    ]).stdout
+    return dict(config=cfg, work=work, ckpt=ckpt, train_out=train_out,
+                test_work=test_work, test_out=test_out, preds=preds,
+                vis=vis)

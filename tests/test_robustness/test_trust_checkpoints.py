@@ -1,7 +1,8 @@
 """Checkpoints are trusted only as far as they deserve (issue 9: 1, 2, 4).
 
-Through the real entry points (``tools/train.py``, ``tools/test.py``) in
-subprocesses, on the tiny DDA config of ``tests/_helpers.py`` and a tiny
+Through the real entry points (``tools/train.py``, ``tools/test.py``: their
+``main`` in this process, the process around them is not under test), on
+the tiny DDA config of ``tests/_helpers.py`` and a tiny
 self-training config derived from ``configs/demo/toy_syn2city_selftrain.py``:
 
 * no code path calls ``torch.load`` with ``weights_only=False``, and
@@ -25,8 +26,9 @@ import torch
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 from mmseg_dda.compat import safe_torch_load
 
-from _helpers import (REPO, TINY_HEADS, TINY_INPUT, log_lines,
-                      parse_metrics, prepare_tiny_dda, run_tool)
+from _helpers import REPO, TINY_HEADS, TINY_INPUT, log_lines, parse_metrics
+# The tools' main() in this process, with their console output and exit code.
+from _helpers import run_tool_inprocess as run_tool
 
 THIS = Path(__file__).resolve()
 
@@ -64,17 +66,10 @@ def test_no_weights_only_false_anywhere():
 
 
 @pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    """Tiny DDA config (with STEP-1 maps) and a 2-iteration DDA checkpoint."""
-    root = tmp_path_factory.mktemp('trust_ckpt')
-    info = prepare_tiny_dda(root)
-    work = root / 'dda'
-    run_tool('train.py', [
-        info['config'], '--work-dir', work, '--cfg-options',
-        'train_cfg.max_iters=2', 'default_hooks.checkpoint.interval=2'])
-    info['dda_ckpt'] = str(work / 'iter_2.pth')
-    info['root'] = str(root)
-    return info
+def tiny(tiny_dda, tiny_dda_run):
+    """Tiny DDA config (with STEP-1 maps) and a trained DDA checkpoint (the
+    session's 3-iteration ``tools/train.py`` run)."""
+    return dict(tiny_dda, dda_ckpt=str(tiny_dda_run['ckpt']))
 
 
 def test_resume_refuses_pickled_load_from(tiny, tmp_path):
@@ -168,8 +163,8 @@ randomness = dict(seed=1234, deterministic=True)
 
 
 @pytest.fixture(scope='module')
-def selftrain_cfg(tiny):
-    return _write_selftrain_config(tiny, Path(tiny['root']))
+def selftrain_cfg(tiny, tmp_path_factory):
+    return _write_selftrain_config(tiny, tmp_path_factory.mktemp('trust'))
 
 
 def _segmentor_checkpoint(dda_ckpt: str, path: Path) -> str:

@@ -4,22 +4,23 @@ The argument tests call the tools' ``parse_args`` / ``load_config`` / ``main``
 in-process with the Runner replaced by a recorder, so they check exactly
 which config the Runner would get. The round trip runs the real entry points
 in subprocesses on a tiny DDA config derived from the demo config:
-train 3 iterations -> checkpoint -> test in a new process -> resume to 5,
-compared against an uninterrupted 5-iteration run.
+train 3 iterations -> checkpoint -> test in a new process -> resume to 5
+(exactness of the resume: ``tests/test_robustness/test_resume.py``).
 """
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 
 import importlib.util
 import os
 import os.path as osp
+import shutil
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmseg.registry import RUNNERS
 
-from _helpers import (REPO, log_lines, parse_metrics, prepare_tiny_dda,
-                      run_tool)
+from _helpers import (REPO, log_lines, parse_metrics, run_tool,
+                      run_tool_inprocess)
 
 DDA_CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py')
 SELFTRAIN_CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls_selftrain.py')
@@ -376,11 +377,6 @@ def test_test_main_show_dir_out_and_checkpoint(test_tool, recorder,
 
 
 # -- round trip through the real entry points ---------------------------------
-@pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    return prepare_tiny_dda(tmp_path_factory.mktemp('tiny_dda'))
-
-
 def _train_losses(output: str, it: int, total: int) -> str:
     (line, ) = log_lines(output, f'Iter(train) [{it}/{total}]')
     return line
@@ -390,10 +386,13 @@ def _lr(line: str, name: str) -> float:
     return float(line.split(f'{name}.lr: ')[1].split()[0])
 
 
-def test_train_checkpoint_test_resume_round_trip(tiny, tmp_path):
-    cfg = tiny['config']
-    work = tmp_path / 'work'
-    out = run_tool('train.py', [cfg, '--work-dir', work]).stdout
+def test_train_checkpoint_test_resume_round_trip(tiny_dda_run, tmp_path):
+    """Train 3 iterations -> checkpoint -> test in a new process -> resume
+    to 5 (the session's ``tiny_dda_run`` did the first two). That a resumed
+    run ends bit for bit where an uninterrupted one ends is checked once,
+    in-process, by ``tests/test_robustness/test_resume.py``."""
+    run = tiny_dda_run
+    cfg, out = run['config'], run['train_out']
     # Poly LR (power 0.9, horizon 5) on both optimisers with the demo's
     # base LRs; the log line of iteration n shows LR(n - 1).
     line = _train_losses(out, 3, 3)
@@ -404,9 +403,9 @@ def test_train_checkpoint_test_resume_round_trip(tiny, tmp_path):
                 'tgt.loss_adv', 'tgt.loss_density', 'disc.loss_src',
                 'disc.loss_tgt'):
         assert f'{key}: ' in line
-    ckpt = work / 'iter_3.pth'
+    ckpt = run['work'] / 'iter_3.pth'
     assert ckpt.is_file()
-    assert (work / 'last_checkpoint').read_text().strip().endswith(
+    assert (run['work'] / 'last_checkpoint').read_text().strip().endswith(
         'iter_3.pth')
     # The project's checkpoints load without unpickling arbitrary objects.
     state = torch.load(ckpt, map_location='cpu', weights_only=True)
@@ -419,21 +418,21 @@ def test_train_checkpoint_test_resume_round_trip(tiny, tmp_path):
 
     # Test from the checkpoint in a new process: the metrics equal the
     # end-of-training validation, predictions and figures are written.
-    preds, vis = tmp_path / 'preds', tmp_path / 'vis'
-    out = run_tool('test.py', [
-        cfg, ckpt, '--work-dir', tmp_path / 'test', '--out', preds,
-        '--show-dir', vis
-    ]).stdout
+    out = run['test_out']
     assert 'Iter(test) [3/3]' in out
     test_metrics = parse_metrics(out)
     assert test_metrics == val_metrics
     assert set(test_metrics) == {'mIoU', 'mIoU*', 'aAcc'}
     assert '3 images evaluated at 64x128' in out  # native toy GT size
-    assert len(list(preds.glob('*.png'))) == 3
-    assert len(list(vis.rglob('*.png'))) == 3
+    assert len(list(run['preds'].glob('*.png'))) == 3
+    assert len(list(run['vis'].rglob('*.png'))) == 3
 
-    # Resume to iteration 5 and compare with an uninterrupted 5-iteration
-    # run: model, both optimisers, schedules and the data order are restored.
+    # Resume to iteration 5 (in a copy of the shared work_dir): model, both
+    # optimisers, schedules and the iteration are restored.
+    work = tmp_path / 'work'
+    work.mkdir()
+    shutil.copy(ckpt, work / 'iter_3.pth')
+    (work / 'last_checkpoint').write_text(str(work / 'iter_3.pth'))
     opts = ['--cfg-options', 'train_cfg.max_iters=5',
             'train_cfg.val_interval=5', 'default_hooks.checkpoint.interval=5']
     out = run_tool('train.py', [cfg, '--work-dir', work, '--resume',
@@ -445,24 +444,12 @@ def test_train_checkpoint_test_resume_round_trip(tiny, tmp_path):
         0.01 * (1 - 3 / 5)**0.9, rel=1e-4)
     resumed = torch.load(work / 'iter_5.pth', weights_only=True)
     assert resumed['meta']['iter'] == 5
-    straight = tmp_path / 'straight'
-    run_tool('train.py', [cfg, '--work-dir', straight, *opts])
-    ref = torch.load(straight / 'iter_5.pth', weights_only=True)
-    for key, value in ref['state_dict'].items():
-        torch.testing.assert_close(resumed['state_dict'][key], value,
-                                   rtol=1e-5, atol=1e-6, msg=key)
-    for name in ('segmentor', 'discriminator'):
-        got = resumed['optimizer'][name]['state']
-        exp = ref['optimizer'][name]['state']
-        assert got.keys() == exp.keys()
-        for idx in exp:
-            for k, v in exp[idx].items():
-                torch.testing.assert_close(got[idx][k], v, rtol=1e-5,
-                                           atol=1e-6)
+    assert set(resumed['optimizer']) == {'segmentor', 'discriminator'}
 
 
-def test_test_tool_rejects_missing_checkpoint(tiny, tmp_path):
-    proc = run_tool('test.py', [tiny['config'], tmp_path / 'missing.pth',
-                                '--work-dir', tmp_path], check=False)
+def test_test_tool_rejects_missing_checkpoint(tiny_dda, tmp_path):
+    proc = run_tool_inprocess('test.py', [
+        tiny_dda['config'], tmp_path / 'missing.pth', '--work-dir', tmp_path
+    ], check=False)
     assert proc.returncode != 0
     assert 'missing.pth' in proc.stdout

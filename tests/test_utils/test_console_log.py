@@ -15,7 +15,7 @@ import os
 import pytest
 from mmengine.config import Config
 
-from _helpers import REPO, prepare_tiny_dda, run_tool
+from _helpers import REPO
 from mmseg_dda.utils import console_log
 from mmseg_dda.utils.console_log import (ConsoleFilter, console_handlers,
                                          enable_tensorboard)
@@ -51,17 +51,11 @@ def test_console_handlers_skip_file_handlers(tmp_path):
         logger.handlers = []
 
 
-@pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    return prepare_tiny_dda(tmp_path_factory.mktemp('tiny_console'))
-
-
-def test_train_and_test_console_without_setup_dump(tiny, tmp_path):
-    work = tmp_path / 'work'
-    train = run_tool('train.py', [tiny['config'], '--work-dir', work]).stdout
-    test = run_tool('test.py', [
-        tiny['config'], work / 'iter_3.pth', '--work-dir', tmp_path / 'test'
-    ]).stdout
+def test_train_and_test_console_without_setup_dump(tiny_dda_run):
+    # The session's real train.py / test.py processes on the tiny config.
+    run = tiny_dda_run
+    work, test_work = run['work'], run['test_work']
+    train, test = run['train_out'], run['test_out']
     for out in (train, test):
         for marker in DUMP_MARKERS:
             assert marker not in out, marker
@@ -70,7 +64,7 @@ def test_train_and_test_console_without_setup_dump(tiny, tmp_path):
         assert 'The prefix is not set in metric class' not in out
     assert 'Iter(train) [3/3]' in train  # progress
     assert len(train.splitlines()) < 80
-    for folder in (work, tmp_path / 'test'):
+    for folder in (work, test_work):
         (log_file, ) = glob.glob(str(folder / '*' / '*.log'))
         text = open(log_file).read()
         for marker in DUMP_MARKERS:
