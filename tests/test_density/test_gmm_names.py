@@ -13,7 +13,8 @@ from mmseg_dda.datasets.transforms import ComputeSourceDensityMaps
 from mmseg_dda.density import GMMDensity, squash_density
 from mmseg_dda.density.gmm import BUILTIN_PARAMS_FILE
 from mmseg_dda.density.gmm_names import check_config_gmm, config_gmm_refs
-from mmseg_dda.density.manifest import check_config_density_maps
+from mmseg_dda.density.manifest import (check_config_density_maps,
+                                        source_density_dir)
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 
@@ -118,3 +119,22 @@ def test_every_config_names_one_gmm_set(name):
     check_config_gmm(cfg)
     refs = config_gmm_refs(cfg)
     assert len({(r.params, r.set_name) for r in refs}) <= 1, refs
+
+
+def test_each_density_map_folder_belongs_to_one_gmm_set():
+    """Configs that read the same STEP 1 folder name the same GMM set (the
+    folder's manifest.json would refuse all but one of them)."""
+    owners = {}
+    for pattern in ('dda/*.py', 'dda/*/*.py', 'demo/*.py'):
+        for path in sorted(CONFIGS.glob(pattern)):
+            cfg = Config.fromfile(str(path))
+            folder = source_density_dir(cfg)
+            refs = config_gmm_refs(cfg)
+            if folder is None or not refs:
+                continue
+            gmm = (refs[0].params, refs[0].set_name)
+            owners.setdefault(osp.normpath(folder), {}).setdefault(
+                gmm, []).append(path.name)
+    assert owners  # the STEP 1 configs are found
+    shared = {k: v for k, v in owners.items() if len(v) > 1}
+    assert not shared, shared
