@@ -6,11 +6,15 @@
 # STEP 4 trains on the 'selftrain' split (the first 9000 train images).
 _base_ = ['./syn2city7_1280x760.py']
 mapillary_root = 'data/mapillary'
-target_pipeline, test_pipeline, selftrain_pipeline = (
-    [dict(t, keep_ratio=True, **extra) if t.type == 'ResizeWithPad' else t
-     for t in _base_[p]] for p, extra in (
-         ('target_pipeline', {}), ('test_pipeline', dict(scale_label=True)),
-         ('selftrain_pipeline', {})))
+# The target-side pipelines of the base with the aspect ratio kept; the
+# evaluation resizes the label too.
+target_pipeline, selftrain_pipeline = (
+    [dict(t, keep_ratio=True) if t.type == 'ResizeWithPad' else t
+     for t in _base_[p]] for p in ('target_pipeline', 'selftrain_pipeline'))
+test_pipeline = [
+    dict(t, keep_ratio=True, scale_label=True)
+    if t.type == 'ResizeWithPad' else t for t in _base_.test_pipeline
+]
 train_dataloader = dict(
     dataset=dict(
         target=dict(

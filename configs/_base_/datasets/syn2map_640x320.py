@@ -5,7 +5,8 @@ input_scale = (640, 320)
 density_map_dir = 'source_density_maps/c7small'
 # The pipelines of syn2map_1280x760.py at the smaller input.
 source_pipeline, target_pipeline, test_pipeline, selftrain_pipeline = (
-    [dict(t, scale=input_scale) if 'scale' in t else t for t in _base_[p]]
+    [dict(t, scale=input_scale) if t.type == 'ResizeWithPad' else t
+     for t in _base_[p]]
     for p in ('source_pipeline', 'target_pipeline', 'test_pipeline',
               'selftrain_pipeline'))
 train_dataloader = dict(
