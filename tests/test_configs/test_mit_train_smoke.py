@@ -21,7 +21,9 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from _helpers import REPO, log_lines, make_toy_tree, run_tool
+from _helpers import REPO, log_lines, make_toy_tree
+# train.py's main() in this process, with its console output.
+from _helpers import run_tool_inprocess as run_tool
 
 from mmseg_dda.density import load_gmm_params
 from mmseg_dda.density.grid import GridMismatchError
@@ -123,7 +125,7 @@ def test_mit_b5_config_trains_two_iterations(mit, tmp_path):
     out = run_tool('train.py', [
         MIT_CFG, '--work-dir', tmp_path / 'work', '--cfg-options',
         *mit['opts'], *NARROW, *SCHEDULE, f'model.density.params={mit["gmm"]}'
-    ], timeout=300).stdout
+    ]).stdout
     assert f'DensityGridCheckHook: feature grid {GRID[0]}x{GRID[1]}' in out
     (first, ) = log_lines(out, 'Iter(train) [1/2]')
     # AdamW warm-up starts at 1e-6 x 6e-5; D keeps DDA's Adam 1e-3.
@@ -141,7 +143,7 @@ def test_toy_mit_config_trains_two_iterations(mit, tmp_path):
     out = run_tool('train.py', [
         TOY_CFG, '--work-dir', tmp_path / 'work', '--cfg-options', *opts,
         *SCHEDULE, f'model.density.params={mit["gmm"]}'
-    ], timeout=300).stdout
+    ]).stdout
     assert f'DensityGridCheckHook: feature grid {GRID[0]}x{GRID[1]}' in out
     (second, ) = log_lines(out, 'Iter(train) [2/2]')
     for key in LOSS_KEYS:

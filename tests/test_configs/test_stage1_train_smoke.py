@@ -1,12 +1,14 @@
 """``tools/train.py`` runs 2 iterations + validation of each stage-1 config.
 
 Each of the five shipped stage-1 configs is trained through the real entry
-point (subprocess) on toy data written in the real SYNTHIA / Cityscapes /
-Mapillary formats, with only these overrides (``--cfg-options``):
+point (its ``main``, in the test process) on toy data written in the real
+SYNTHIA / Cityscapes / Mapillary formats, with only these overrides
+(``--cfg-options``):
 
 * data roots and split lists point at the toy tree, no dataloader workers;
-* the network keeps its ResNet-101 depth but is narrow (width 4, heads
-  16/8 channels, discriminator 4 channels), without ImageNet weights;
+* the network keeps its bottleneck layout but is shallow and narrow
+  (ResNet-50 depth, width 4, heads 16/8 channels, discriminator 4
+  channels), without ImageNet weights;
 * the input size is 1/8 of the config's, (160, 95) instead of (1280, 760)
   and (80, 40) instead of (640, 320), by rewriting the ``scale`` of every
   ``ResizeWithPad`` of the config's own pipelines (keep_ratio and
@@ -29,7 +31,9 @@ import math
 import pytest
 from mmengine.config import Config
 
-from _helpers import REPO, log_lines, make_toy_tree, parse_metrics, run_tool
+from _helpers import REPO, log_lines, make_toy_tree, parse_metrics
+# train.py's main() in this process, with its console output.
+from _helpers import run_tool_inprocess as run_tool
 
 from mmseg_dda.datasets.transforms.density import feature_grid_size
 
@@ -101,9 +105,10 @@ def _data_options(cfg: Config, toy: dict) -> list:
 
 NARROW = [
     'model.segmentor.backbone.init_cfg=None',
+    'model.segmentor.backbone.depth=50',
     'model.segmentor.backbone.stem_channels=4',
     'model.segmentor.backbone.base_channels=4',
-    # layer4 of the width-4 ResNet-101: 4 * 8 * 4 = 128 channels.
+    # layer4 of the width-4 ResNet-50: 4 * 8 * 4 = 128 channels.
     'model.segmentor.decode_head.in_channels=128',
     'model.segmentor.depth_head.in_channels=128',
     'model.segmentor.depth_head.channels=16',
@@ -140,7 +145,7 @@ def test_stage1_config_trains_two_iterations(name, toy, tmp_path):
     out = run_tool('train.py', [
         path, '--work-dir', tmp_path / 'work', '--cfg-options', *data_opts,
         *_resize_options(cfg, scale), *NARROW, *SCHEDULE
-    ], timeout=240).stdout
+    ]).stdout
 
     # Both optimisers start at their configured LRs (PolyLR at i = 0) ...
     (first, ) = log_lines(out, 'Iter(train) [1/2]')
