@@ -12,18 +12,23 @@ from mmseg_dda.utils.work_dir_lock import (LOCK_NAME, WorkDirLockedError,
                                            acquire_work_dir_lock,
                                            release_work_dir_lock)
 
-from _helpers import REPO, run_tool, tool_env
+from _helpers import REPO, run_tool_inprocess, tool_env
 
 DDA_CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py')
-_HOLDER = ('import sys; from mmseg_dda.utils.work_dir_lock import '
-           'acquire_work_dir_lock as a; a(sys.argv[1]); '
+# The holder loads the module by its path: it needs only the standard
+# library, and importing the package (torch, mmseg) would cost seconds.
+_HOLDER = ('import importlib.util as u, sys; '
+           "s = u.spec_from_file_location('wdl', sys.argv[2]); "
+           'm = u.module_from_spec(s); s.loader.exec_module(m); '
+           "m.acquire_work_dir_lock(sys.argv[1]); "
            "print('locked', flush=True); sys.stdin.read()")
+LOCK_MODULE = str(REPO / 'mmseg_dda' / 'utils' / 'work_dir_lock.py')
 
 
 def _hold(work_dir) -> subprocess.Popen:
     """Another process that holds the lock of ``work_dir``."""
     proc = subprocess.Popen(
-        [sys.executable, '-c', _HOLDER, str(work_dir)], cwd=REPO,
+        [sys.executable, '-c', _HOLDER, str(work_dir), LOCK_MODULE], cwd=REPO,
         env=tool_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         text=True)
     assert proc.stdout.readline().strip() == 'locked'
@@ -42,8 +47,8 @@ def test_second_train_run_is_refused(tmp_path, monkeypatch):
     work = tmp_path / 'work'
     holder = _hold(work)
     try:
-        proc = run_tool('train.py', [DDA_CFG, '--work-dir', work],
-                        check=False)
+        proc = run_tool_inprocess('train.py', [DDA_CFG, '--work-dir', work],
+                                  check=False)
     finally:
         holder.send_signal(signal.SIGKILL)  # a killed run leaves no lock
         holder.wait()
@@ -77,7 +82,8 @@ def test_lock_is_reentrant_and_released(tmp_path):
     assert acquire_work_dir_lock(str(tmp_path)) == path  # same process
     try:
         proc = subprocess.run(
-            [sys.executable, '-c', _HOLDER, str(tmp_path)], cwd=REPO,
+            [sys.executable, '-c', _HOLDER, str(tmp_path), LOCK_MODULE],
+            cwd=REPO,
             env=tool_env(), input='', stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, timeout=120)
         assert proc.returncode != 0
