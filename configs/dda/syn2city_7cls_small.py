@@ -3,7 +3,7 @@
 # 41x81 feature grid.
 _base_ = [
     '../_base_/models/dda_deeplabv2_r101.py',
-    '../_base_/datasets/syn2city_640x320.py',
+    '../_base_/datasets/syn2city7_640x320.py',
     '../_base_/default_runtime.py', '../_base_/schedules/dda_90k.py'
 ]
 model = dict(

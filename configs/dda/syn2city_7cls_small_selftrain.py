@@ -3,7 +3,7 @@
 # pseudo-labels (docs/method.md §8.3; README "Configs": load_from, --resume).
 _base_ = [
     '../_base_/models/deeplabv2_r101_depth_density.py',
-    '../_base_/datasets/syn2city_640x320.py', '../_base_/default_runtime.py',
+    '../_base_/datasets/syn2city7_640x320.py', '../_base_/default_runtime.py',
     '../_base_/schedules/selftrain_30k.py'
 ]
 load_from = 'work_dirs/syn2city_7cls_small/iter_90000.pth'

@@ -5,7 +5,7 @@
 # configs/dda/ablations/syn2city_16cls_onthefly_density.py to compute them on
 # the fly.
 #
-# The pipelines are defined here only: syn2city_640x320.py changes their
+# The pipelines are defined here only: syn2city7_640x320.py changes their
 # input size, syn2map_1280x760.py the target's resize and evaluation.
 num_classes = 16
 synthia_root = 'data/SYNTHIA'
