@@ -86,6 +86,11 @@ class DDA(MMSegAPIMixin, BaseModel):
             ``mmseg.apis.init_model`` sets it. Use ``init_cfg``.
         train_cfg (dict, optional): Must be None or empty; accepted because
             ``mmseg.apis.init_model`` sets it. The segmentor has its own.
+        channels_last (bool): Keep the segmentor, the discriminator and the
+            network inputs in the channels-last memory format (faster
+            convolutions on CPUs with oneDNN and on tensor-core GPUs).
+            Results equal the default layout's up to float rounding, not
+            bit for bit. Default: False.
 
     MMSeg's inference API (``init_model``, ``inference_model``,
     ``MMSegInferencer``) works on this model: see
@@ -102,7 +107,8 @@ class DDA(MMSegAPIMixin, BaseModel):
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None,
                  pretrained: Optional[str] = None,
-                 train_cfg: OptConfigType = None) -> None:
+                 train_cfg: OptConfigType = None,
+                 channels_last: bool = False) -> None:
         if pretrained is not None:
             raise ValueError(
                 'DDA: pretrained is not supported; set init_cfg of the '
@@ -133,6 +139,32 @@ class DDA(MMSegAPIMixin, BaseModel):
                              f"'gt', got {source_density_gather!r}")
         self.source_density_gather = source_density_gather
         self._check_components()
+        self.channels_last = bool(channels_last)
+        # train_step collects the adversarial maps built in the generator
+        # pass here (None outside it) to reuse them in the D update.
+        self._map_record = None
+        self._apply_memory_format()
+
+    def _apply_memory_format(self) -> None:
+        if self.channels_last:
+            for module in (self.segmentor, self.discriminator):
+                module.to(memory_format=torch.channels_last)
+
+    def init_weights(self) -> None:
+        """Initialise the weights in the default layout (random in-place
+        initialisers fill memory in storage order), then restore
+        channels-last: the same initial weights in both layouts."""
+        if self.channels_last:
+            for module in (self.segmentor, self.discriminator):
+                module.to(memory_format=torch.contiguous_format)
+        super().init_weights()
+        self._apply_memory_format()
+
+    def _to_memory_format(self, inputs: Tensor) -> Tensor:
+        if self.channels_last and isinstance(inputs, Tensor) and \
+                inputs.dim() == 4:
+            return inputs.contiguous(memory_format=torch.channels_last)
+        return inputs
 
     def _check_components(self) -> None:
         seg = self.segmentor
@@ -198,10 +230,24 @@ class DDA(MMSegAPIMixin, BaseModel):
         prob = F.softmax(self._up(heads['seg_logits'], size), dim=1)
         ent = entropy_map(prob)
         if self.adversarial_input == 'entropy':
-            return ent
-        key = 'density' if self.adversarial_input == 'entropy_density' \
-            else 'depth'
-        return ent * self._up(heads[key], size)
+            out = ent
+        else:
+            key = 'density' if self.adversarial_input == \
+                'entropy_density' else 'depth'
+            out = ent * self._up(heads[key], size)
+        if self._map_record is not None:
+            self._map_record.append(out)
+        return out
+
+    @staticmethod
+    def _float_heads(heads: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        # Under bf16 autocast the heads come out in bf16; the losses, density
+        # targets and D maps are computed from float32 copies (small grids).
+        # A no-op for float32 heads.
+        return {
+            k: v.float() if v is not None and v.is_floating_point() else v
+            for k, v in heads.items()
+        }
 
     @staticmethod
     def _backward(wrapper: OptimWrapper, loss: Tensor, last: bool) -> None:
@@ -312,6 +358,8 @@ class DDA(MMSegAPIMixin, BaseModel):
             dict(
                 inputs=data['target_inputs'],
                 data_samples=data['target_data_samples']), True)
+        src['inputs'] = self._to_memory_format(src['inputs'])
+        tgt['inputs'] = self._to_memory_format(tgt['inputs'])
         for sample in src['data_samples']:
             if 'gt_depth_map' in sample and any(
                     sample.metainfo.get('padding_size', (0, ))):
@@ -353,7 +401,8 @@ class DDA(MMSegAPIMixin, BaseModel):
         try:
             # (1) source pass.
             with seg_ow.optim_context(self.segmentor):
-                src_heads = self.segmentor(src['inputs'], mode='heads')
+                src_heads = self._float_heads(
+                    self.segmentor(src['inputs'], mode='heads'))
                 losses = self._source_losses(src_heads, src['data_samples'])
             self._backward(seg_ow, sum(losses.values()), last=False)
             log_vars.update(losses)
@@ -361,31 +410,40 @@ class DDA(MMSegAPIMixin, BaseModel):
                 k: v.detach() if v is not None else None
                 for k, v in src_heads.items()
             }
-            # (2) target pass, D frozen.
+            # (2) target pass, D frozen. Its D input is kept (detached) for
+            # step (4): the same values, computed once.
+            self._map_record = []
             with seg_ow.optim_context(self.segmentor):
-                tgt_heads = self.segmentor(tgt['inputs'], mode='heads')
+                tgt_heads = self._float_heads(
+                    self.segmentor(tgt['inputs'], mode='heads'))
                 losses = self._target_losses(
                     tgt_heads, tgt['data_samples'], tgt_size)
+            tgt_maps, self._map_record = self._map_record, None
+            tgt_map = tgt_maps[-1].detach() if len(tgt_maps) == 1 else None
+            del tgt_maps
             self._backward(seg_ow, sum(losses.values()), last=True)
             log_vars.update(losses)
         finally:
+            self._map_record = None
             self._set_requires_grad(self.discriminator, disc_flags)
+        if tgt_map is None:  # no (or several) generator-side maps
+            tgt_map = self._adversarial_map(
+                {k: v.detach() if v is not None else None
+                 for k, v in tgt_heads.items()}, tgt_size)
+        del tgt_heads, losses  # the target graph is freed by now
 
         # (3)(4) discriminator on detached maps, weight 1 each, not halved.
-        tgt_heads = {
-            k: v.detach() if v is not None else None
-            for k, v in tgt_heads.items()
-        }
         with disc_ow.optim_context(self.discriminator):
             loss_src = adversarial_bce(
                 self.discriminator(self._adversarial_map(src_heads, src_size)),
                 SOURCE_LABEL)
         self._backward(disc_ow, loss_src, last=False)
+        del src_heads
         with disc_ow.optim_context(self.discriminator):
-            loss_tgt = adversarial_bce(
-                self.discriminator(self._adversarial_map(tgt_heads, tgt_size)),
-                TARGET_LABEL)
+            loss_tgt = adversarial_bce(self.discriminator(tgt_map),
+                                       TARGET_LABEL)
         self._backward(disc_ow, loss_tgt, last=True)
+        del tgt_map
         log_vars['disc.loss_src'] = loss_src
         log_vars['disc.loss_tgt'] = loss_tgt
 
@@ -429,4 +487,5 @@ class DDA(MMSegAPIMixin, BaseModel):
                 'DDA is trained by train_step (two optimisers); '
                 "forward(mode='loss') is not supported. Use the segmentor's "
                 'loss for supervised training.')
-        return self.segmentor(inputs, data_samples, mode=mode)
+        return self.segmentor(
+            self._to_memory_format(inputs), data_samples, mode=mode)
