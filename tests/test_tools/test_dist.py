@@ -17,8 +17,8 @@ import pytest
 import torch
 import torch.distributed as dist
 
-from _helpers import (PYTHON, REPO, free_port, parse_metrics,
-                      prepare_tiny_dda, run_cmd, run_tool, tool_env)
+from _helpers import (PYTHON, REPO, free_port, parse_metrics, run_cmd,
+                      run_tool_inprocess, tool_env)
 
 pytestmark = [
     pytest.mark.skipif(
@@ -53,9 +53,9 @@ class DistProbeHook(Hook):
 
 
 @pytest.fixture(scope='module')
-def dist_setup(tmp_path_factory):
+def dist_setup(tmp_path_factory, tiny_dda):
     tmp = tmp_path_factory.mktemp('dist')
-    tiny = prepare_tiny_dda(tmp)
+    tiny = tiny_dda
     (tmp / 'dist_probe_hook.py').write_text(PROBE)
     probe_out = tmp / 'probe'
     probe_out.mkdir()
@@ -137,13 +137,14 @@ def test_dist_test_runs(dist_run):
     assert set(parse_metrics(out)) == {'mIoU', 'mIoU*', 'aAcc'}
 
 
-def test_dist_checkpoint_loads_everywhere(dist_run):
+def test_dist_checkpoint_loads_everywhere(dist_run, monkeypatch):
     state = torch.load(dist_run['ckpt'], weights_only=True)['state_dict']
     assert not [k for k in state if '.module.' in k]
     assert 'missing keys in source state_dict' not in dist_run['test_out']
-    single = run_tool('test.py', [
+    monkeypatch.syspath_prepend(str(dist_run['tmp']))  # dist_probe_hook
+    single = run_tool_inprocess('test.py', [
         dist_run['config'], dist_run['ckpt'], '--work-dir',
         dist_run['tmp'] / 'test_single'
-    ], env=tool_env(PYTHONPATH=str(dist_run['tmp']))).stdout
+    ]).stdout
     assert 'missing keys in source state_dict' not in single
     assert parse_metrics(single) == parse_metrics(dist_run['test_out'])
