@@ -1,45 +1,62 @@
-"""One DDA training step (docs/method.md §5.1): MMEngine path vs a plain loop.
+"""One DDA training step (docs/method.md §5.1): speed modes vs the reference.
 
-Both paths train the **same network and losses**: the full DeepLab-v2
+Every path trains the **same network and losses**: the full DeepLab-v2
 ResNet-101 DDA model of ``configs/dda/syn2city_7cls_small.py`` (real widths,
 ``init_cfg=None``, 320x640 input, GMM ``c7small`` on the 41x81 grid) or, with
 ``--size 760 1280``, of ``configs/dda/syn2city_7cls.py`` /
 ``syn2city_16cls.py`` (``--classes``).
 
-* ``framework``: ``DDA.train_step`` with the ``OptimWrapperDict`` built by
-  the config's ``MultiOptimWrapperConstructor`` (data preprocessor, two
-  forward passes, density targets, frozen-D generator term, D update, finite
-  check, SGD + Adam steps) -- exactly what ``IterBasedTrainLoop`` calls.
-* ``plain``: a hand-written PyTorch loop over the same model (both paths
-  train their own deep copy of one built model, same initial weights): mean subtraction, ``extract_feat`` + the three heads,
-  ``F.cross_entropy`` with class weights, BerHu, the density targets,
-  entropy x density into D, four ``backward`` calls, ``torch.optim.SGD`` /
-  ``Adam`` steps.
+Paths (``--variants`` picks the DDA ones; the reference always runs unless
+``--no-reference``):
 
-Batches are synthetic and in memory (random image, labels, inverse depth and
-squashed density maps), so data loading is timed separately: the ``data``
-row at the end runs the real pipeline (``SourceTargetDataset`` with on-the-fly
-density maps) on generated toy images at the native SYNTHIA size.
+* ``reference``: a hand-written PyTorch loop, the reference's call pattern:
+  mean subtraction, ``extract_feat`` + the three heads, ``F.cross_entropy``
+  with class weights, BerHu, the density targets, entropy x density into D,
+  separate source and target passes, four ``backward`` calls,
+  ``torch.optim.SGD`` / ``Adam`` steps; fp32.
+* ``fp32``: ``DDA.train_step`` with the ``OptimWrapperDict`` built by the
+  config's ``MultiOptimWrapperConstructor``, exactly what
+  ``IterBasedTrainLoop`` calls (the default, exact mode).
+* ``channels_last``: the same with ``model.channels_last=True``.
+* ``amp``: ``BF16OptimWrapper`` (bf16 autocast, CPU or CUDA).
+* ``amp_channels_last``: both: the fast mode (``tools/train.py --amp bf16``).
+* ``compile``: ``fp32`` with ``model.segmentor.compile()``; its first
+  iteration includes the compilation.
 
-The two paths run **interleaved** (one framework step, one plain step, ...),
-so load from other processes on a shared machine hits both alike. Each step
-is broken down into data (preprocessing), forward, density targets,
-discriminator (forward), backward, optimiser and other (losses, entropy,
-upsampling, glue), measured with the same timers in both paths (on CUDA the
-timers synchronise, identically for both). Peak memory: on CPU the largest
-RSS sampled while each path runs (both models are resident, so the values
-share a baseline), on CUDA ``torch.cuda.max_memory_allocated`` per path.
+**Each path runs in its own process** with one model resident (so its peak
+memory is its own), driven step by step over a pipe: the paths run
+**interleaved** (one step of each in turn, the order rotating every
+iteration), so load from other processes hits all alike; ``--sequential``
+runs them one after the other instead (one process alive at a time, for
+large inputs). All paths get the same synthetic in-memory batches (random
+image, labels, inverse depth and squashed density maps) and the same initial
+weights. Each step is split into data (preprocessing), forward, density
+targets, discriminator (forward), backward, optimiser and other, with the
+same timers in every path (on CUDA the timers synchronise).
+
+Memory per path: on CPU the RSS of the path's process sampled every 5 ms
+(glibc's ``malloc_trim`` after every step so that freed memory leaves the
+RSS), split into the baseline (process after imports), the model resident
+between steps (parameters, optimiser state), and the peak above that
+resident level in each segment of the step (source pass, target pass, the
+two D updates, the optimiser steps); parameter, gradient, optimiser-state
+and D-map sizes are also given in bytes. On CUDA:
+``torch.cuda.max_memory_allocated`` per step.
 
 Examples::
 
-    python bench/benchmark_train_step.py                    # CPU, 320x640
+    python bench/benchmark_train_step.py --variants fp32 amp_channels_last
+    python bench/benchmark_train_step.py --size 760 1280 --warmup 1 \\
+        --iters 1 --sequential --variants fp32 amp_channels_last
     python bench/benchmark_train_step.py --device cuda --size 760 1280 \\
-        --classes 16 --amp --channels-last
+        --classes 16 --variants fp32 channels_last amp amp_channels_last
 
 With ``--device cuda`` and no ``--variants``, the variants fp32, bf16 AMP and
-channels-last are all run at 760x1280 (c7 and c16 via ``--classes``).
+channels-last are run at 760x1280 (c7 and c16 via ``--classes``).
 
 Writes ``bench/results/train_step.json`` (atomically) and prints a table.
+A ``data`` row times the real pipeline on toy images at the native SYNTHIA
+size (``--data-samples``, 0 to skip).
 
 Backbones (``--model mit-b5``, ``--model mit-b5 r101-v1c``): the framework
 path only (``DDA.train_step``), for each chosen model next to the DeepLab-v2
@@ -108,14 +125,22 @@ def parse_args(argv=None):
     p.add_argument('--classes', type=int, choices=[7, 16], default=None,
                    help='7 or 16 (16 only at 760x1280; default 7)')
     p.add_argument('--depth', type=int, default=101, choices=[50, 101])
-    p.add_argument('--amp', action='store_true', help='bf16 autocast (CUDA)')
+    p.add_argument('--amp', action='store_true',
+                   help='bf16 autocast (BF16OptimWrapper; CPU or CUDA)')
     p.add_argument('--channels-last', action='store_true')
     p.add_argument('--variants', nargs='+',
-                   choices=['fp32', 'amp', 'channels_last',
-                            'amp_channels_last'],
-                   help='variants to run (default: the one given by --amp/'
-                   '--channels-last; on CUDA without flags: fp32 amp '
-                   'channels_last)')
+                   choices=[v for v in PATHS if v != 'reference'],
+                   help='DDA.train_step variants, each in its own process '
+                   'next to the reference (plain loop, fp32) path (default: '
+                   'the one given by --amp/--channels-last; on CUDA without '
+                   'flags: fp32 amp channels_last)')
+    p.add_argument('--no-reference', action='store_true',
+                   help='skip the reference (plain loop) path')
+    p.add_argument('--sequential', action='store_true',
+                   help='run the paths one after the other (one process '
+                   'alive at a time) instead of interleaved')
+    p.add_argument('--worker', choices=PATHS, help=argparse.SUPPRESS)
+    p.add_argument('--tiny', action='store_true', help=argparse.SUPPRESS)
     p.add_argument('--threads', type=int, default=None,
                    help='torch threads (default: torch default)')
     p.add_argument('--data-samples', type=int, default=6,
@@ -202,6 +227,9 @@ class RssSampler:
         self.peak = 0
         self._stop = threading.Event()
         self._page = os.sysconf('SC_PAGE_SIZE')
+        #: Peak per label (set ``label`` while running to split the peak).
+        self.label = ''
+        self.peaks: Dict[str, int] = {}
 
     def _rss(self) -> int:
         with open('/proc/self/statm') as f:
@@ -209,7 +237,9 @@ class RssSampler:
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss())
+            rss = self._rss()
+            self.peak = max(self.peak, rss)
+            self.peaks[self.label] = max(self.peaks.get(self.label, 0), rss)
             time.sleep(self.interval)
 
     def __enter__(self):
@@ -228,46 +258,106 @@ class RssSampler:
 # ---------------------------------------------------------------------------
 # model, data
 # ---------------------------------------------------------------------------
-def build(cfg_path: str, depth: int, device: str, amp: bool,
-          channels_last: bool):
-    """Build the DDA model, its optimiser wrappers and the plain twin."""
+#: Paths of the default benchmark. ``reference``: the plain loop (the
+#: reference's call pattern), fp32; the others: ``DDA.train_step``.
+PATHS = ('reference', 'fp32', 'channels_last', 'amp', 'amp_channels_last',
+         'compile')
+PATH_NAMES = dict(
+    reference='reference (plain loop, fp32)',
+    fp32='DDA.train_step, fp32 (default)',
+    channels_last='DDA.train_step, channels-last',
+    amp='DDA.train_step, bf16 AMP',
+    amp_channels_last='DDA.train_step, bf16 AMP + channels-last (fast)',
+    compile='DDA.train_step, fp32, torch.compile(segmentor)')
+#: Memory segments of one iteration, advanced by each backward call.
+SEGMENTS = ('source pass', 'target pass', 'D update (source map)',
+            'D update (target map)', 'optimiser steps')
+
+
+@contextlib.contextmanager
+def quiet_logger():
+    """The MMEngine logger at WARNING (one INFO line per parameter)."""
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def build_path(cfg_path: str, depth: int, device: str, path: str,
+               tiny: bool = False):
+    """One model for one path: ``(cfg, model, optimisers)``.
+
+    ``reference`` trains the model with :class:`PlainStep` (SGD + Adam,
+    returned as a tuple); the others with ``DDA.train_step`` and the
+    config's ``OptimWrapperDict`` (``BF16OptimWrapper`` for the AMP paths,
+    ``channels_last=True`` in the model config for the channels-last ones).
+    """
     cfg = Config.fromfile(cfg_path)
     init_default_scope('mmseg')
     cfg.model.segmentor.backbone.init_cfg = None
     cfg.model.segmentor.backbone.depth = depth
+    if tiny:  # narrow widths: a smoke run of the machinery (tests)
+        seg = cfg.model.segmentor
+        seg.backbone.update(stem_channels=4, base_channels=2)
+        for head in (seg.decode_head, seg.depth_head, seg.density_head):
+            head.in_channels = 64
+        for head in (seg.depth_head, seg.density_head):
+            head.update(channels=8, proj_channels=4)
+        cfg.model.discriminator.channels = (4, 4, 4, 4)
+    if path != 'reference':
+        cfg.model.channels_last = 'channels_last' in path
     torch.manual_seed(0)
     base = MODELS.build(cfg.model)
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # one INFO line per parameter
-    try:
+    with quiet_logger():
         base.init_weights()  # the reference init of the heads
-    finally:
-        logger.setLevel(level)
     base.to(device)
-    if channels_last:
-        base.to(memory_format=torch.channels_last)
-    # Both paths train a fresh deep copy: training the freshly built module
-    # on one side measured up to 6% slower convolutions on CPU (allocation
-    # placement), which is not framework overhead.
-    model, twin = copy.deepcopy(base), copy.deepcopy(base)
+    # Every path trains a deep copy: training the freshly built module
+    # measured up to 6% slower convolutions on CPU (allocation placement).
+    model = copy.deepcopy(base)
     del base
+    model.train()
+    if path == 'reference':
+        seg_opt = cfg.optim_wrapper.segmentor.optimizer
+        disc_opt = cfg.optim_wrapper.discriminator.optimizer
+        sgd = torch.optim.SGD(
+            [p for p in model.segmentor.parameters() if p.requires_grad],
+            lr=seg_opt.lr, momentum=seg_opt.momentum,
+            weight_decay=seg_opt.weight_decay)
+        adam = torch.optim.Adam(model.discriminator.parameters(),
+                                lr=disc_opt.lr, betas=tuple(disc_opt.betas))
+        return cfg, model, (sgd, adam)
     ow_cfg = copy.deepcopy(cfg.optim_wrapper)
-    if amp:
-        for key in ('segmentor', 'discriminator'):
-            ow_cfg[key]['type'] = 'AmpOptimWrapper'
-            ow_cfg[key]['dtype'] = 'bfloat16'
-            ow_cfg[key]['loss_scale'] = 'dynamic'
-    wrappers = build_optim_wrapper(model, ow_cfg)
-    seg_opt = cfg.optim_wrapper.segmentor.optimizer
-    disc_opt = cfg.optim_wrapper.discriminator.optimizer
-    sgd = torch.optim.SGD(
-        [p for p in twin.segmentor.parameters() if p.requires_grad],
-        lr=seg_opt.lr, momentum=seg_opt.momentum,
-        weight_decay=seg_opt.weight_decay)
-    adam = torch.optim.Adam(twin.discriminator.parameters(), lr=disc_opt.lr,
-                            betas=tuple(disc_opt.betas))
-    return cfg, model, wrappers, twin, sgd, adam
+    if 'amp' in path:
+        from mmseg_dda.engine import enable_fast_bf16
+        enable_fast_bf16(dict(optim_wrapper=ow_cfg, model=dict()),
+                         channels_last=False)
+    with quiet_logger():
+        wrappers = build_optim_wrapper(model, ow_cfg)
+    if path == 'compile':
+        model.segmentor.compile()
+    return cfg, model, wrappers
+
+
+def optimiser_state_bytes(optimisers) -> int:
+    total = 0
+    for opt in optimisers:
+        for state in opt.state.values():
+            total += sum(v.numel() * v.element_size() for v in state.values()
+                         if torch.is_tensor(v) and v.dim() > 0)
+    return total
+
+
+def malloc_trim() -> None:
+    """Return freed heap memory to the OS (glibc): RSS deltas then mean
+    something, and an idle worker holds little more than its model."""
+    try:
+        import ctypes
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def synthetic_batch(size, num_classes: int, seed: int = 0,
@@ -452,87 +542,273 @@ class PlainStep:
 
 
 # ---------------------------------------------------------------------------
-# runs
+# runs: one worker process per path
 # ---------------------------------------------------------------------------
-def run_variant(cfg_path: str, size, args, amp: bool,
-                channels_last: bool) -> dict:
+class Worker:
+    """One path in its own process (one model resident), driven step by
+    step over a pipe, so that several paths can run interleaved."""
+
+    def __init__(self, path: str, size, args):
+        import subprocess
+        cmd = [sys.executable, osp.abspath(__file__), '--worker', path,
+               '--device', args.device, '--size', str(size[0]),
+               str(size[1]), '--classes', str(args.classes or 7), '--depth',
+               str(args.depth)]
+        if args.threads:
+            cmd += ['--threads', str(args.threads)]
+        if args.tiny:
+            cmd.append('--tiny')
+        self.path = path
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.info = None
+
+    def _reply(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f'benchmark worker {self.path!r} died '
+                               f'(exit code {self.proc.wait()})')
+        return json.loads(line)
+
+    def ready(self) -> dict:
+        if self.info is None:
+            self.info = self._reply()
+        return self.info
+
+    def step(self, seed: int) -> dict:
+        self.proc.stdin.write(f'{seed}\n')
+        self.proc.stdin.flush()
+        return self._reply()
+
+    def close(self) -> dict:
+        self.proc.stdin.write('done\n')
+        self.proc.stdin.flush()
+        final = self._reply()
+        self.proc.wait()
+        return final
+
+
+def worker_main(args, size) -> None:
+    """``--worker PATH``: build one model, then run one step per seed read
+    from stdin and answer one JSON line each (logs go to stderr)."""
+    out = os.fdopen(os.dup(1), 'w')
+    os.dup2(2, 1)  # MMEngine's logger writes to stdout
+    sampler = RssSampler()
+    rss_start = sampler._rss()
     device = args.device
-    cfg, model, wrappers, twin, sgd, adam = build(
-        cfg_path, args.depth, device, amp, channels_last)
-    num_classes = model.density.num_classes
+    if device == 'cuda':
+        torch.backends.cudnn.benchmark = True
+    path = args.worker
+    cfg_path = config_for(size, args.classes or 7)
+    t0 = time.perf_counter()
+    cfg, model, opt = build_path(cfg_path, args.depth, device, path,
+                                 args.tiny)
+    build_s = time.perf_counter() - t0
+    malloc_trim()
     sync = device == 'cuda'
-    timers = dict(framework=PhaseTimer(sync), plain=PhaseTimer(sync))
-    instrument_framework(model, wrappers, timers['framework'], channels_last)
-    plain = PlainStep(cfg, twin, sgd, adam, timers['plain'], device, amp,
-                      channels_last)
-    model.train()
-    twin.train()
+    timer = PhaseTimer(sync)
+    counter = dict(n=0)
 
-    def framework_step(data):
-        out = model.train_step(data, wrappers)
-        return {k: float(v) for k, v in out.items() if k != 'loss'}
+    def advance(fn):
+        def counted(*a, **k):
+            try:
+                return fn(*a, **k)
+            finally:
+                counter['n'] += 1
+                sampler.label = SEGMENTS[min(counter['n'],
+                                             len(SEGMENTS) - 1)]
+        return counted
 
-    steps = dict(framework=framework_step, plain=plain)
-    totals: Dict[str, List[float]] = dict(framework=[], plain=[])
-    phases: Dict[str, Dict[str, float]] = dict(framework={}, plain={})
-    peaks = dict(framework=0, plain=0)
-    first_losses = {}
-    for it in range(args.warmup + args.iters):
-        data = synthetic_batch(size, num_classes, seed=it)
-        for name in (('framework', 'plain') if it % 2 == 0 else
-                     ('plain', 'framework')):
-            timer = timers[name]
-            timer.totals.clear()
-            if sync:
-                torch.cuda.synchronize()
-                torch.cuda.reset_peak_memory_stats()
-            sampler = RssSampler() if device == 'cpu' else \
-                contextlib.nullcontext()
-            with sampler:
-                start = timer._now()
-                losses = steps[name](data)
-                elapsed = timer._now() - start
-            if it == 0:
-                first_losses[name] = losses
-            if it < args.warmup:
-                continue
-            peak = (torch.cuda.max_memory_allocated() if sync else
-                    sampler.peak)
-            peaks[name] = max(peaks[name], peak)
-            totals[name].append(elapsed)
-            acc = dict(timer.totals)
-            acc['other'] = elapsed - sum(acc.values())
-            for k, v in acc.items():
-                phases[name].setdefault(k, []).append(v)
-    loss_diff = max(
-        abs(first_losses['framework'][k] - first_losses['plain'][k])
-        for k in first_losses['plain'])
-    result = dict(
-        config=osp.relpath(cfg_path, REPO), size=list(size),
-        classes=num_classes, depth=args.depth, amp_bf16=amp,
-        channels_last=channels_last, device=device,
-        iters=args.iters, warmup=args.warmup,
-        torch_threads=torch.get_num_threads(),
-        params_segmentor=sum(p.numel() for p in model.segmentor.parameters()),
-        params_discriminator=sum(
-            p.numel() for p in model.discriminator.parameters()),
-        first_iter_losses=first_losses,
-        first_iter_max_abs_loss_diff=loss_diff)
-    for name in ('framework', 'plain'):
-        result[name] = dict(
-            median_s=float(np.median(totals[name])),
-            min_s=float(np.min(totals[name])),
-            all_s=totals[name],
-            phases_median_s={k: float(np.median(v))
-                              for k, v in phases[name].items()},
-            peak_memory_bytes=int(peaks[name]),
-            peak_memory_kind=('cuda max_memory_allocated' if sync else
-                              'RSS sampled while the path ran'))
-    fw, pl = result['framework'], result['plain']
-    result['overhead_median'] = fw['median_s'] / pl['median_s'] - 1
-    result['overhead_min'] = fw['min_s'] / pl['min_s'] - 1
-    del model, twin, wrappers
-    return result
+    if path == 'reference':
+        sgd, adam = opt
+        step = PlainStep(cfg, model, sgd, adam, timer, device, False, False)
+        step._backward = advance(step._backward)
+        optimisers = (sgd, adam)
+    else:
+        instrument_framework(model, opt, timer, False)
+        for key in ('segmentor', 'discriminator'):
+            opt[key].backward = advance(opt[key].backward)
+        optimisers = (opt['segmentor'].optimizer,
+                      opt['discriminator'].optimizer)
+
+        def step(data):
+            res = model.train_step(data, opt)
+            return {k: float(v) for k, v in res.items() if k != 'loss'}
+
+    seg, disc = model.segmentor, model.discriminator
+    info = dict(
+        path=path, build_s=build_s, rss_start=rss_start,
+        rss_model=sampler._rss(),
+        params_segmentor_bytes=sum(p.numel() * p.element_size()
+                                   for p in seg.parameters()),
+        params_discriminator_bytes=sum(p.numel() * p.element_size()
+                                       for p in disc.parameters()),
+        params_segmentor=sum(p.numel() for p in seg.parameters()),
+        params_discriminator=sum(p.numel() for p in disc.parameters()),
+        torch_threads=torch.get_num_threads())
+    out.write(json.dumps(info) + '\n')
+    out.flush()
+    num_classes = model.density.num_classes
+    for line in sys.stdin:
+        if line.strip() == 'done':
+            break
+        seed = int(line)
+        data = synthetic_batch(size, num_classes, seed=seed)
+        timer.totals.clear()
+        counter['n'] = 0
+        sampler.label = SEGMENTS[0]
+        sampler.peaks = {}
+        if sync:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        before = sampler._rss()
+        with sampler:
+            start = timer._now()
+            losses = step(data)
+            elapsed = timer._now() - start
+        phases = dict(timer.totals)
+        phases['other'] = elapsed - sum(phases.values())
+        reply = dict(
+            seed=seed, elapsed=elapsed, losses=losses, phases=phases,
+            rss_before=before, rss_peak=sampler.peak,
+            segment_peaks=dict(sampler.peaks),
+            cuda_peak=(torch.cuda.max_memory_allocated() if sync else None),
+            optimiser_state_bytes=optimiser_state_bytes(optimisers))
+        del data
+        malloc_trim()
+        reply['rss_after'] = sampler._rss()
+        out.write(json.dumps(reply) + '\n')
+        out.flush()
+    out.write(json.dumps(dict(
+        process_peak_rss_bytes=resource.getrusage(
+            resource.RUSAGE_SELF).ru_maxrss * 1024)) + '\n')
+    out.flush()
+
+
+def summarise_path(info: dict, steps: List[dict], final: dict,
+                   warmup: int, size, classes: int, device: str) -> dict:
+    timed = steps[warmup:]
+    totals = [s['elapsed'] for s in timed]
+    phases: Dict[str, List[float]] = {}
+    for s in timed:
+        for k, v in s['phases'].items():
+            phases.setdefault(k, []).append(v)
+    last = timed[-1]
+    base = last['rss_before']
+    seg_peaks = {}
+    for s in timed:
+        for k, v in s['segment_peaks'].items():
+            seg_peaks[k] = max(seg_peaks.get(k, 0), v - s['rss_before'])
+    params = info['params_segmentor_bytes'] + \
+        info['params_discriminator_bytes']
+    h, w = size
+    map_bytes = 4 * classes * h * w  # one D input map, fp32, batch 1
+    res = dict(
+        path=info['path'], name=PATH_NAMES[info['path']],
+        build_s=info['build_s'],
+        median_s=float(np.median(totals)), min_s=float(np.min(totals)),
+        all_s=totals, warmup_s=[s['elapsed'] for s in steps[:warmup]],
+        phases_median_s={k: float(np.median(v)) for k, v in phases.items()},
+        first_iter_losses=steps[0]['losses'],
+        params_segmentor=info['params_segmentor'],
+        params_discriminator=info['params_discriminator'],
+        memory=dict(
+            kind=('cuda max_memory_allocated' if device == 'cuda' else
+                  'RSS of the path\'s own process, sampled every 5 ms'),
+            peak_rss_bytes=max(s['rss_peak'] for s in timed),
+            process_peak_rss_bytes=final['process_peak_rss_bytes'],
+            cuda_peak_bytes=(max(s['cuda_peak'] for s in timed)
+                             if device == 'cuda' else None),
+            baseline_rss_bytes=info['rss_start'],
+            model_resident_rss_bytes=info['rss_model'] - info['rss_start'],
+            between_steps_rss_bytes=base,
+            parameters_bytes=params,
+            gradients_bytes=params,
+            optimiser_state_bytes=last['optimiser_state_bytes'],
+            step_peak_above_resident_bytes=seg_peaks,
+            discriminator_map_bytes=map_bytes))
+    return res
+
+
+def run_paths(paths: List[str], size, args) -> List[dict]:
+    """All paths, interleaved (one step each in turn, the order rotating
+    every iteration) or, with ``--sequential``, one after the other."""
+    classes = args.classes or 7
+    n = args.warmup + args.iters
+    groups = [[p] for p in paths] if args.sequential else [paths]
+    results = {}
+    for group in groups:
+        workers = []
+        for p in group:  # build one at a time (each uses all threads)
+            w = Worker(p, size, args)
+            w.ready()
+            workers.append(w)
+            print(f'  built {p} in {w.info["build_s"]:.1f} s', flush=True)
+        steps = {w.path: [] for w in workers}
+        for it in range(n):
+            k = it % len(workers)
+            for w in workers[k:] + workers[:k]:
+                r = w.step(it)
+                steps[w.path].append(r)
+                print(f'  iter {it} {w.path}: {r["elapsed"]:.2f} s'
+                      + (' (warm-up)' if it < args.warmup else ''),
+                      flush=True)
+        for w in workers:
+            final = w.close()
+            results[w.path] = summarise_path(w.info, steps[w.path], final,
+                                             args.warmup, size, classes,
+                                             args.device)
+    out = [results[p] for p in paths]
+    if 'reference' in results:
+        ref = results['reference']
+        for r in out:
+            r['ratio_to_reference_median'] = r['median_s'] / ref['median_s']
+            r['ratio_to_reference_min'] = r['min_s'] / ref['min_s']
+            r['first_iter_max_abs_loss_diff_to_reference'] = max(
+                abs(r['first_iter_losses'][k] - v)
+                for k, v in ref['first_iter_losses'].items())
+    return out
+
+
+def print_paths(res: dict) -> None:
+    size = res['size']
+    print(f"\n{res['config']}  {size[0]}x{size[1]}  C={res['classes']}  "
+          f"R{res['depth']}  device={res['device']}  ({res['iters']} timed "
+          f"after {res['warmup']} warm-up, "
+          f"{'sequential' if res['sequential'] else 'interleaved'}, load "
+          f"average {res['load_average'][0]:.2f} at the start, "
+          f"{res['load_average_end'][0]:.2f} at the end)")
+    print(f"| {'path':<50} | {'s/it median':>11} | {'min':>7} | "
+          f"{'ratio':>5} | {'peak mem':>9} | {'loss diff':>9} |")
+    print('|' + '|'.join('-' * n for n in (52, 13, 9, 7, 11, 11)) + '|')
+    for r in res['paths']:
+        mem = r['memory']
+        peak = mem['cuda_peak_bytes'] or mem['peak_rss_bytes']
+        print(f"| {r['name']:<50} | {r['median_s']:>11.2f} | "
+              f"{r['min_s']:>7.2f} | "
+              f"{r.get('ratio_to_reference_median', float('nan')):>5.2f} | "
+              f"{fmt_bytes(peak):>9} | "
+              f"{r.get('first_iter_max_abs_loss_diff_to_reference', 0):>9.2e}"
+              ' |')
+    print('\nmemory (GiB): baseline = process after imports; resident = '
+          'model + optimiser between steps; segments = peak above resident')
+    for r in res['paths']:
+        m = r['memory']
+        segs = ', '.join(f'{k} {v / 2**30:.2f}' for k, v in
+                         m['step_peak_above_resident_bytes'].items())
+        print(f"  {r['path']}: peak {m['peak_rss_bytes'] / 2**30:.2f}, "
+              f"baseline {m['baseline_rss_bytes'] / 2**30:.2f}, resident "
+              f"{m['between_steps_rss_bytes'] / 2**30:.2f} (params "
+              f"{m['parameters_bytes'] / 2**30:.2f}, grads "
+              f"{m['gradients_bytes'] / 2**30:.2f} during the step, "
+              f"optimiser state {m['optimiser_state_bytes'] / 2**30:.2f}); "
+              f"{segs}; one D map {m['discriminator_map_bytes'] / 2**20:.1f}"
+              ' MiB')
+    for r in res['paths']:
+        if r['path'] == 'compile':
+            print(f"  compile: first (compiling) iteration "
+                  f"{r['warmup_s'][0] if r['warmup_s'] else r['all_s'][0]:.1f}"
+                  f" s vs median {r['median_s']:.2f} s")
 
 
 def data_row(cfg_path: str, size, samples: int) -> Optional[dict]:
@@ -711,40 +987,6 @@ def fmt_bytes(n: int) -> str:
     return f'{n / 2**30:.2f} GiB'
 
 
-def print_table(res: dict) -> None:
-    for v in res['variants']:
-        fw, pl = v['framework'], v['plain']
-        print(f"\n{v['config']}  {v['size'][0]}x{v['size'][1]}  "
-              f"C={v['classes']}  R{v['depth']}  device={v['device']}  "
-              f"amp_bf16={v['amp_bf16']}  channels_last={v['channels_last']}"
-              f"  ({v['iters']} timed after {v['warmup']} warm-up)")
-        print(f"| {'phase (median s/it)':<28} | {'MMEngine DDA':>12} | "
-              f"{'plain loop':>12} |")
-        print(f"|{'-' * 30}|{'-' * 14}|{'-' * 14}|")
-        for ph in PHASES:
-            a = fw['phases_median_s'].get(ph, 0.)
-            b = pl['phases_median_s'].get(ph, 0.)
-            print(f'| {PHASE_NAMES[ph]:<28} | {a:>12.3f} | {b:>12.3f} |')
-        print(f"| {'total (median)':<28} | {fw['median_s']:>12.3f} | "
-              f"{pl['median_s']:>12.3f} |")
-        print(f"| {'total (min)':<28} | {fw['min_s']:>12.3f} | "
-              f"{pl['min_s']:>12.3f} |")
-        print(f"| {'peak memory':<28} | "
-              f"{fmt_bytes(fw['peak_memory_bytes']):>12} | "
-              f"{fmt_bytes(pl['peak_memory_bytes']):>12} |")
-        print(f"framework overhead: {100 * v['overhead_median']:+.1f}% "
-              f"(median), {100 * v['overhead_min']:+.1f}% (min); target "
-              f"<= 5%.  First-iteration losses differ by at most "
-              f"{v['first_iter_max_abs_loss_diff']:.2e}.")
-        print(f"peak memory: {fw['peak_memory_kind']}")
-    if res.get('data'):
-        d = res['data']
-        print(f"\ndata (real pipeline, toy images at native size, "
-              f"{d['samples']} iterations): {d['seconds_per_iteration']:.3f}"
-              f" s/iteration (1 source + 1 target), density maps "
-              f"{d['density_shape']}")
-
-
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if args.threads:
@@ -768,8 +1010,11 @@ def main(argv=None) -> dict:
         return res
     classes = args.classes or 7
     cfg_path = config_for(size, classes)
+    if args.worker:  # one path, driven by run_paths over a pipe
+        worker_main(args, size)
+        return {}
     if args.variants:
-        variants = args.variants
+        variants = list(args.variants)
     elif args.device == 'cuda' and not (args.amp or args.channels_last):
         variants = ['fp32', 'amp', 'channels_last']
     else:
@@ -777,22 +1022,24 @@ def main(argv=None) -> dict:
                     ('_channels_last' if args.channels_last else '')]
         variants = [{'': 'fp32', '_channels_last': 'channels_last'}.get(
             variants[0], variants[0])]
-    if any('amp' in v for v in variants) and args.device != 'cuda':
-        raise SystemExit('--amp (bf16 AmpOptimWrapper) needs --device cuda')
+    paths = list(dict.fromkeys(
+        ([] if args.no_reference else ['reference']) + variants))
     if args.device == 'cuda':
         torch.backends.cudnn.benchmark = True
-    results = []
-    for v in variants:
-        results.append(run_variant(cfg_path, size, args, amp='amp' in v,
-                                   channels_last='channels_last' in v))
-    res = dict(machine=machine_info(), variants=results,
-               process_peak_rss_bytes=resource.getrusage(
-                   resource.RUSAGE_SELF).ru_maxrss * 1024)
+    load = os.getloadavg()
+    print(f'{len(paths)} paths, one process each: {" ".join(paths)}',
+          flush=True)
+    results = run_paths(paths, size, args)
+    res = dict(machine=machine_info(), config=osp.relpath(cfg_path, REPO),
+               size=list(size), classes=classes, depth=args.depth,
+               device=args.device, iters=args.iters, warmup=args.warmup,
+               sequential=args.sequential, load_average=list(load),
+               load_average_end=list(os.getloadavg()), paths=results)
     res['data'] = data_row(cfg_path, size, args.data_samples)
     atomic_write_json(args.out, res)
     print(f"machine: {res['machine']['cpu']}, {res['machine']['cpu_count']} "
           f"cores, torch threads {res['machine']['torch_threads']}")
-    print_table(res)
+    print_paths(res)
     print(f'wrote {args.out}')
     return res
 

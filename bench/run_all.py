@@ -42,9 +42,14 @@ BENCHMARKS = {
                  '2', '--images', '2']),
     'pseudo_labels': ('benchmark_pseudo_labels.py', 'pseudo_labels.json', [],
                       ['--repeats', '2']),
-    'train_step': ('benchmark_train_step.py', 'train_step.json', [],
+    'train_step': ('benchmark_train_step.py', 'train_step.json',
+                   ['--variants', 'fp32', 'channels_last', 'amp',
+                    'amp_channels_last'],
                    ['--depth', '50', '--warmup', '1', '--iters', '2',
-                    '--data-samples', '2']),
+                    '--data-samples', '2', '--variants', 'fp32',
+                    'amp_channels_last']),
+    'inference': ('benchmark_inference.py', 'inference.json', [],
+                  ['--warmup', '0', '--iters', '1']),
 }
 
 
@@ -148,7 +153,16 @@ def rows(results: Dict[str, Optional[dict]]) -> List[tuple]:
                         f"{r['images_per_s']:.2f} images/s"))
     ts = results.get('train_step')
     if ts:
-        for v in ts.get('variants', []):
+        for p in ts.get('paths', []):
+            tag = (f"R{ts['depth']} {ts['size'][0]}x{ts['size'][1]} "
+                   f"C={ts['classes']} {ts['device']}")
+            mem = p['memory']
+            peak = mem.get('cuda_peak_bytes') or mem['peak_rss_bytes']
+            out.append(('train_step', f"{tag}: {p['name']}",
+                        f"{p['median_s']:.3f} s/it, "
+                        f"{p.get('ratio_to_reference_median', 1.):.2f}x the "
+                        f"reference, peak {peak / 2**30:.2f} GiB"))
+        for v in ts.get('variants', []):  # results of older versions
             tag = (f"R{v['depth']} {v['size'][0]}x{v['size'][1]} "
                    f"C={v['classes']} {v['device']}"
                    + (' bf16' if v['amp_bf16'] else '')
@@ -171,6 +185,17 @@ def rows(results: Dict[str, Optional[dict]]) -> List[tuple]:
     return out
 
 
+def inference_rows(results: dict) -> List[tuple]:
+    inf = results.get('inference')
+    if not inf:
+        return []
+    return [('inference', f"{inf['size'][0]}x{inf['size'][1]} -> "
+             f"{inf['ori_size'][0]}x{inf['ori_size'][1]} {inf['device']}: "
+             f"{r['variant']}", f"{r['images_per_s']:.3f} images/s "
+             f"({r.get('speed_vs_fp32', 1.):.2f}x fp32)")
+            for r in inf['variants']]
+
+
 def markdown(info: dict, table: List[tuple]) -> str:
     lines = [f"Machine: {info['cpu']}, {info['cores']} cores, torch "
              f"{info['torch']} with {info['torch_threads']} threads"
@@ -191,7 +216,7 @@ def main(argv=None) -> dict:
             runs[name] = run(name, args.quick)
     results = {name: load(name, args.quick) for name in names}
     info = machine()
-    table = rows(results)
+    table = rows(results) + inference_rows(results)
     summary = dict(machine=info, quick=args.quick, runs=runs,
                    results=results, table=table)
     os.makedirs(results_dir(args.quick), exist_ok=True)
