@@ -1,8 +1,6 @@
 """tools/gen_density_maps.py on a tiny synthesised SYNTHIA folder."""
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -136,11 +134,10 @@ def test_interrupted_then_resumed_equals_uninterrupted(setup, tmp_path):
     tool = _load_tool()
     ref_dir, res_dir = tmp_path / 'ref', tmp_path / 'resumed'
     assert tool.main([str(cfg), '--out', str(ref_dir)]) == 0
-    # Interrupted run: a separate process that stops after one image.
-    proc = subprocess.run(
-        [sys.executable, str(TOOL), str(cfg), '--out', str(res_dir),
-         '--max-images', '1'], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
+    # Interrupted run: one that stops after one image (a real kill is
+    # tests/test_robustness/test_interruption.py's).
+    assert tool.main([str(cfg), '--out', str(res_dir), '--max-images',
+                      '1']) == 0
     assert len(list(res_dir.glob('*.npy'))) == 1
     # Crash debris: a stale temp file and a truncated output.
     (res_dir / '.0000003.npy.abc.tmp').write_bytes(b'partial')
