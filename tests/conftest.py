@@ -76,3 +76,15 @@ def tiny_dda_run(tiny_dda, tmp_path_factory):
     return dict(config=cfg, work=work, ckpt=ckpt, train_out=train_out,
                 test_work=test_work, test_out=test_out, preds=preds,
                 vis=vis)
+
+
+@pytest.fixture(scope='session')
+def tiny_checkpoints(tmp_path_factory):
+    """Tiny DDA and segmentor checkpoints of ``_tiny_models`` (read-only).
+
+    Returns:
+        dict: ``dda_config``, ``dda_ckpt``, ``seg_config``, ``seg_ckpt`` and
+        the toy roots.
+    """
+    from _tiny_models import make_tiny_checkpoints
+    return make_tiny_checkpoints(tmp_path_factory.mktemp('tiny_models'))

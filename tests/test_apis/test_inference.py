@@ -19,7 +19,6 @@ from mmengine.config import Config
 from mmseg.apis import MMSegInferencer, inference_model, init_model
 from mmseg.registry import MODELS
 
-from _tiny_models import make_tiny_checkpoints
 from mmseg_dda.apis import (infer_images, init_dda_model, list_images,
                             maps_at_original_size)
 from mmseg_dda.datasets.class_mappings import (CLASSES_16, PALETTE_16,
@@ -30,8 +29,8 @@ TINY_HW = (57, 96)  # network input (H, W) of the tiny config
 
 
 @pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    return make_tiny_checkpoints(tmp_path_factory.mktemp('tiny_infer'))
+def tiny(tiny_checkpoints):
+    return tiny_checkpoints
 
 
 @pytest.fixture(scope='module')

@@ -12,8 +12,7 @@ import pytest
 from mmseg.apis import inference_model, init_model
 from PIL import Image
 
-from _helpers import REPO, run_tool
-from _tiny_models import make_tiny_checkpoints
+from _helpers import REPO, run_tool, run_tool_inprocess
 from mmseg_dda.apis import maps_at_original_size
 from mmseg_dda.apis.writers import (PNG_SCALES, cityscapes_label_id_lut,
                                     read_map_png)
@@ -21,8 +20,8 @@ from mmseg_dda.datasets.class_mappings import PALETTE_16
 
 
 @pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    return make_tiny_checkpoints(tmp_path_factory.mktemp('tiny_infer_cli'))
+def tiny(tiny_checkpoints):
+    return tiny_checkpoints
 
 
 @pytest.fixture(scope='module')
@@ -42,8 +41,8 @@ def infer_tool():
 
 @pytest.fixture(scope='module')
 def cli_run(tiny, tmp_path_factory):
-    """tools/infer.py (subprocess) and tools/test.py --out on the same
-    checkpoint and the toy Cityscapes val images."""
+    """tools/infer.py (subprocess) and tools/test.py --out (in-process) on
+    the same checkpoint and the toy Cityscapes val images."""
     tmp = tmp_path_factory.mktemp('cli')
     pattern = osp.join(tiny['cityscapes'], 'leftImg8bit', 'val', '**',
                        '*.png')
@@ -52,7 +51,7 @@ def cli_run(tiny, tmp_path_factory):
         tmp / 'infer', '--batch-size', '2', '--out-format', 'cityscapes',
         '--device', 'cpu'
     ])
-    run_tool('test.py', [
+    run_tool_inprocess('test.py', [
         tiny['dda_config'], tiny['dda_ckpt'], '--work-dir', tmp / 'work',
         '--out', tmp / 'test_preds'
     ])
