@@ -187,30 +187,45 @@ def make_toy_tree(root: Path) -> Dict[str, str]:
 
 
 def write_toy_gmm(path: Path, num_classes: int, grid_hw: Tuple[int, int],
-                  seed: int = 0) -> str:
-    """Write a GMM parameter JSON for a tiny feature grid.
+                  seed: int = 0, inv_depth: Tuple[float, float] = (20, 420),
+                  random_shape: bool = False) -> str:
+    """Write a GMM parameter JSON (reference format) for a tiny feature grid.
 
     ``tools/fit_gmm.py`` cannot fit 5 components on a 8x13 grid of a handful
     of toy images (rare classes have fewer grid cells than components), so
-    the tiny configs use this synthetic set in the reference JSON format:
-    means spread over the grid and over the toy inverse-depth range
-    (65536 / (depth_cm + 1), about 10..600), wide variances so that the pdf
-    is not negligible.
+    the tiny configs use a synthetic set: means spread over the grid and
+    over ``inv_depth`` (toy inverse depth is 65536 / (depth_cm + 1), about
+    10..600). By default the variances are wide (pdf not negligible) and the
+    weights uniform; ``random_shape`` draws variances and weights too (a
+    well-conditioned random set).
+
+    Returns:
+        str: ``path``.
     """
     rng = np.random.default_rng(seed)
     h, w = grid_hw
     k = 5
+    lo, hi = inv_depth
     mu = np.stack([
         rng.random((num_classes, k)) * (w - 1),
         rng.random((num_classes, k)) * (h - 1),
-        rng.random((num_classes, k)) * 400 + 20
+        rng.random((num_classes, k)) * (hi - lo) + lo
     ], -1)
-    var = np.stack([
-        np.full((num_classes, k), 9.0),
-        np.full((num_classes, k), 4.0),
-        np.full((num_classes, k), 1e4)
-    ], -1)
-    pi = np.full((num_classes, k), 1.0 / k)
+    if random_shape:
+        var = np.stack([
+            rng.random((num_classes, k)) * 3 + 1,
+            rng.random((num_classes, k)) * 3 + 1,
+            rng.random((num_classes, k)) * 300 + 10
+        ], -1)
+        pi = rng.random((num_classes, k)) + .1
+        pi /= pi.sum(1, keepdims=True)
+    else:
+        var = np.stack([
+            np.full((num_classes, k), 9.0),
+            np.full((num_classes, k), 4.0),
+            np.full((num_classes, k), 1e4)
+        ], -1)
+        pi = np.full((num_classes, k), 1.0 / k)
     data = {
         '_meta': {'coordinates': {'grid_WxH': {'toy': [w, h]}}},
         'toy': {'mu': mu.tolist(), 'var': var.tolist(), 'pi': pi.tolist()}

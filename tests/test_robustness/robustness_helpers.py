@@ -1,8 +1,7 @@
 """Helpers of the robustness tests: a tiny DDA config on the toy data."""
-import json
 from pathlib import Path
 
-import numpy as np
+from _helpers import write_toy_gmm
 
 REPO = Path(__file__).resolve().parents[2]
 #: Network input (W, H) of the tiny config; feature grid 7x12.
@@ -11,20 +10,8 @@ INPUT_SCALE = (96, 56)
 
 def write_gmm_json(path: Path, num_classes: int, grid_hw, seed: int = 1):
     """A random but well-conditioned GMM set on ``grid_hw`` (toy data)."""
-    rng = np.random.default_rng(seed)
-    h, w = grid_hw
-    mu = np.stack([rng.random((num_classes, 5)) * (w - 1),
-                   rng.random((num_classes, 5)) * (h - 1),
-                   rng.random((num_classes, 5)) * 60 + 20], -1)
-    var = np.stack([rng.random((num_classes, 5)) * 3 + 1,
-                    rng.random((num_classes, 5)) * 3 + 1,
-                    rng.random((num_classes, 5)) * 300 + 10], -1)
-    pi = rng.random((num_classes, 5)) + .1
-    pi /= pi.sum(1, keepdims=True)
-    data = {'_meta': {'coordinates': {'grid_WxH': {'toy': [w, h]}}},
-            'toy': {'mu': mu.tolist(), 'var': var.tolist(),
-                    'pi': pi.tolist()}}
-    path.write_text(json.dumps(data))
+    write_toy_gmm(path, num_classes, grid_hw, seed=seed, inv_depth=(20, 80),
+                  random_shape=True)
     return path
 
 

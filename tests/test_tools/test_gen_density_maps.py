@@ -1,6 +1,5 @@
 """tools/gen_density_maps.py on a tiny synthesised SYNTHIA folder."""
 import importlib.util
-import json
 from pathlib import Path
 
 import cv2
@@ -13,6 +12,8 @@ import mmseg_dda  # noqa: F401
 from mmseg_dda.density import GMMDensity, load_density_maps, squash_density
 from mmseg_dda.density.generation import generate_density_maps
 from mmseg_dda.density.io import tiff_paths
+
+from _helpers import write_toy_gmm
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'gen_density_maps.py'
@@ -49,18 +50,8 @@ def _make_synthia(root: Path, n: int = 4, seed: int = 0):
 
 def _gmm_json(path: Path):
     """A 7-class GMM with means on the tiny grid (non-trivial values)."""
-    rng = np.random.default_rng(1)
-    h, w = GRID
-    mu = np.stack([rng.random((7, 5)) * (w - 1), rng.random((7, 5)) * (h - 1),
-                   rng.random((7, 5)) * 60 + 20], -1)
-    var = np.stack([rng.random((7, 5)) * 3 + 1, rng.random((7, 5)) * 3 + 1,
-                    rng.random((7, 5)) * 300 + 10], -1)
-    pi = rng.random((7, 5)) + .1
-    pi /= pi.sum(1, keepdims=True)
-    data = {'_meta': {'coordinates': {'grid_WxH': {'toy': [w, h]}}},
-            'toy': {'mu': mu.tolist(), 'var': var.tolist(),
-                    'pi': pi.tolist()}}
-    path.write_text(json.dumps(data))
+    write_toy_gmm(path, 7, GRID, seed=1, inv_depth=(20, 80),
+                  random_shape=True)
 
 
 @pytest.fixture()
