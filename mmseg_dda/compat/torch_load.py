@@ -4,7 +4,7 @@
 ``torch.load``; MMEngine 0.10.7's local loader
 (``CheckpointLoader.load_from_local``) calls ``torch.load`` without the
 argument, so its own checkpoints (NumPy values in ``meta``) fail to load,
-and passing ``weights_only=False`` would let any checkpoint run pickled
+and switching ``weights_only`` off would let any checkpoint run pickled
 code.
 
 **Fix.** MMEngine's local-file loader is replaced by
