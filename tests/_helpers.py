@@ -241,6 +241,54 @@ TINY_BACKBONE = dict(stem_channels=4, base_channels=4)
 TINY_HEADS = dict(in_channels=128, channels=16, proj_channels=8)
 
 
+def tiny_segmentor_text(width: int = 4, channels: int = 16,
+                        proj_channels: int = 8) -> str:
+    """Config text of a narrow DDA segmentor (inside ``dict(...)``).
+
+    The demo's ResNet-50 layout with ``width`` base channels (layer4:
+    ``width * 32`` channels) and depth / density heads of ``channels`` /
+    ``proj_channels``.
+    """
+    heads = dict(in_channels=width * 32, channels=channels,
+                 proj_channels=proj_channels)
+    return (f'backbone=dict(stem_channels=4, base_channels={width}),\n'
+            f'    decode_head=dict(in_channels={width * 32}),\n'
+            f'    depth_head=dict(**{heads!r}),\n'
+            f'    density_head=dict(**{heads!r})')
+
+
+def tiny_pipelines_text(scale: Tuple[int, int], source_density: str) -> str:
+    """Config text of ``source_pipeline``, ``target_pipeline`` and
+    ``test_pipeline`` at input ``scale`` (W, H), no augmentation.
+
+    Args:
+        scale (tuple[int, int]): Network input (W, H).
+        source_density (str): The source density step, e.g.
+            ``"dict(type='LoadSourceDensityMaps')"``.
+    """
+    return f'''source_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='LoadMappedAnnotations'),
+    dict(type='LoadInverseDepth'),
+    {source_density},
+    dict(type='ResizeWithPad', scale={scale!r}, keep_ratio=False),
+    dict(type='PackDDAInputs'),
+]
+target_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='ResizeWithPad', scale={scale!r}, keep_ratio=False),
+    dict(type='PackDDAInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='LoadMappedAnnotations'),
+    dict(type='ResizeWithPad', scale={scale!r}, keep_ratio=False,
+         scale_label=False),
+    dict(type='PackDDAInputs'),
+]
+'''
+
+
 def write_tiny_dda_config(path: Path, roots: Dict[str, str], gmm_file: str,
                           max_iters: int = 3, poly_horizon: int = 5,
                           density_map_dir: str = 'source_density_maps/tiny'
@@ -248,7 +296,8 @@ def write_tiny_dda_config(path: Path, roots: Dict[str, str], gmm_file: str,
     """A tiny DDA config inheriting ``configs/demo/toy_syn2city_dda.py``.
 
     Narrow ResNet-50 (width 4), 16/8-channel depth and density heads, a
-    4-channel discriminator, 96x57 inputs, no dataloader workers. The poly
+    4-channel discriminator, 96x57 inputs, STEP-1 density maps read from
+    ``density_map_dir``, no dataloader workers. The poly
     horizon is fixed so that a run resumed with a larger
     ``train_cfg.max_iters`` follows the same schedule:
     ``lr_i = base * (1 - i / poly_horizon) ** 0.9``. MMEngine's ``PolyLR``
@@ -259,32 +308,10 @@ def write_tiny_dda_config(path: Path, roots: Dict[str, str], gmm_file: str,
 input_scale = {TINY_INPUT!r}
 gmm_file = {gmm_file!r}
 density_map_dir = {density_map_dir!r}
-source_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadMappedAnnotations'),
-    dict(type='LoadInverseDepth'),
-    dict(type='LoadSourceDensityMaps'),
-    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
-    dict(type='PackDDAInputs'),
-]
-target_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
-    dict(type='PackDDAInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadMappedAnnotations'),
-    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False,
-         scale_label=False),
-    dict(type='PackDDAInputs'),
-]
+{tiny_pipelines_text(TINY_INPUT, "dict(type='LoadSourceDensityMaps')")}
 model = dict(
     segmentor=dict(
-        backbone=dict(**{TINY_BACKBONE!r}),
-        decode_head=dict(in_channels={TINY_HEADS['in_channels']}),
-        depth_head=dict(**{TINY_HEADS!r}),
-        density_head=dict(**{TINY_HEADS!r})),
+    {tiny_segmentor_text()}),
     discriminator=dict(channels=(4, 4, 4, 4)),
     density=dict(params=gmm_file))
 train_dataloader = dict(
@@ -313,6 +340,20 @@ default_hooks = dict(
     return str(path)
 
 
+def write_tiny_setup(tmp: Path) -> Dict[str, str]:
+    """Toy tree, toy GMM on the tiny grid and the tiny DDA config.
+
+    Returns:
+        dict: ``config``, ``gmm`` and the toy roots.
+    """
+    from mmseg_dda.datasets.transforms.density import feature_grid_size
+    roots = make_toy_tree(tmp / 'data')
+    grid = feature_grid_size((TINY_INPUT[1], TINY_INPUT[0]))
+    gmm = write_toy_gmm(tmp / 'gmm_tiny.json', 16, grid)
+    cfg = write_tiny_dda_config(tmp / 'tiny_dda.py', roots, gmm)
+    return dict(config=cfg, gmm=gmm, **roots)
+
+
 def prepare_tiny_dda(tmp: Path) -> Dict[str, str]:
     """Toy tree, toy GMM, source density maps (STEP 1) and the tiny config.
 
@@ -322,19 +363,9 @@ def prepare_tiny_dda(tmp: Path) -> Dict[str, str]:
     Returns:
         dict: ``config``, ``gmm`` and the toy roots.
     """
-    import importlib.util
-
-    from mmseg_dda.datasets.transforms.density import feature_grid_size
-    roots = make_toy_tree(tmp / 'data')
-    grid = feature_grid_size((TINY_INPUT[1], TINY_INPUT[0]))
-    gmm = write_toy_gmm(tmp / 'gmm_tiny.json', 16, grid)
-    cfg = write_tiny_dda_config(tmp / 'tiny_dda.py', roots, gmm)
-    spec = importlib.util.spec_from_file_location(
-        '_gen_density_maps_tool', REPO / 'tools' / 'gen_density_maps.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    tool.main([cfg, '--gmm', gmm])
-    return dict(config=cfg, gmm=gmm, **roots)
+    tiny = write_tiny_setup(tmp)
+    load_tool('gen_density_maps').main([tiny['config'], '--gmm', tiny['gmm']])
+    return tiny
 
 
 def log_lines(output: str, marker: str) -> List[str]:

@@ -8,7 +8,7 @@ segmentor checkpoint without class names (as converted reference files).
 from pathlib import Path
 from typing import Dict
 
-from _helpers import make_toy_tree, write_tiny_dda_config, write_toy_gmm
+from _helpers import write_tiny_setup
 
 
 def make_tiny_checkpoints(tmp: Path) -> Dict[str, str]:
@@ -24,13 +24,10 @@ def make_tiny_checkpoints(tmp: Path) -> Dict[str, str]:
     from mmseg.registry import MODELS
 
     from mmseg_dda.datasets.class_mappings import class_names, class_palette
-    from mmseg_dda.datasets.transforms.density import feature_grid_size
-    from _helpers import TINY_INPUT
 
-    roots = make_toy_tree(tmp / 'data')
-    grid = feature_grid_size((TINY_INPUT[1], TINY_INPUT[0]))
-    gmm = write_toy_gmm(tmp / 'gmm_tiny.json', 16, grid)
-    dda_config = write_tiny_dda_config(tmp / 'tiny_dda.py', roots, gmm)
+    tiny = write_tiny_setup(tmp)
+    dda_config = tiny.pop('config')
+    roots = {k: v for k, v in tiny.items() if k != 'gmm'}
 
     cfg = Config.fromfile(dda_config)
     init_default_scope('mmseg')

@@ -1,7 +1,7 @@
 """Helpers of the robustness tests: a tiny DDA config on the toy data."""
 from pathlib import Path
 
-from _helpers import write_toy_gmm
+from _helpers import tiny_pipelines_text, tiny_segmentor_text, write_toy_gmm
 
 REPO = Path(__file__).resolve().parents[2]
 #: Network input (W, H) of the tiny config; feature grid 7x12.
@@ -28,30 +28,16 @@ def write_tiny_dda_config(folder: Path, toy: dict, extra: str = '') -> Path:
     gmm = write_gmm_json(folder / 'gmm_tiny.json', 16, grid)
     base = REPO / 'configs' / 'demo' / 'toy_syn2city_dda.py'
     scale = INPUT_SCALE
+    density_step = (f'dict(type=\'ComputeSourceDensityMaps\', '
+                    f'gmm={str(gmm)!r}, scale={scale!r})')
     text = f'''
 _base_ = [{str(base)!r}]
 model = dict(
     segmentor=dict(
-        backbone=dict(stem_channels=4, base_channels=2),
-        decode_head=dict(in_channels=64),
-        depth_head=dict(in_channels=64, channels=8, proj_channels=4),
-        density_head=dict(in_channels=64, channels=8, proj_channels=4)),
+    {tiny_segmentor_text(width=2, channels=8, proj_channels=4)}),
     discriminator=dict(channels=(8, 8, 8, 8)),
     density=dict(params={str(gmm)!r}))
-source_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadMappedAnnotations'),
-    dict(type='LoadInverseDepth'),
-    dict(type='ComputeSourceDensityMaps', gmm={str(gmm)!r},
-         scale={scale!r}),
-    dict(type='ResizeWithPad', scale={scale!r}, keep_ratio=False),
-    dict(type='PackDDAInputs'),
-]
-target_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='ResizeWithPad', scale={scale!r}, keep_ratio=False),
-    dict(type='PackDDAInputs'),
-]
+{tiny_pipelines_text(scale, density_step)}
 train_dataloader = dict(
     num_workers=0, persistent_workers=False,
     dataset=dict(

@@ -26,7 +26,8 @@ import torch
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 from mmseg_dda.compat import safe_torch_load
 
-from _helpers import REPO, TINY_HEADS, TINY_INPUT, log_lines, parse_metrics
+from _helpers import (REPO, TINY_INPUT, log_lines, parse_metrics,
+                      tiny_pipelines_text, tiny_segmentor_text)
 # The tools' main() in this process, with their console output and exit code.
 from _helpers import run_tool_inprocess as run_tool
 
@@ -124,25 +125,14 @@ def _write_selftrain_config(tiny: dict, folder: Path) -> str:
     labels = _write_pseudo_labels(tiny['cityscapes'], folder / 'pseudo')
     text = f'''_base_ = [{str(demo)!r}]
 input_scale = {TINY_INPUT!r}
-model = dict(
-    backbone=dict(stem_channels=4, base_channels=4),
-    decode_head=dict(in_channels={TINY_HEADS['in_channels']}),
-    depth_head=dict(**{TINY_HEADS!r}),
-    density_head=dict(**{TINY_HEADS!r}))
+model = dict({tiny_segmentor_text()})
 selftrain_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
     dict(type='LoadMappedAnnotations'),
     dict(type='PackDDAInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadMappedAnnotations'),
-    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False,
-         scale_label=False),
-    dict(type='PackDDAInputs'),
-]
-load_from = None
+{tiny_pipelines_text(TINY_INPUT, "dict(type='LoadSourceDensityMaps')")}load_from = None
 train_dataloader = dict(
     num_workers=0,
     dataset=dict(data_root={tiny['cityscapes']!r}, pseudo_label_dir={labels!r},
