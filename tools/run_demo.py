@@ -477,12 +477,10 @@ def expected_note(results: Dict[int, Dict[str, dict]], args,
 
 def demo_feature_grid():
     """Feature grid of the demo input size (the GMM is fitted on it)."""
-    sys.path.insert(0, ROOT)
-    from mmengine.config import Config
-
     import mmseg_dda  # noqa: F401
     from mmseg_dda.datasets.transforms.density import feature_grid_size
-    w, h = Config.fromfile(osp.join(ROOT, CONFIGS['dda'])).input_scale
+    from mmseg_dda.utils.runtime import read_config
+    w, h = read_config(osp.join(ROOT, CONFIGS['dda'])).input_scale
     return feature_grid_size((h, w))
 
 

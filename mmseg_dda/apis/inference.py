@@ -33,7 +33,7 @@ def init_dda_model(config: str,
                    checkpoint: str,
                    device: str = 'cpu',
                    cfg_options: Optional[dict] = None):
-    """``mmseg.apis.init_model`` with checked paths.
+    """``mmseg.apis.init_model`` with checked paths and checked loading.
 
     Args:
         config: Config file of any model of this project (stage-1 DDA,
@@ -51,10 +51,14 @@ def init_dda_model(config: str,
 
     Raises:
         FileNotFoundError: If the config or the checkpoint does not exist.
+        IncompleteCheckpointError: If the checkpoint leaves a tensor of the
+            model unloaded (a DDA model's discriminator may be absent).
     """
     import mmseg_dda  # noqa: F401  (compat shims, registration)
-    from mmengine.runner import load_checkpoint
     from mmseg.apis import init_model
+
+    from ..utils.checked_loading import load_model_checkpoint
+    from ..utils.runtime import read_config
     if not osp.isfile(str(config)):
         raise FileNotFoundError(f'config file not found: {config}')
     if not osp.isfile(str(checkpoint)):
@@ -64,9 +68,9 @@ def init_dda_model(config: str,
     # As mmseg.apis.init_model(config, checkpoint), whose class-name guess
     # for checkpoints without names warns twice (the guess is replaced by
     # MMSegAPIMixin.dataset_meta anyway).
-    model = init_model(str(config), None, device='cpu',
-                       cfg_options=cfg_options)
-    ckpt = load_checkpoint(model, str(checkpoint), map_location='cpu')
+    model = init_model(read_config(str(config), cfg_options), None,
+                       device='cpu')
+    ckpt = load_model_checkpoint(model, str(checkpoint))
     model.dataset_meta = (ckpt.get('meta') or {}).get('dataset_meta')
     return model.to(device).eval()
 

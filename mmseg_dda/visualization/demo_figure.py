@@ -106,23 +106,21 @@ def predict_example(config: str, checkpoint: str, index: int,
     """
     import cv2
     import torch
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
     from mmseg.registry import DATASETS, MODELS
 
     import mmseg_dda  # noqa: F401  (registration)
+    from mmseg_dda.utils.checked_loading import load_model_checkpoint
+    from mmseg_dda.utils.runtime import read_config
 
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = read_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     if not 0 <= index < len(dataset):
         raise IndexError(f'demo figure: index {index} outside the '
                          f'{len(dataset)} test images of {config}')
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    load_model_checkpoint(model, checkpoint, logger='silent')
     model.eval()
     item = dataset[index]
     with torch.no_grad():

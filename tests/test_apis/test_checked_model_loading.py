@@ -1,0 +1,46 @@
+"""Models built outside the Runner load checkpoints checked: inference
+(:func:`init_dda_model`) and the demo figure (:func:`predict_example`)."""
+import mmseg_dda  # noqa: F401,I001  (compat shims first)
+
+import pytest
+import torch
+
+from mmseg_dda.apis import init_dda_model
+from mmseg_dda.utils.checked_loading import IncompleteCheckpointError
+from mmseg_dda.visualization.demo_figure import predict_example
+
+
+@pytest.fixture(scope='module')
+def partial_ckpt(tiny_checkpoints, tmp_path_factory):
+    """The tiny segmentor checkpoint without one decode-head tensor."""
+    ckpt = torch.load(tiny_checkpoints['seg_ckpt'], weights_only=True)
+    key = next(k for k in ckpt['state_dict'] if k.startswith('decode_head'))
+    del ckpt['state_dict'][key]
+    path = tmp_path_factory.mktemp('partial') / 'partial.pth'
+    torch.save(ckpt, path)
+    return str(path), key
+
+
+def test_inference_refuses_an_incomplete_checkpoint(tiny_checkpoints,
+                                                    partial_ckpt):
+    path, key = partial_ckpt
+    for config in ('seg_config', 'dda_config'):
+        with pytest.raises(IncompleteCheckpointError,
+                           match=rf'partial\.pth does not fit .*{key}'):
+            init_dda_model(tiny_checkpoints[config], path)
+
+
+def test_dda_checkpoint_fills_a_segmentor_config(tiny_checkpoints):
+    """The checked loader maps a DDA checkpoint's ``segmentor.*`` part."""
+    model = init_dda_model(tiny_checkpoints['seg_config'],
+                           tiny_checkpoints['dda_ckpt'])
+    state = torch.load(tiny_checkpoints['dda_ckpt'],
+                       weights_only=True)['state_dict']
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, state['segmentor.' + name]), name
+
+
+def test_demo_figure_refuses_an_incomplete_checkpoint(tiny_checkpoints,
+                                                      partial_ckpt):
+    with pytest.raises(IncompleteCheckpointError, match='does not fit'):
+        predict_example(tiny_checkpoints['dda_config'], partial_ckpt[0], 0)
