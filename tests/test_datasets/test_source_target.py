@@ -1,6 +1,7 @@
 """SourceTargetDataset: pairing, collation, DDP sharding (2 CPU processes)."""
 import json
 import os.path as osp
+import time
 
 import pytest
 import torch
@@ -94,8 +95,18 @@ def _ddp_worker(rank, world, init_file, roots, out_dir):
 
 def test_ddp_default_sampler_disjoint_paired_shards(toy_data_root,
                                                     tmp_path):
-    mp.spawn(_ddp_worker, nprocs=2, join=True,
-             args=(2, str(tmp_path / 'init'), toy_data_root, str(tmp_path)))
+    # fork: the workers start with this process's imports (spawn would
+    # import torch and mmseg again in each, seconds per worker). A forked
+    # worker that hangs fails the test instead of blocking the suite.
+    workers = mp.start_processes(
+        _ddp_worker, nprocs=2, join=False, start_method='fork',
+        args=(2, str(tmp_path / 'init'), toy_data_root, str(tmp_path)))
+    deadline = time.monotonic() + 120
+    while not workers.join(timeout=1):
+        if time.monotonic() > deadline:
+            for proc in workers.processes:
+                proc.kill()
+            pytest.fail('DDP sampler workers did not finish within 120 s')
     ds = DATASETS.build(_cfg(toy_data_root))
     seen = []
     for rank in range(2):
