@@ -29,7 +29,7 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type='CityscapesUDADataset',
-        data_root={{_base_.data_root}} + '/cityscapes',
+        data_root=_base_.data_root + '/cityscapes',
         split='train',
         num_classes=16,
         pseudo_label_dir=pseudo_label_dir,
