@@ -6,7 +6,8 @@ import time
 from mmseg.registry import HOOKS
 
 from _helpers import REPO
-from mmseg_dda.engine.hooks import TestThroughputHook
+# Aliased: pytest would try to collect a module-level name starting with Test.
+from mmseg_dda.engine.hooks import TestThroughputHook as ThroughputHook
 from mmseg_dda.engine.hooks import test_throughput_hook as throughput_module
 
 
@@ -14,7 +15,7 @@ def test_counts_images_and_times_the_loop(monkeypatch):
     clock = iter([10., 11., 12., 13.5, 14., 15.])
     monkeypatch.setattr(time, 'perf_counter', lambda: next(clock))
     hook = HOOKS.build(dict(type='TestThroughputHook'))
-    assert isinstance(hook, TestThroughputHook)
+    assert isinstance(hook, ThroughputHook)
     hook.before_test(None)
     assert hook.summary() is None
     # 3 iterations: 2 + 2 + 1 images; loop 10 -> 15 s, inside 1+1.5+1 s.
@@ -36,7 +37,7 @@ def test_counts_images_and_times_the_loop(monkeypatch):
 
 
 def test_counts_the_batch_without_outputs():
-    hook = TestThroughputHook()
+    hook = ThroughputHook()
     hook.before_test(None)
     hook.before_test_iter(None, 0)
     hook.after_test_iter(None, 0, data_batch=dict(inputs=[1, 2, 3]))
