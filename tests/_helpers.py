@@ -186,6 +186,48 @@ def make_toy_tree(root: Path) -> Dict[str, str]:
         seed=0, with_train_labels=True)
 
 
+def resize_options(cfg, scale: Tuple[int, int]) -> List[str]:
+    """``--cfg-options`` setting the scale of the one ``ResizeWithPad`` of
+    every source, target, val and test pipeline of a DDA config."""
+    pipelines = {
+        'train_dataloader.dataset.source.pipeline':
+        cfg.train_dataloader.dataset.source.pipeline,
+        'train_dataloader.dataset.target.pipeline':
+        cfg.train_dataloader.dataset.target.pipeline,
+        'val_dataloader.dataset.pipeline': cfg.val_dataloader.dataset.pipeline,
+        'test_dataloader.dataset.pipeline':
+        cfg.test_dataloader.dataset.pipeline,
+    }
+    opts = []
+    for prefix, pipeline in pipelines.items():
+        idx = [i for i, t in enumerate(pipeline)
+               if t['type'] == 'ResizeWithPad']
+        assert len(idx) == 1, f'{prefix}: expected one ResizeWithPad'
+        opts.append(f'{prefix}.{idx[0]}.scale=({scale[0]},{scale[1]})')
+    return opts
+
+
+def toy_data_options(cfg, toy: Dict[str, str]) -> List[str]:
+    """``--cfg-options`` pointing a shipped DDA config at a toy tree
+    (:func:`make_toy_tree`): data roots, split lists, no loader workers."""
+    syn, src = toy['synthia'], 'train_dataloader.dataset.source'
+    tgt_type = cfg.train_dataloader.dataset.target.type
+    target = toy['cityscapes' if tgt_type == 'CityscapesUDADataset' else
+                 'mapillary']
+    val_list = 'val.txt' if tgt_type == 'CityscapesUDADataset' else \
+        'validation.txt'
+    opts = [f'{src}.data_root={syn}', f'{src}.ann_file={syn}/all.txt',
+            f'train_dataloader.dataset.target.data_root={target}',
+            f'train_dataloader.dataset.target.ann_file={target}/train.txt']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [f'{loader}.num_workers=0',
+                 f'{loader}.persistent_workers=False']
+        if loader != 'train_dataloader':
+            opts += [f'{loader}.dataset.data_root={target}',
+                     f'{loader}.dataset.ann_file={target}/{val_list}']
+    return opts
+
+
 def write_toy_gmm(path: Path, num_classes: int, grid_hw: Tuple[int, int],
                   seed: int = 0, inv_depth: Tuple[float, float] = (20, 420),
                   random_shape: bool = False) -> str:

@@ -12,7 +12,6 @@ the maps' and the GMM's is refused at start.
 """
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -21,7 +20,8 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from _helpers import REPO, log_lines, make_toy_tree
+from _helpers import (REPO, load_tool, log_lines, make_toy_tree, resize_options,
+                      toy_data_options)
 # train.py's main() in this process, with its console output.
 from _helpers import run_tool_inprocess as run_tool
 
@@ -53,41 +53,11 @@ LOSS_KEYS = ('src.loss_seg', 'src.loss_depth', 'src.loss_density',
              'disc.loss_tgt')
 
 
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'_mit_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _options(cfg_path: str, toy: dict, maps_dir: str) -> list:
     """Toy data roots, no workers, the toy input size, the maps folder."""
     cfg = Config.fromfile(cfg_path)
-    syn, city = toy['synthia'], toy['cityscapes']
-    src = 'train_dataloader.dataset.source'
-    opts = [f'{src}.data_root={syn}', f'{src}.ann_file={syn}/all.txt',
-            f'{src}.density_map_dir={maps_dir}',
-            f'train_dataloader.dataset.target.data_root={city}',
-            f'train_dataloader.dataset.target.ann_file={city}/train.txt']
-    pipelines = {
-        f'{src}.pipeline': cfg.train_dataloader.dataset.source.pipeline,
-        'train_dataloader.dataset.target.pipeline':
-        cfg.train_dataloader.dataset.target.pipeline,
-    }
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.num_workers=0',
-                 f'{loader}.persistent_workers=False']
-        if loader != 'train_dataloader':
-            opts += [f'{loader}.dataset.data_root={city}',
-                     f'{loader}.dataset.ann_file={city}/val.txt']
-            pipelines[f'{loader}.dataset.pipeline'] = \
-                cfg[loader].dataset.pipeline
-    for prefix, pipeline in pipelines.items():
-        (idx, ) = [i for i, t in enumerate(pipeline)
-                   if t['type'] == 'ResizeWithPad']
-        opts.append(f'{prefix}.{idx}.scale=({SCALE[0]},{SCALE[1]})')
-    return opts
+    return toy_data_options(cfg, toy) + resize_options(cfg, SCALE) + [
+        f'train_dataloader.dataset.source.density_map_dir={maps_dir}']
 
 
 @pytest.fixture(scope='module')
@@ -98,10 +68,10 @@ def mit(tmp_path_factory):
     toy = make_toy_tree(tmp / 'data')
     opts = _options(MIT_CFG, toy, 'source_density_maps/mit')
     gmm = str(tmp / 'gmm_mit.json')
-    assert _tool('fit_gmm').main(
+    assert load_tool('fit_gmm').main(
         [MIT_CFG, '--out', gmm, '--samples-per-class', '2000',
          '--cfg-options', *opts, *NARROW]) == 0
-    assert _tool('gen_density_maps').main(
+    assert load_tool('gen_density_maps').main(
         [MIT_CFG, '--cfg-options', *opts, *NARROW,
          f'model.density.params={gmm}']) == 0
     return dict(toy=toy, opts=opts, gmm=gmm, tmp=tmp)
@@ -161,7 +131,7 @@ def test_model_on_another_grid_is_refused_at_start(mit, tmp_path):
             for o in mit['opts']]
     assert opts != mit['opts']
     with pytest.raises(GridMismatchError) as e:
-        _tool('train').main([
+        load_tool('train').main([
             MIT_CFG, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
             *opts, *NARROW, *SCHEDULE, f'model.density.params={mit["gmm"]}'
         ])
@@ -178,7 +148,7 @@ def test_step1_refuses_a_gmm_of_another_grid(mit, tmp_path):
     with pytest.raises(GridMismatchError,
                        match=r"GMM set 'c16' \(.*\): 96x161; model \(config, "
                        r'input 190x320\): 48x80'):
-        _tool('gen_density_maps').main(
+        load_tool('gen_density_maps').main(
             [MIT_CFG, '--gmm', 'c16', '--out', str(tmp_path / 'maps'),
              '--cfg-options', *mit['opts'], *NARROW])
     assert not (tmp_path / 'maps').exists()

@@ -11,12 +11,12 @@ and ``tools/train.py`` runs two iterations.
 """
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 
-import importlib.util
 import math
 
 from mmengine.config import Config
 
-from _helpers import REPO, log_lines, make_toy_tree, write_toy_gmm
+from _helpers import (REPO, load_tool, log_lines, make_toy_tree, resize_options,
+                      toy_data_options, write_toy_gmm)
 # train.py's main() in this process, with its console output.
 from _helpers import run_tool_inprocess as run_tool
 
@@ -41,29 +41,7 @@ NARROW = [
 
 def _options(toy):
     cfg = Config.fromfile(CFG)
-    syn, city = toy['synthia'], toy['cityscapes']
-    src = 'train_dataloader.dataset.source'
-    opts = [f'{src}.data_root={syn}', f'{src}.ann_file={syn}/all.txt',
-            f'train_dataloader.dataset.target.data_root={city}',
-            f'train_dataloader.dataset.target.ann_file={city}/train.txt']
-    pipelines = {
-        f'{src}.pipeline': cfg.train_dataloader.dataset.source.pipeline,
-        'train_dataloader.dataset.target.pipeline':
-        cfg.train_dataloader.dataset.target.pipeline,
-    }
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.num_workers=0',
-                 f'{loader}.persistent_workers=False']
-        if loader != 'train_dataloader':
-            opts += [f'{loader}.dataset.data_root={city}',
-                     f'{loader}.dataset.ann_file={city}/val.txt']
-            pipelines[f'{loader}.dataset.pipeline'] = \
-                cfg[loader].dataset.pipeline
-    for prefix, pipeline in pipelines.items():
-        (idx, ) = [i for i, t in enumerate(pipeline)
-                   if t['type'] == 'ResizeWithPad']
-        opts.append(f'{prefix}.{idx}.scale=({SCALE[0]},{SCALE[1]})')
-    return opts
+    return toy_data_options(cfg, toy) + resize_options(cfg, SCALE)
 
 
 def test_r101v1c_config_trains_two_iterations(tmp_path):
@@ -73,10 +51,7 @@ def test_r101v1c_config_trains_two_iterations(tmp_path):
     grid = config_feature_grid(cfg, (SCALE[1], SCALE[0]))
     assert grid == (24, 40)
     gmm = write_toy_gmm(tmp_path / 'gmm_v1c.json', 16, grid)
-    spec = importlib.util.spec_from_file_location(
-        '_v1c_gen', REPO / 'tools' / 'gen_density_maps.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('gen_density_maps')
     assert tool.main([CFG, '--cfg-options', *opts, *NARROW,
                       f'model.density.params={gmm}']) == 0
     out = run_tool('train.py', [

@@ -25,13 +25,13 @@ statically in ``test_config_values.py``.
 """
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 
-import importlib.util
 import math
 
 import pytest
 from mmengine.config import Config
 
-from _helpers import REPO, log_lines, make_toy_tree, parse_metrics
+from _helpers import (REPO, load_tool, log_lines, make_toy_tree, parse_metrics,
+                      resize_options, toy_data_options)
 # train.py's main() in this process, with its console output.
 from _helpers import run_tool_inprocess as run_tool
 
@@ -54,53 +54,6 @@ SHRINK = 8
 @pytest.fixture(scope='module')
 def toy(tmp_path_factory):
     return make_toy_tree(tmp_path_factory.mktemp('stage1_toy'))
-
-
-def _gen_density_tool():
-    spec = importlib.util.spec_from_file_location(
-        '_gen_density_maps_smoke', REPO / 'tools' / 'gen_density_maps.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _resize_options(cfg: Config, scale) -> list:
-    """``--cfg-options`` setting the scale of every ResizeWithPad."""
-    pipelines = {
-        'train_dataloader.dataset.source.pipeline':
-        cfg.train_dataloader.dataset.source.pipeline,
-        'train_dataloader.dataset.target.pipeline':
-        cfg.train_dataloader.dataset.target.pipeline,
-        'val_dataloader.dataset.pipeline': cfg.val_dataloader.dataset.pipeline,
-        'test_dataloader.dataset.pipeline':
-        cfg.test_dataloader.dataset.pipeline,
-    }
-    opts = []
-    for prefix, pipeline in pipelines.items():
-        idx = [i for i, t in enumerate(pipeline)
-               if t['type'] == 'ResizeWithPad']
-        assert len(idx) == 1, f'{prefix}: expected one ResizeWithPad'
-        opts.append(f'{prefix}.{idx[0]}.scale=({scale[0]},{scale[1]})')
-    return opts
-
-
-def _data_options(cfg: Config, toy: dict) -> list:
-    syn, src = toy['synthia'], 'train_dataloader.dataset.source'
-    tgt_type = cfg.train_dataloader.dataset.target.type
-    target = toy['cityscapes' if tgt_type == 'CityscapesUDADataset' else
-                 'mapillary']
-    val_list = 'val.txt' if tgt_type == 'CityscapesUDADataset' else \
-        'validation.txt'
-    opts = [f'{src}.data_root={syn}', f'{src}.ann_file={syn}/all.txt',
-            f'train_dataloader.dataset.target.data_root={target}',
-            f'train_dataloader.dataset.target.ann_file={target}/train.txt']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.num_workers=0',
-                 f'{loader}.persistent_workers=False']
-        if loader != 'train_dataloader':
-            opts += [f'{loader}.dataset.data_root={target}',
-                     f'{loader}.dataset.ann_file={target}/{val_list}']
-    return opts
 
 
 NARROW = [
@@ -132,19 +85,19 @@ def test_stage1_config_trains_two_iterations(name, toy, tmp_path):
     full_w, full_h = cfg.input_scale
     scale = (full_w // SHRINK, full_h // SHRINK)
     grid = feature_grid_size((scale[1], scale[0]))
-    data_opts = _data_options(cfg, toy)
+    data_opts = toy_data_options(cfg, toy)
 
     # STEP 1 with the config's own GMM set on the reduced grid, written to
     # the config's density_map_dir under the toy SYNTHIA root.
     gmm_set = cfg.model.density.params
-    _gen_density_tool().main([
+    load_tool('gen_density_maps').main([
         path, '--gmm', gmm_set, '--grid', str(grid[0]), str(grid[1]),
         '--cfg-options', *data_opts[:2]
     ])
 
     out = run_tool('train.py', [
         path, '--work-dir', tmp_path / 'work', '--cfg-options', *data_opts,
-        *_resize_options(cfg, scale), *NARROW, *SCHEDULE
+        *resize_options(cfg, scale), *NARROW, *SCHEDULE
     ]).stdout
 
     # Both optimisers start at their configured LRs (PolyLR at i = 0) ...
