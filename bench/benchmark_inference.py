@@ -28,21 +28,20 @@ import contextlib
 import logging
 import os
 import os.path as osp
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import mmseg_dda  # noqa: E402,F401,I001  (compat shims first)
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.logging import MMLogger  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-from mmseg.registry import MODELS  # noqa: E402
-from mmseg.structures import SegDataSample  # noqa: E402
+import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 
-from machine import cpu_name  # noqa: E402
-from mmseg_dda.utils.atomic_io import atomic_write_json  # noqa: E402
+from machine import cpu_name
+from mmseg_dda.utils.atomic_io import atomic_write_json
+from mmseg_dda.utils.malloc_tuning import apply_malloc_cfg
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 VARIANTS = ('fp32', 'channels_last', 'bf16', 'bf16_channels_last')
@@ -73,6 +72,7 @@ def parse_args(argv=None):
 def build_model(cfg_path: str, device: str, tiny: bool):
     cfg = Config.fromfile(cfg_path)
     init_default_scope('mmseg')
+    apply_malloc_cfg(cfg.env_cfg.get('malloc_cfg'))  # as tools/test.py
     seg = cfg.model.segmentor
     seg.backbone.init_cfg = None
     if tiny:  # narrow widths: a smoke run of the machinery (tests)

@@ -34,14 +34,22 @@ weights. Each step is split into data (preprocessing), forward, density
 targets, discriminator (forward), backward, optimiser and other, with the
 same timers in every path (on CUDA the timers synchronise).
 
-Memory per path: on CPU the RSS of the path's process sampled every 5 ms
-(glibc's ``malloc_trim`` after every step so that freed memory leaves the
-RSS), split into the baseline (process after imports), the model resident
-between steps (parameters, optimiser state), and the peak above that
-resident level in each segment of the step (source pass, target pass, the
-two D updates, the optimiser steps); parameter, gradient, optimiser-state
-and D-map sizes are also given in bytes. On CUDA:
-``torch.cuda.max_memory_allocated`` per step.
+Allocator: the ``DDA.train_step`` paths apply the config's
+``env_cfg.malloc_cfg`` as ``tools/train.py`` does
+(:mod:`mmseg_dda.utils.malloc_tuning`); ``reference`` keeps glibc's
+defaults, as the reference implementation runs, and ``reference_malloc`` is
+the same loop with the project's ``malloc_cfg``, which separates the
+allocator's share of the speed-up from the step's own.
+
+Memory per path: on CPU the peak RSS of the path's process sampled every
+5 ms, split into the baseline (process after imports), the model resident
+between steps (parameters, optimiser state), and the peak above the level at
+the start of each segment of the step (source pass, target pass, the two D
+updates, the optimiser steps); parameter, gradient, optimiser-state and
+D-map sizes are also given in bytes. ``--memory-breakdown`` calls glibc's
+``malloc_trim`` after every step so that each step starts from the resident
+level (for the memory table; it undoes ``malloc_cfg`` and slows every path).
+On CUDA: ``torch.cuda.max_memory_allocated`` per step.
 
 Examples::
 
@@ -85,24 +93,24 @@ import time
 from collections import defaultdict
 from typing import Dict, List, Optional
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import mmseg_dda  # noqa: E402,F401,I001  (compat shims first)
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.logging import MMLogger  # noqa: E402
-from mmengine.optim import build_optim_wrapper  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-from mmengine.structures import PixelData  # noqa: E402
-from mmseg.registry import MODELS  # noqa: E402
-from mmseg.structures import SegDataSample  # noqa: E402
+import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 
-from machine import cpu_name  # noqa: E402
-from mmseg_dda.utils.atomic_io import atomic_write_json  # noqa: E402
-from mmseg_dda.datasets import feature_grid_size  # noqa: E402
-from mmseg_dda.models.losses import (SOURCE_LABEL, TARGET_LABEL,  # noqa: E402
+from machine import cpu_name
+from mmseg_dda.datasets import feature_grid_size
+from mmseg_dda.models.losses import (SOURCE_LABEL, TARGET_LABEL,
                                      adversarial_bce, berhu_loss, entropy_map)
+from mmseg_dda.utils.atomic_io import atomic_write_json
+from mmseg_dda.utils.malloc_tuning import apply_malloc_cfg
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PHASES = ('data', 'forward', 'density', 'discriminator', 'backward',
@@ -136,6 +144,11 @@ def parse_args(argv=None):
                    'flags: fp32 amp channels_last)')
     p.add_argument('--no-reference', action='store_true',
                    help='skip the reference (plain loop) path')
+    p.add_argument('--memory-breakdown', action='store_true',
+                   help="glibc's malloc_trim after every step, so that the "
+                   'RSS segments of a step start from the resident level '
+                   '(undoes env_cfg.malloc_cfg; slows every path: for the '
+                   'memory table, not for timing)')
     p.add_argument('--sequential', action='store_true',
                    help='run the paths one after the other (one process '
                    'alive at a time) instead of interleaved')
@@ -260,10 +273,11 @@ class RssSampler:
 # ---------------------------------------------------------------------------
 #: Paths of the default benchmark. ``reference``: the plain loop (the
 #: reference's call pattern), fp32; the others: ``DDA.train_step``.
-PATHS = ('reference', 'fp32', 'channels_last', 'amp', 'amp_channels_last',
-         'compile')
+PATHS = ('reference', 'reference_malloc', 'fp32', 'channels_last', 'amp',
+         'amp_channels_last', 'compile')
 PATH_NAMES = dict(
     reference='reference (plain loop, fp32)',
+    reference_malloc='reference + malloc_cfg (plain loop, fp32)',
     fp32='DDA.train_step, fp32 (default)',
     channels_last='DDA.train_step, channels-last',
     amp='DDA.train_step, bf16 AMP',
@@ -307,7 +321,7 @@ def build_path(cfg_path: str, depth: int, device: str, path: str,
         for head in (seg.depth_head, seg.density_head):
             head.update(channels=8, proj_channels=4)
         cfg.model.discriminator.channels = (4, 4, 4, 4)
-    if path != 'reference':
+    if not path.startswith('reference'):
         cfg.model.channels_last = 'channels_last' in path
     torch.manual_seed(0)
     base = MODELS.build(cfg.model)
@@ -319,7 +333,7 @@ def build_path(cfg_path: str, depth: int, device: str, path: str,
     model = copy.deepcopy(base)
     del base
     model.train()
-    if path == 'reference':
+    if path.startswith('reference'):
         seg_opt = cfg.optim_wrapper.segmentor.optimizer
         disc_opt = cfg.optim_wrapper.discriminator.optimizer
         sgd = torch.optim.SGD(
@@ -558,6 +572,8 @@ class Worker:
             cmd += ['--threads', str(args.threads)]
         if args.tiny:
             cmd.append('--tiny')
+        if args.memory_breakdown:
+            cmd.append('--memory-breakdown')
         self.path = path
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
@@ -605,6 +621,10 @@ def worker_main(args, size) -> None:
                                  args.tiny)
     build_s = time.perf_counter() - t0
     malloc_trim()
+    # As tools/train.py does (ConsoleRunner.setup_env); the reference loop
+    # keeps glibc's defaults unless it is the reference_malloc path.
+    malloc_applied = (path != 'reference' and apply_malloc_cfg(
+        cfg.env_cfg.get('malloc_cfg')))
     sync = device == 'cuda'
     timer = PhaseTimer(sync)
     counter = dict(n=0)
@@ -619,7 +639,7 @@ def worker_main(args, size) -> None:
                                              len(SEGMENTS) - 1)]
         return counted
 
-    if path == 'reference':
+    if path.startswith('reference'):
         sgd, adam = opt
         step = PlainStep(cfg, model, sgd, adam, timer, device, False, False)
         step._backward = advance(step._backward)
@@ -645,6 +665,7 @@ def worker_main(args, size) -> None:
                                        for p in disc.parameters()),
         params_segmentor=sum(p.numel() for p in seg.parameters()),
         params_discriminator=sum(p.numel() for p in disc.parameters()),
+        malloc_cfg=(dict(cfg.env_cfg.malloc_cfg) if malloc_applied else None),
         torch_threads=torch.get_num_threads())
     out.write(json.dumps(info) + '\n')
     out.flush()
@@ -675,7 +696,8 @@ def worker_main(args, size) -> None:
             cuda_peak=(torch.cuda.max_memory_allocated() if sync else None),
             optimiser_state_bytes=optimiser_state_bytes(optimisers))
         del data
-        malloc_trim()
+        if args.memory_breakdown:
+            malloc_trim()
         reply['rss_after'] = sampler._rss()
         out.write(json.dumps(reply) + '\n')
         out.flush()

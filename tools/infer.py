@@ -32,6 +32,7 @@ from mmengine.utils import ProgressBar
 from mmseg_dda.apis import (infer_images, init_dda_model, list_images,
                             maps_at_original_size)
 from mmseg_dda.apis import writers
+from mmseg_dda.utils.malloc_tuning import apply_malloc_cfg
 
 
 def parse_args(argv=None):
@@ -122,6 +123,8 @@ def main(argv=None) -> int:
     _check_unique_stems(images)
     model = init_dda_model(args.config, args.checkpoint, device=args.device,
                            cfg_options=args.cfg_options)
+    # As tools/train.py and tools/test.py (ConsoleRunner.setup_env).
+    apply_malloc_cfg(model.cfg.get('env_cfg', {}).get('malloc_cfg'))
     num_classes = model.num_classes
     if args.out_format == 'cityscapes':
         writers.cityscapes_label_id_lut(num_classes)  # fail before running

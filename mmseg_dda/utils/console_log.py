@@ -19,6 +19,7 @@ from typing import List
 
 from mmengine.runner import Runner
 
+from .malloc_tuning import apply_malloc_cfg
 from .pretrained_check import check_pretrained_files
 
 #: Logger warnings of the stack that say nothing about the run (by prefix).
@@ -64,9 +65,10 @@ class ConsoleRunner(Runner):
     """MMEngine's :class:`Runner` with a readable console (see module doc).
 
     Built like the Runner (``ConsoleRunner.from_cfg(cfg)``). Besides the
-    console, one change: a missing local ``Pretrained`` initialisation file
-    (the converted ImageNet weights) is reported with the commands that
-    create it, before MMEngine fails on it
+    console, two changes: ``env_cfg.malloc_cfg`` is applied to glibc's
+    allocator (:mod:`~mmseg_dda.utils.malloc_tuning`), and a missing local
+    ``Pretrained`` initialisation file (the converted ImageNet weights) is
+    reported with the commands that create it, before MMEngine fails on it
     (:func:`~mmseg_dda.utils.pretrained_check.check_pretrained_files`).
     """
 
@@ -85,6 +87,10 @@ class ConsoleRunner(Runner):
         self.logger.info(
             f'Environment, config and hooks: see {log_file} (written to the '
             'log file only)')
+
+    def setup_env(self, env_cfg: dict) -> None:
+        super().setup_env(env_cfg)
+        apply_malloc_cfg(env_cfg.get('malloc_cfg'))
 
     def _init_model_weights(self) -> None:
         check_pretrained_files(self.cfg)
