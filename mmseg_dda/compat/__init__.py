@@ -18,6 +18,8 @@ docstring says which versions need it and how to tell when it can go:
    counts as one optimiser step (called by ``DDA``, nothing installed).
 7. :mod:`.cpu_distributed` -- ``--launcher pytorch`` on CPU machines
    (called by the train/test tools, nothing installed).
+8. :mod:`.config_text` -- MMEngine re-formats the whole config with yapf
+   each time it prints it: the formatting is memoised.
 
 Installing is idempotent. The order is the one the shims always had,
 except that the warning filters come first: they interact with nothing,
@@ -39,9 +41,14 @@ install_atomic_checkpointing()
 from .checked_loading import install_checked_loading  # noqa: E402
 
 install_checked_loading()
+# The config text is formatted once per distinct config (see the module).
+from .config_text import install_config_text_cache  # noqa: E402
+
+install_config_text_cache()
 
 __all__ = [
     'KNOWN_WARNINGS', 'filter_known_warnings', 'install_atomic_checkpointing',
     'install_checked_loading', 'install_checkpoint_loader',
+    'install_config_text_cache',
     'install_mmcv_ext_stub', 'safe_torch_load'
 ]
