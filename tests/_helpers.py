@@ -13,6 +13,7 @@ import importlib.util
 import io
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -80,6 +81,38 @@ def load_tool(name: str):
         spec.loader.exec_module(module)
         _TOOLS[name] = module
     return _TOOLS[name]
+
+
+def record_runner(monkeypatch, tool) -> List:
+    """Replace ``tool.Runner`` by a recorder that builds and runs nothing.
+
+    For tests of the config a tool's ``main`` hands to ``Runner.from_cfg``
+    (flags, hooks, AMP) without a training or test run.
+
+    Args:
+        monkeypatch: pytest's ``monkeypatch`` fixture (undoes the swap).
+        tool: A tool module, e.g. ``load_tool('train')``.
+
+    Returns:
+        list: The configs passed to ``Runner.from_cfg``, in call order.
+    """
+    built = []
+
+    class Recorder:
+
+        @classmethod
+        def from_cfg(cls, cfg):
+            built.append(cfg)
+            return cls()
+
+        def train(self):
+            pass
+
+        def test(self):
+            pass
+
+    monkeypatch.setattr(tool, 'Runner', Recorder)
+    return built
 
 
 def _manager_instances() -> Dict[type, set]:
@@ -184,6 +217,12 @@ def make_toy_tree(root: Path) -> Dict[str, str]:
     return generate_toy_dataset(
         str(root), num_source=6, num_target=4, num_val=3, size=(128, 76),
         seed=0, with_train_labels=True)
+
+
+def copy_tree(src: str, dst: Path) -> Path:
+    """Copy the folder ``src`` to ``dst`` (a private copy to damage)."""
+    shutil.copytree(src, dst)
+    return Path(dst)
 
 
 def resize_options(cfg, scale: Tuple[int, int]) -> List[str]:

@@ -25,18 +25,10 @@ from mmseg_dda.datasets.class_mappings import (CLASSES_16, PALETTE_16,
                                                class_palette)
 from mmseg_dda.datasets.transforms import inference_pipeline
 
+# Module fixtures shared with the CLI tests (test_tools/test_infer.py).
+from _tiny_models import tiny, val_images  # noqa: F401
+
 TINY_HW = (57, 96)  # network input (H, W) of the tiny config
-
-
-@pytest.fixture(scope='module')
-def tiny(tiny_checkpoints):
-    return tiny_checkpoints
-
-
-@pytest.fixture(scope='module')
-def val_images(tiny):
-    return sorted(glob.glob(
-        osp.join(tiny['cityscapes'], 'leftImg8bit', 'val', '*', '*.png')))
 
 
 @pytest.fixture(scope='module')

@@ -1,11 +1,10 @@
 """TestThroughputHook: images/s of the test loop, and tools/test.py adds it."""
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
-import importlib.util
 import time
 
 from mmseg.registry import HOOKS
 
-from _helpers import REPO
+from _helpers import REPO, load_tool, record_runner
 # Aliased: pytest would try to collect a module-level name starting with Test.
 from mmseg_dda.engine.hooks import TestThroughputHook as ThroughputHook
 from mmseg_dda.engine.hooks import test_throughput_hook as throughput_module
@@ -45,22 +44,8 @@ def test_counts_the_batch_without_outputs():
 
 
 def test_test_tool_adds_the_hook(monkeypatch, tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        '_tool_test_speed', REPO / 'tools' / 'test.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    built = []
-
-    class Recorder:
-        @classmethod
-        def from_cfg(cls, cfg):
-            built.append(cfg)
-            return cls()
-
-        def test(self):
-            pass
-
-    monkeypatch.setattr(tool, 'Runner', Recorder)
+    tool = load_tool('test')
+    built = record_runner(monkeypatch, tool)
     monkeypatch.setenv('LOCAL_RANK', '0')
     cfg = str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py')
     tool.main([cfg, 'c.pth', '--work-dir', str(tmp_path)])

@@ -1,11 +1,9 @@
 """Bad-input catalogue, data side (docs/bad_inputs.md rows 16-): files the
 pipeline tools read, and outputs they reuse. Each test checks the message a
 user sees; each case was accepted silently before."""
-import importlib.util
 import json
 import logging
 import re
-import shutil
 from pathlib import Path
 
 import cv2
@@ -14,8 +12,6 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
-from mmengine.registry import init_default_scope
-from mmseg.registry import MODELS
 from PIL import Image
 
 import mmseg_dda  # noqa: F401,I001
@@ -26,22 +22,11 @@ from mmseg_dda.density import load_density_maps, load_gmm_params
 from mmseg_dda.pseudo_labels import load_pseudo_label
 from robustness_helpers import write_gmm_json
 
-REPO = Path(__file__).resolve().parents[2]
+from _helpers import copy_tree, load_tool
+from _tiny_models import save_untrained
+
 LOAD = dict(type='LoadImageFromFile', imdecode_backend='pillow')
 GRID = feature_grid_size((56, 96))  # of the tiny config's input
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'_bad_data_{name}', REPO / 'tools' / f'{name}.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _copy(src, dst) -> Path:
-    shutil.copytree(src, dst)
-    return Path(dst)
 
 
 def _files(folder: Path):
@@ -66,7 +51,7 @@ def _warnings(fn):
 # -- STEP 1: stale and invalid density maps ----------------------------------
 def test_density_maps_rerun_with_other_gmm(tiny_dda_config, tmp_path,
                                            capsys):
-    tool = _tool('gen_density_maps')
+    tool = load_tool('gen_density_maps')
     out = tmp_path / 'maps'
     assert tool.main([str(tiny_dda_config), '--out', str(out)]) == 0
     first = _files(out)
@@ -92,7 +77,7 @@ def test_density_maps_rerun_with_other_gmm(tiny_dda_config, tmp_path,
 
 def test_density_maps_rerun_with_other_grid_and_layout(tiny_dda_config,
                                                        tmp_path):
-    tool = _tool('gen_density_maps')
+    tool = load_tool('gen_density_maps')
     out = tmp_path / 'maps'
     assert tool.main([str(tiny_dda_config), '--out', str(out)]) == 0
     with pytest.raises(SystemExit,
@@ -111,13 +96,13 @@ def test_density_maps_folder_without_manifest(tiny_dda_config, tmp_path):
                        match=rf'^error: {out} holds 1 output files \(e\.g\. '
                        r'0000000\.npy\) but no manifest\.json, so what made '
                        r'them is unknown\. .* --overwrite'):
-        _tool('gen_density_maps').main([str(tiny_dda_config), '--out',
-                                        str(out)])
+        load_tool('gen_density_maps').main([str(tiny_dda_config), '--out',
+                                            str(out)])
 
 
 def test_density_map_with_nan_is_recomputed_on_resume(tiny_dda_config,
                                                       tmp_path, capsys):
-    tool = _tool('gen_density_maps')
+    tool = load_tool('gen_density_maps')
     out = tmp_path / 'maps'
     assert tool.main([str(tiny_dda_config), '--out', str(out)]) == 0
     expected = _files(out)
@@ -156,7 +141,7 @@ def test_density_map_with_nan_is_refused_when_read(tmp_path, layout):
 # -- consumers: training reads maps / pseudo-labels made for other settings --
 def _maps_config(tmp_path: Path, toy: dict, gmm: Path) -> Path:
     """The tiny config reading precomputed maps of ``<tmp>/syn``."""
-    root = _copy(toy['synthia'], tmp_path / 'syn')
+    root = copy_tree(toy['synthia'], tmp_path / 'syn')
     base = tmp_path / 'tiny_dda.py'
     pipeline = [LOAD, dict(type='LoadMappedAnnotations'),
                 dict(type='LoadInverseDepth'),
@@ -178,7 +163,7 @@ def test_training_refuses_maps_of_another_gmm_set(tiny_dda_config,
     cfg = _maps_config(tmp_path, toy_data_root, tmp_path / 'gmm_tiny.json')
     other = write_gmm_json(tmp_path / 'other_gmm.json', 16, GRID, seed=7)
     maps = tmp_path / 'syn' / 'maps'
-    assert _tool('gen_density_maps').main(
+    assert load_tool('gen_density_maps').main(
         [str(cfg), '--out', str(maps), '--gmm', str(other)]) == 0
     with pytest.raises(ValueError,
                        match=r"^config maps_cfg\.py \(model\.density\.params="
@@ -189,17 +174,24 @@ def test_training_refuses_maps_of_another_gmm_set(tiny_dda_config,
                        r'"[0-9a-f]{64}"\. Regenerate them with '
                        r'tools/gen_density_maps\.py --overwrite, or point '
                        r'density_map_dir at maps made for this config\.$'):
-        _tool('train').main([str(cfg), '--work-dir', str(tmp_path / 'w')])
+        load_tool('train').main([str(cfg), '--work-dir',
+                                 str(tmp_path / 'w')])
+
+
+def _manifest_only(folder: Path, kind: str, **inputs) -> Path:
+    """Make ``folder`` holding just a ``manifest.json`` of ``kind`` that
+    records ``inputs``."""
+    folder.mkdir()
+    (folder / 'manifest.json').write_text(json.dumps(dict(kind=kind,
+                                                          inputs=inputs)))
+    return folder
 
 
 def test_dataset_refuses_maps_of_another_class_count(toy_data_root,
                                                      tmp_path):
-    root = _copy(toy_data_root['synthia'], tmp_path / 'syn')
-    (root / 'maps').mkdir()
-    (root / 'maps' / 'manifest.json').write_text(json.dumps(dict(
-        kind='source_density_maps',
-        inputs=dict(num_classes=7, label_dir=['parsed_LABELS'],
-                    layout='npy'))))
+    root = copy_tree(toy_data_root['synthia'], tmp_path / 'syn')
+    _manifest_only(root / 'maps', 'source_density_maps', num_classes=7,
+                   label_dir=['parsed_LABELS'], layout='npy')
     with pytest.raises(ValueError,
                        match=r'^SynthiaDataset: the density maps in '
                        rf'{root}/maps were made for other settings '
@@ -213,7 +205,7 @@ def test_dataset_refuses_maps_of_another_class_count(toy_data_root,
 
 def test_maps_without_manifest_are_used_with_a_warning(toy_data_root,
                                                        tmp_path):
-    root = _copy(toy_data_root['synthia'], tmp_path / 'syn')
+    root = copy_tree(toy_data_root['synthia'], tmp_path / 'syn')
     (root / 'maps').mkdir()
     for i in range(6):
         np.save(root / 'maps' / f'{i:07d}.npy',
@@ -230,12 +222,8 @@ def test_maps_without_manifest_are_used_with_a_warning(toy_data_root,
 
 def test_pseudo_labels_for_another_class_count_refused(toy_data_root,
                                                        tmp_path):
-    pl = tmp_path / 'pl'
-    pl.mkdir()
-    (pl / 'manifest.json').write_text(json.dumps(dict(
-        kind='pseudo_labels',
-        inputs=dict(num_classes=7, format='png',
-                    dataset_type='CityscapesUDADataset'))))
+    pl = _manifest_only(tmp_path / 'pl', 'pseudo_labels', num_classes=7,
+                        format='png', dataset_type='CityscapesUDADataset')
     with pytest.raises(ValueError,
                        match=r'^CityscapesUDADataset: the pseudo-labels in '
                        rf'{pl} were made for other settings \({pl}/manifest'
@@ -251,13 +239,10 @@ def test_pseudo_labels_for_another_class_count_refused(toy_data_root,
 def tiny_checkpoints(tiny_dda_config, tmp_path):
     """Two checkpoints of the tiny DDA model (other random weights)."""
     cfg = Config.fromfile(str(tiny_dda_config))
-    init_default_scope('mmseg')
     paths = []
     for seed in (0, 1):
-        torch.manual_seed(seed)
         path = tmp_path / f'dda_{seed}.pth'
-        torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict(),
-                        meta=dict(seed=seed)), path)
+        save_untrained(cfg.model, path, seed, meta=dict(seed=seed))
         paths.append(str(path))
     return paths
 
@@ -267,7 +252,7 @@ PL_COMMON = ['--num-workers', '0', '--device', 'cpu', '--threshold', '0.01']
 
 def test_pseudo_labels_rerun_with_other_threshold_or_checkpoint(
         tiny_dda_config, tiny_checkpoints, tmp_path):
-    tool = _tool('gen_pseudo_labels')
+    tool = load_tool('gen_pseudo_labels')
     out = tmp_path / 'pl'
     args = [str(tiny_dda_config), tiny_checkpoints[0], '--out', str(out)]
     assert tool.main(args + PL_COMMON).images == 4
@@ -299,7 +284,7 @@ def test_pseudo_labels_rerun_with_other_threshold_or_checkpoint(
 
 def test_invalid_pseudo_label_is_relabelled_on_resume(
         tiny_dda_config, tiny_checkpoints, tmp_path, capsys):
-    tool = _tool('gen_pseudo_labels')
+    tool = load_tool('gen_pseudo_labels')
     out = tmp_path / 'pl'
     args = [str(tiny_dda_config), tiny_checkpoints[0], '--out',
             str(out)] + PL_COMMON
@@ -325,7 +310,7 @@ def test_invalid_pseudo_label_is_relabelled_on_resume(
 def test_threshold_outside_unit_interval(tiny_dda_config, tiny_checkpoints,
                                          tmp_path, capsys, value):
     with pytest.raises(SystemExit) as exc:
-        _tool('gen_pseudo_labels').main(
+        load_tool('gen_pseudo_labels').main(
             [str(tiny_dda_config), tiny_checkpoints[0], '--threshold', value])
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
@@ -341,7 +326,7 @@ def test_threshold_in_config_outside_unit_interval(tiny_dda_config,
     with pytest.raises(ValueError,
                        match=r'^pseudo_label_cfg\.threshold must be in '
                        r'\(0, 1\] \(a softmax confidence\), got 1\.5$'):
-        _tool('gen_pseudo_labels').main(
+        load_tool('gen_pseudo_labels').main(
             [str(tiny_dda_config), tiny_checkpoints[0], '--out',
              str(tmp_path / 'pl'), '--device', 'cpu', '--cfg-options',
              'pseudo_label_cfg.threshold=1.5'])
@@ -350,7 +335,7 @@ def test_threshold_in_config_outside_unit_interval(tiny_dda_config,
 # -- files read by the tools: depth, labels, GMM parameters -----------------
 @pytest.mark.parametrize('kind', ['8bit', '3channel'])
 def test_depth_png_not_16bit_single_channel(toy_data_root, tmp_path, kind):
-    root = _copy(toy_data_root['synthia'], tmp_path / 'syn')
+    root = copy_tree(toy_data_root['synthia'], tmp_path / 'syn')
     depth = root / 'Depth' / '0000001.png'
     raw = cv2.imread(str(depth), cv2.IMREAD_UNCHANGED)
     assert raw.dtype == np.uint16 and raw.ndim == 2
@@ -388,8 +373,9 @@ def _rgb(path: Path) -> None:
 @pytest.mark.parametrize('dataset', ['synthia', 'cityscapes', 'mapillary',
                                      'pseudo-labels'])
 def test_colour_label_png(toy_data_root, tmp_path, dataset):
-    root = _copy(toy_data_root[dataset.replace('pseudo-labels', 'cityscapes')],
-                 tmp_path / dataset)
+    root = copy_tree(
+        toy_data_root[dataset.replace('pseudo-labels', 'cityscapes')],
+        tmp_path / dataset)
     pipeline = [LOAD, dict(type='LoadMappedAnnotations')]
     if dataset == 'pseudo-labels':
         pl = tmp_path / 'pl'
@@ -477,7 +463,7 @@ def test_gmm_grid_metadata_not_two_positive_ints(tmp_path, grid):
 
 # -- tools/make_toy_data.py --------------------------------------------------
 def test_make_toy_data_refuses_non_empty_out(tmp_path):
-    tool = _tool('make_toy_data')
+    tool = load_tool('make_toy_data')
     out = tmp_path / 'data'
     out.mkdir()
     (out / 'mine.txt').write_text('precious')
@@ -512,7 +498,8 @@ def test_make_toy_data_refuses_non_empty_out(tmp_path):
 ])
 def test_make_toy_data_non_positive_counts(tmp_path, capsys, args, message):
     with pytest.raises(SystemExit) as exc:
-        _tool('make_toy_data').main(['--out', str(tmp_path / 'd')] + args)
+        load_tool('make_toy_data').main(['--out', str(tmp_path / 'd')]
+                                        + args)
     assert exc.value.code == 2
     assert capsys.readouterr().err.strip().endswith(f'error: {message}')
     assert not (tmp_path / 'd').exists()
@@ -529,9 +516,9 @@ def test_gmm_class_order_differs_from_dataset(tiny_dda_config, tmp_path):
                        match=rf"^GMM parameter set 'toy' \({gmm}\) orders "
                        r"its classes \['sidewalk', 'road', .*\] but the "
                        r"dataset has \['road', 'sidewalk', "):
-        _tool('gen_density_maps').main([str(tiny_dda_config), '--out',
-                                        str(tmp_path / 'maps'), '--gmm',
-                                        str(gmm)])
+        load_tool('gen_density_maps').main([str(tiny_dda_config), '--out',
+                                            str(tmp_path / 'maps'), '--gmm',
+                                            str(gmm)])
 
 
 def test_pseudo_label_reference_tiff_still_loads(tmp_path):

@@ -1,10 +1,9 @@
 """Bad-input catalogue (docs/bad_inputs.md): one test per entry, each
 checking the exact error (or report) a user sees."""
-import importlib.util
 import logging
 import os
-import shutil
 from pathlib import Path
+from typing import Tuple
 
 import numpy as np
 import pytest
@@ -24,21 +23,9 @@ from mmseg_dda.datasets import (CityscapesUDADataset, MapillaryUDADataset,
 from mmseg_dda.models.uda.dda import NonFiniteLossError
 from robustness_helpers import write_gmm_json, write_tiny_dda_config
 
-REPO = Path(__file__).resolve().parents[2]
+from _helpers import copy_tree, load_tool
+
 LOAD = dict(type='LoadImageFromFile', imdecode_backend='pillow')
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'_bad_inputs_{name}', REPO / 'tools' / f'{name}.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _copy(src, dst) -> Path:
-    shutil.copytree(src, dst)
-    return Path(dst)
 
 
 def _truncate(path: Path) -> None:
@@ -54,30 +41,61 @@ def test_missing_dataset_root(tmp_path):
         SynthiaDataset(str(tmp_path / 'nowhere'))
 
 
-def test_image_without_label(toy_data_root, tmp_path):
-    root = _copy(toy_data_root['synthia'], tmp_path / 'syn')
-    os.remove(root / 'parsed_LABELS' / '0000004.png')
-    with pytest.raises(FileNotFoundError,
-                       match=r'^SynthiaDataset: image .*RGB/0000004.png has '
-                       r'no label: expected .*parsed_LABELS/0000004.png$'):
+def _refused_without(toy: dict, tmp_path: Path, name: str, match: str):
+    """A copy of the toy SYNTHIA tree without the file ``name`` (relative to
+    its root) is refused, with ``match``, when the dataset is built."""
+    root = copy_tree(toy['synthia'], tmp_path / 'syn')
+    os.remove(root / name)
+    with pytest.raises(FileNotFoundError, match=match):
         SynthiaDataset(str(root))
+
+
+def test_image_without_label(toy_data_root, tmp_path):
+    _refused_without(
+        toy_data_root, tmp_path, 'parsed_LABELS/0000004.png',
+        r'^SynthiaDataset: image .*RGB/0000004.png has no label: expected '
+        r'.*parsed_LABELS/0000004.png$')
 
 
 def test_image_without_depth(toy_data_root, tmp_path):
-    root = _copy(toy_data_root['synthia'], tmp_path / 'syn')
-    os.remove(root / 'Depth' / '0000003.png')
-    with pytest.raises(FileNotFoundError,
-                       match=r'^SynthiaDataset: image .*RGB/0000003.png has '
-                       r'no depth map: expected .*Depth/0000003.png$'):
-        SynthiaDataset(str(root))
+    _refused_without(
+        toy_data_root, tmp_path, 'Depth/0000003.png',
+        r'^SynthiaDataset: image .*RGB/0000003.png has no depth map: '
+        r'expected .*Depth/0000003.png$')
+
+
+def _synthia_label(toy: dict, tmp_path: Path,
+                   index: int) -> Tuple[Path, Path]:
+    """A private copy of the toy SYNTHIA tree and its label ``index``.
+
+    Returns:
+        tuple: The copy's root and the label's path (to damage).
+    """
+    root = copy_tree(toy['synthia'], tmp_path / 'syn')
+    return root, root / 'parsed_LABELS' / f'{index:07d}.png'
+
+
+def _with_labels(root: Path) -> SynthiaDataset:
+    """The SYNTHIA tree at ``root``, loading images and labels (no depth)."""
+    return SynthiaDataset(str(root), with_depth=False, pipeline=[
+        LOAD, dict(type='LoadMappedAnnotations')])
+
+
+def _truncated_image_refused(ds, index: int, name: str) -> None:
+    """Truncate the image of sample ``index`` of ``ds``: loading the sample
+    names the dataset (``name``), the sample and the image."""
+    img = Path(ds.get_data_info(index)['img_path'])
+    _truncate(img)
+    with pytest.raises(OSError,
+                       match=rf'^{name}: cannot load sample {index} '
+                       rf'\(image {img}\): image file is truncated'):
+        ds[index]
 
 
 def test_mismatched_label_size(toy_data_root, tmp_path):
-    root = _copy(toy_data_root['synthia'], tmp_path / 'syn')
-    label = root / 'parsed_LABELS' / '0000000.png'
+    root, label = _synthia_label(toy_data_root, tmp_path, 0)
     Image.fromarray(np.full((20, 30), 3, np.uint8)).save(label)
-    ds = SynthiaDataset(str(root), with_depth=False, pipeline=[
-        LOAD, dict(type='LoadMappedAnnotations')])
+    ds = _with_labels(root)
     with pytest.raises(ValueError,
                        match=r'^Label .*0000000.png has size \(20, 30\) '
                        r'\(H, W\) but the image .*RGB/0000000.png has size '
@@ -86,36 +104,24 @@ def test_mismatched_label_size(toy_data_root, tmp_path):
 
 
 def test_truncated_png_image(toy_data_root, tmp_path):
-    root = _copy(toy_data_root['cityscapes'], tmp_path / 'city')
+    root = copy_tree(toy_data_root['cityscapes'], tmp_path / 'city')
     ds = CityscapesUDADataset(str(root), split='val', ann_file='',
                               pipeline=[LOAD])
-    img = Path(ds.get_data_info(0)['img_path'])
-    _truncate(img)
-    with pytest.raises(OSError,
-                       match=r'^CityscapesUDADataset: cannot load sample 0 '
-                       rf'\(image {img}\): image file is truncated'):
-        ds[0]
+    _truncated_image_refused(ds, 0, 'CityscapesUDADataset')
 
 
 def test_truncated_jpeg_image(toy_data_root, tmp_path):
-    root = _copy(toy_data_root['mapillary'], tmp_path / 'map')
+    root = copy_tree(toy_data_root['mapillary'], tmp_path / 'map')
     ds = MapillaryUDADataset(str(root), split='validation', num_classes=7,
                              ann_file='', pipeline=[LOAD])
-    img = Path(ds.get_data_info(1)['img_path'])
-    assert img.suffix == '.jpg'
-    _truncate(img)
-    with pytest.raises(OSError,
-                       match=r'^MapillaryUDADataset: cannot load sample 1 '
-                       rf'\(image {img}\): image file is truncated'):
-        ds[1]
+    assert Path(ds.get_data_info(1)['img_path']).suffix == '.jpg'
+    _truncated_image_refused(ds, 1, 'MapillaryUDADataset')
 
 
 def test_truncated_label_png(toy_data_root, tmp_path):
-    root = _copy(toy_data_root['synthia'], tmp_path / 'syn')
-    label = root / 'parsed_LABELS' / '0000002.png'
+    root, label = _synthia_label(toy_data_root, tmp_path, 2)
     _truncate(label)
-    ds = SynthiaDataset(str(root), with_depth=False, pipeline=[
-        LOAD, dict(type='LoadMappedAnnotations')])
+    ds = _with_labels(root)
     with pytest.raises(OSError,
                        match=r'^SynthiaDataset: cannot load sample 2 \(image '
                        r'.*RGB/0000002.png\): Cannot read label file '
@@ -124,13 +130,11 @@ def test_truncated_label_png(toy_data_root, tmp_path):
 
 
 def test_label_ids_out_of_range(toy_data_root, tmp_path):
-    root = _copy(toy_data_root['synthia'], tmp_path / 'syn')
-    label = root / 'parsed_LABELS' / '0000001.png'
+    root, label = _synthia_label(toy_data_root, tmp_path, 1)
     raw = np.array(Image.open(label))
     raw[:4, :5] = 200  # not a SYNTHIA id
     Image.fromarray(raw).save(label)
-    ds = SynthiaDataset(str(root), with_depth=False, pipeline=[
-        LOAD, dict(type='LoadMappedAnnotations')])
+    ds = _with_labels(root)
     records = []
     handler = logging.Handler()
     handler.emit = records.append
@@ -212,7 +216,7 @@ def test_convert_reference_checkpoint_wrong_num_classes(tmp_path, capsys):
     torch.save({'model': {k: torch.randn(s) if s else torch.tensor(3)
                           for k, s in layout.items()}}, src)
     out = tmp_path / 'converted.pth'
-    tool = _tool('convert_reference_checkpoint')
+    tool = load_tool('convert_reference_checkpoint')
     assert tool.main([str(src), str(out), '--num-classes', '7',
                       '--depth', '50']) == 1
     assert capsys.readouterr().err.strip() == (
@@ -235,8 +239,8 @@ def test_16class_checkpoint_into_7class_model_via_test_tool(
                        r'other shapes, e\.g\. segmentor\.decode_head\.'
                        r'conv2d_list\.0\.weight: checkpoint \(16, 64, 3, 3\)'
                        r' vs model \(7, 64, 3, 3\)\. Check num_classes'):
-        _tool('test').main([str(cfg7), str(ckpt), '--work-dir',
-                            str(tmp_path / 'work')])
+        load_tool('test').main([str(cfg7), str(ckpt), '--work-dir',
+                                str(tmp_path / 'work')])
 
 
 class _Boom:
@@ -258,8 +262,8 @@ def test_pickle_checkpoint_refused_by_test_tool(toy_data_root, tmp_path):
                        match=rf'^Refusing to load {ckpt}: it is not a plain '
                        r'weights file and loading it would run pickled '
                        r'code \(torch.load weights_only=True failed: '):
-        _tool('test').main([str(cfg7), str(ckpt), '--work-dir',
-                            str(tmp_path / 'work')])
+        load_tool('test').main([str(cfg7), str(ckpt), '--work-dir',
+                                str(tmp_path / 'work')])
     assert not pwned.exists()
 
 
@@ -288,7 +292,7 @@ def test_nan_loss_stops_training(toy_data_root, tmp_path):
                        r'iteration 2: src\.loss_seg=nan, .*tgt\.loss_adv='
                        r'nan.* \(gradients cleared, no optimiser step '
                        r'taken\)$'):
-        _tool('train').main([str(cfg), '--work-dir', str(work)])
+        load_tool('train').main([str(cfg), '--work-dir', str(work)])
     # Only the checkpoint before the failure exists, and it is finite.
     assert sorted(p.name for p in work.glob('*.pth')) == ['iter_2.pth']
     state = safe_torch_load(str(work / 'iter_2.pth'))['state_dict']
@@ -300,8 +304,9 @@ def test_unwritable_work_dir(tiny_dda_config, tmp_path):
     blocker = tmp_path / 'a_file'
     blocker.write_text('not a folder')
     work = blocker / 'work'
+    train = load_tool('train')
     with pytest.raises(PermissionError,
                        match=rf"^work directory '{work}' is not writable "
                        r'\(Not a directory\); choose another one with '
                        r'--work-dir$'):
-        _tool('train').main([str(tiny_dda_config), '--work-dir', str(work)])
+        train.main([str(tiny_dda_config), '--work-dir', str(work)])

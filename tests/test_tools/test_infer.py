@@ -2,8 +2,6 @@
 tools/test.py's predictions, formats and bad input."""
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 
-import glob
-import importlib.util
 import os.path as osp
 
 import mmcv
@@ -12,7 +10,9 @@ import pytest
 from mmseg.apis import inference_model, init_model
 from PIL import Image
 
-from _helpers import REPO, run_tool, run_tool_inprocess
+from _helpers import load_tool, run_tool, run_tool_inprocess
+# Module fixtures shared with the API tests (test_apis/test_inference.py).
+from _tiny_models import tiny, val_images  # noqa: F401
 from mmseg_dda.apis import maps_at_original_size
 from mmseg_dda.apis.writers import (PNG_SCALES, cityscapes_label_id_lut,
                                     read_map_png)
@@ -20,23 +20,8 @@ from mmseg_dda.datasets.class_mappings import PALETTE_16
 
 
 @pytest.fixture(scope='module')
-def tiny(tiny_checkpoints):
-    return tiny_checkpoints
-
-
-@pytest.fixture(scope='module')
-def val_images(tiny):
-    return sorted(glob.glob(
-        osp.join(tiny['cityscapes'], 'leftImg8bit', 'val', '*', '*.png')))
-
-
-@pytest.fixture(scope='module')
 def infer_tool():
-    spec = importlib.util.spec_from_file_location(
-        '_tool_infer', REPO / 'tools' / 'infer.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('infer')
 
 
 @pytest.fixture(scope='module')

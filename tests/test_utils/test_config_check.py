@@ -1,6 +1,5 @@
 """Unknown keys in the project's own config sections are refused."""
 import glob
-import importlib.util
 import re
 
 import pytest
@@ -10,7 +9,7 @@ import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 from mmseg_dda.utils.config_check import (UnknownConfigKeyError,
                                           check_config_keys)
 
-from _helpers import REPO
+from _helpers import REPO, load_tool
 
 DEMO = str(REPO / 'configs' / 'demo' / 'toy_syn2city_dda.py')
 
@@ -60,22 +59,14 @@ def test_shipped_configs_pass():
         check_config_keys(Config.fromfile(name).to_dict())
 
 
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'_tool_cfgcheck_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_tools_refuse_typos(tmp_path, monkeypatch):
     monkeypatch.setenv('LOCAL_RANK', '0')
-    train = _tool('train')
+    train = load_tool('train')
     args = train.parse_args([DEMO, '--work-dir', str(tmp_path),
                              '--cfg-options', 'pseudo_label_cfg.treshold=0.5'])
     with pytest.raises(UnknownConfigKeyError, match="'treshold'"):
         train.load_config(args)
-    gen = _tool('gen_pseudo_labels')
+    gen = load_tool('gen_pseudo_labels')
     with pytest.raises(UnknownConfigKeyError,
                        match="pseudo_label_cfg: unknown key 'treshold'"):
         gen.main([DEMO, 'unused.pth', '--out', str(tmp_path / 'pl'),

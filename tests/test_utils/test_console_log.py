@@ -7,7 +7,6 @@ the work_dir log file still holds.
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 
 import glob
-import importlib.util
 import io
 import logging
 import os
@@ -15,7 +14,7 @@ import os
 import pytest
 from mmengine.config import Config
 
-from _helpers import REPO
+from _helpers import REPO, load_tool, record_runner
 from mmseg_dda.utils import console_log
 from mmseg_dda.utils.console_log import (ConsoleFilter, console_handlers,
                                          enable_tensorboard)
@@ -91,23 +90,8 @@ def test_enable_tensorboard(monkeypatch):
 
 
 def test_train_tensorboard_flag(monkeypatch, tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        '_tool_train_tb', REPO / 'tools' / 'train.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    built = []
-
-    class Recorder:
-
-        @classmethod
-        def from_cfg(cls, cfg):
-            built.append(cfg)
-            return cls()
-
-        def train(self):
-            pass
-
-    monkeypatch.setattr(tool, 'Runner', Recorder)
+    tool = load_tool('train')
+    built = record_runner(monkeypatch, tool)
     monkeypatch.setattr(console_log.importlib.util, 'find_spec',
                         lambda name: object())
     monkeypatch.setenv('LOCAL_RANK', os.environ.get('LOCAL_RANK', '0'))

@@ -1,5 +1,4 @@
 """One training run per work_dir (``tools/train.py`` takes a flock)."""
-import importlib.util
 import signal
 import socket
 import subprocess
@@ -12,7 +11,8 @@ from mmseg_dda.utils.work_dir_lock import (LOCK_NAME, WorkDirLockedError,
                                            acquire_work_dir_lock,
                                            release_work_dir_lock)
 
-from _helpers import REPO, run_tool_inprocess, tool_env
+from _helpers import (REPO, load_tool, record_runner, run_tool_inprocess,
+                      tool_env)
 
 DDA_CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py')
 # The holder loads the module by its path: it needs only the standard
@@ -35,14 +35,6 @@ def _hold(work_dir) -> subprocess.Popen:
     return proc
 
 
-def _train_tool():
-    spec = importlib.util.spec_from_file_location(
-        '_tool_train_lock', REPO / 'tools' / 'train.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_second_train_run_is_refused(tmp_path, monkeypatch):
     work = tmp_path / 'work'
     holder = _hold(work)
@@ -60,21 +52,13 @@ def test_second_train_run_is_refused(tmp_path, monkeypatch):
     assert (work / LOCK_NAME).exists()  # left behind, but not held
 
     # The holder is gone: train.py gets past the lock (Runner recorded).
-    train = _train_tool()
-    built = []
-    monkeypatch.setattr(train.Runner, 'from_cfg',
-                        lambda cfg: built.append(cfg) or _NoRun())
+    train = load_tool('train')
+    built = record_runner(monkeypatch, train)
     try:
         train.main([DDA_CFG, '--work-dir', str(work)])
     finally:
         release_work_dir_lock()
     assert len(built) == 1
-
-
-class _NoRun:
-
-    def train(self):
-        pass
 
 
 def test_lock_is_reentrant_and_released(tmp_path):

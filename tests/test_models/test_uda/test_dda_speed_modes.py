@@ -11,7 +11,6 @@
 """
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 import copy
-import importlib.util
 
 import pytest
 import torch
@@ -25,7 +24,7 @@ from mmseg.registry import MODELS
 from mmseg_dda.engine import BF16OptimWrapper, enable_fast_bf16
 from test_dda import batch, build, dda_cfg
 
-from _helpers import REPO
+from _helpers import REPO, load_tool, record_runner
 
 
 def optim(model, wrapper='OptimWrapper'):
@@ -225,34 +224,15 @@ def test_enable_fast_bf16_config():
         enable_fast_bf16(amp)
 
 
-def _train_tool():
-    spec = importlib.util.spec_from_file_location(
-        '_tool_train_speed', REPO / 'tools' / 'train.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_train_tool_amp_bf16(monkeypatch):
-    tool = _train_tool()
+    tool = load_tool('train')
     cfg_path = str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py')
     assert tool.parse_args([cfg_path]).amp is False
     assert tool.parse_args([cfg_path, '--amp']).amp == 'fp16'
     assert tool.parse_args([cfg_path, '--amp', 'bf16']).amp == 'bf16'
     with pytest.raises(SystemExit):
         tool.parse_args([cfg_path, '--amp', 'int8'])
-    built = []
-
-    class Recorder:
-        @classmethod
-        def from_cfg(cls, cfg):
-            built.append(cfg)
-            return cls()
-
-        def train(self):
-            pass
-
-    monkeypatch.setattr(tool, 'Runner', Recorder)
+    built = record_runner(monkeypatch, tool)
     monkeypatch.setattr(tool, 'acquire_work_dir_lock', lambda *a: None)
     monkeypatch.setenv('LOCAL_RANK', '0')
     tool.main([cfg_path, '--amp', 'bf16', '--work-dir', '/tmp/unused_wd'])
