@@ -246,6 +246,29 @@ def resize_options(cfg, scale: Tuple[int, int]) -> List[str]:
     return opts
 
 
+#: ``--cfg-options`` shrinking the segmentor and discriminator of a shipped
+#: ResNet DDA config (DeepLab-v2 or V1c) for a CPU smoke run: ResNet-50
+#: depth at width 4, 16/8-channel depth and density heads, a 4-channel
+#: discriminator, no ImageNet weights; the bottleneck layout is kept.
+NARROW_RESNET_OPTIONS = [
+    'model.segmentor.backbone.init_cfg=None',
+    'model.segmentor.backbone.depth=50',
+    'model.segmentor.backbone.stem_channels=4',
+    'model.segmentor.backbone.base_channels=4',
+    # layer4 of the width-4 ResNet-50: 4 * 8 * 4 = 128 channels.
+    'model.segmentor.decode_head.in_channels=128',
+    *[f'model.segmentor.{h}_head.{k}' for h in ('depth', 'density')
+      for k in ('in_channels=128', 'channels=16', 'proj_channels=8')],
+    'model.discriminator.channels=[4,4,4,4]',
+]
+#: ``--cfg-options`` of a two-iteration run: validation and a checkpoint
+#: after iteration 2, every iteration logged.
+TWO_ITERATIONS_OPTIONS = [
+    'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+    'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1'
+]
+
+
 def toy_data_options(cfg, toy: Dict[str, str]) -> List[str]:
     """``--cfg-options`` pointing a shipped DDA config at a toy tree
     (:func:`make_toy_tree`): data roots, split lists, no loader workers."""

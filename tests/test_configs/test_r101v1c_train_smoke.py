@@ -15,7 +15,8 @@ import math
 
 from mmengine.config import Config
 
-from _helpers import (REPO, load_tool, log_lines, make_toy_tree, resize_options,
+from _helpers import (NARROW_RESNET_OPTIONS, REPO, TWO_ITERATIONS_OPTIONS,
+                      load_tool, log_lines, make_toy_tree, resize_options,
                       toy_data_options, write_toy_gmm)
 # train.py's main() in this process, with its console output.
 from _helpers import run_tool_inprocess as run_tool
@@ -24,19 +25,7 @@ from mmseg_dda.density.grid import config_feature_grid
 
 CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls_r101v1c.py')
 SCALE = (320, 190)
-NARROW = [
-    'model.segmentor.backbone.init_cfg=None',
-    'model.segmentor.backbone.depth=50',
-    'model.segmentor.backbone.stem_channels=4',
-    'model.segmentor.backbone.base_channels=4',
-    # layer4 of the width-4 ResNet-50: 4 * 8 * 4 = 128 channels.
-    'model.segmentor.decode_head.in_channels=128',
-    *[f'model.segmentor.{h}_head.{k}' for h in ('depth', 'density')
-      for k in ('in_channels=128', 'channels=16', 'proj_channels=8')],
-    'model.discriminator.channels=[4,4,4,4]',
-    'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-    'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1',
-]
+NARROW = NARROW_RESNET_OPTIONS + TWO_ITERATIONS_OPTIONS
 
 
 def _options(toy):

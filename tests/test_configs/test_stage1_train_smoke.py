@@ -30,7 +30,8 @@ import math
 import pytest
 from mmengine.config import Config
 
-from _helpers import (REPO, load_tool, log_lines, make_toy_tree, parse_metrics,
+from _helpers import (NARROW_RESNET_OPTIONS, REPO, TWO_ITERATIONS_OPTIONS,
+                      load_tool, log_lines, make_toy_tree, parse_metrics,
                       resize_options, toy_data_options)
 # train.py's main() in this process, with its console output.
 from _helpers import run_tool_inprocess as run_tool
@@ -56,27 +57,6 @@ def toy(tmp_path_factory):
     return make_toy_tree(tmp_path_factory.mktemp('stage1_toy'))
 
 
-NARROW = [
-    'model.segmentor.backbone.init_cfg=None',
-    'model.segmentor.backbone.depth=50',
-    'model.segmentor.backbone.stem_channels=4',
-    'model.segmentor.backbone.base_channels=4',
-    # layer4 of the width-4 ResNet-50: 4 * 8 * 4 = 128 channels.
-    'model.segmentor.decode_head.in_channels=128',
-    'model.segmentor.depth_head.in_channels=128',
-    'model.segmentor.depth_head.channels=16',
-    'model.segmentor.depth_head.proj_channels=8',
-    'model.segmentor.density_head.in_channels=128',
-    'model.segmentor.density_head.channels=16',
-    'model.segmentor.density_head.proj_channels=8',
-    'model.discriminator.channels=[4,4,4,4]',
-]
-SCHEDULE = [
-    'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-    'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1'
-]
-
-
 @pytest.mark.parametrize('name', sorted(STAGE1))
 def test_stage1_config_trains_two_iterations(name, toy, tmp_path):
     lr_d, eval_res = STAGE1[name]
@@ -97,7 +77,8 @@ def test_stage1_config_trains_two_iterations(name, toy, tmp_path):
 
     out = run_tool('train.py', [
         path, '--work-dir', tmp_path / 'work', '--cfg-options', *data_opts,
-        *resize_options(cfg, scale), *NARROW, *SCHEDULE
+        *resize_options(cfg, scale), *NARROW_RESNET_OPTIONS,
+        *TWO_ITERATIONS_OPTIONS
     ]).stdout
 
     # Both optimisers start at their configured LRs (PolyLR at i = 0) ...

@@ -18,6 +18,17 @@ def _heads(model, data, key_inputs, key_samples):
     return model.segmentor(pre['inputs'], mode='heads'), pre['data_samples']
 
 
+def _check_targets_read_by_head(model, heads, samples, expected, loss,
+                                weight):
+    """The samples carry ``expected`` as ``gt_density_target`` and ``loss``
+    is the density head's loss of them times ``loss_weights[weight]``."""
+    got = torch.stack([s.gt_density_target.data for s in samples])
+    assert torch.equal(got, expected)
+    head_loss = model.segmentor.density_head.loss_by_feat(
+        heads['density'], samples)['loss_berhu']
+    assert torch.equal(loss, model.loss_weights[weight] * head_loss)
+
+
 def test_source_target_attached_and_read_by_head():
     model = build()
     data = batch(n=2)
@@ -26,12 +37,8 @@ def test_source_target_attached_and_read_by_head():
     maps = torch.stack([s.gt_density_map.data for s in samples])
     expected = model.density.source_density_target(
         maps, heads['seg_logits'].detach())
-    got = torch.stack([s.gt_density_target.data for s in samples])
-    assert torch.equal(got, expected)
-    head_loss = model.segmentor.density_head.loss_by_feat(
-        heads['density'], samples)['loss_berhu']
-    assert torch.equal(losses['src.loss_density'],
-                       model.loss_weights['density_src'] * head_loss)
+    _check_targets_read_by_head(model, heads, samples, expected,
+                                losses['src.loss_density'], 'density_src')
 
 
 def test_target_target_attached_to_target_samples():
@@ -42,12 +49,8 @@ def test_target_target_attached_to_target_samples():
     losses = model._target_losses(heads, samples, (64, 64))
     expected = model.density.target_density_target(
         heads['seg_logits'].detach(), heads['depth'].detach())
-    got = torch.stack([s.gt_density_target.data for s in samples])
-    assert torch.equal(got, expected)
-    head_loss = model.segmentor.density_head.loss_by_feat(
-        heads['density'], samples)['loss_berhu']
-    assert torch.equal(losses['tgt.loss_density'],
-                       model.loss_weights['density_tgt'] * head_loss)
+    _check_targets_read_by_head(model, heads, samples, expected,
+                                losses['tgt.loss_density'], 'density_tgt')
 
 
 def test_missing_source_maps_name_the_pipeline_step():
