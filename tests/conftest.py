@@ -49,33 +49,43 @@ def tiny_dda(tmp_path_factory):
 
 
 @pytest.fixture(scope='session')
-def tiny_dda_run(tiny_dda, tmp_path_factory):
-    """One real training run and one real test run on ``tiny_dda``.
-
-    ``tools/train.py`` (3 iterations, validation at the end) and then
-    ``tools/test.py --out --show-dir`` on its ``iter_3.pth``, each in its
-    own process as a user runs them. Shared by every test that needs "a
-    trained checkpoint" or the tools' console output; nothing may write
-    into ``work`` (copy it first).
+def tiny_dda_trained(tiny_dda, tmp_path_factory):
+    """One real training run on ``tiny_dda``: ``tools/train.py`` (3
+    iterations, validation at the end) in its own process, as a user runs
+    it. Shared by every test that needs "a trained checkpoint" or the
+    tool's console output; nothing may write into ``work`` (copy it first).
 
     Returns:
         dict: ``config``, ``work`` (``iter_3.pth``, ``last_checkpoint``,
-        one log folder), ``ckpt``, ``train_out``, ``test_work``,
+        one log folder), ``ckpt`` and ``train_out``.
+    """
+    from _helpers import run_tool
+    tmp = tmp_path_factory.mktemp('tiny_dda_trained')
+    cfg, work = tiny_dda['config'], tmp / 'work'
+    train_out = run_tool('train.py', [cfg, '--work-dir', work]).stdout
+    return dict(config=cfg, work=work, ckpt=work / 'iter_3.pth',
+                train_out=train_out)
+
+
+@pytest.fixture(scope='session')
+def tiny_dda_run(tiny_dda_trained, tmp_path_factory):
+    """``tiny_dda_trained`` and then one real ``tools/test.py --out
+    --show-dir`` run on its ``iter_3.pth``, in its own process.
+
+    Returns:
+        dict: the keys of ``tiny_dda_trained``, ``test_work``,
         ``test_out``, ``preds`` and ``vis`` (the ``--out`` / ``--show-dir``
         folders).
     """
     from _helpers import run_tool
     tmp = tmp_path_factory.mktemp('tiny_dda_run')
-    cfg, work = tiny_dda['config'], tmp / 'work'
-    train_out = run_tool('train.py', [cfg, '--work-dir', work]).stdout
-    ckpt = work / 'iter_3.pth'
     preds, vis, test_work = tmp / 'preds', tmp / 'vis', tmp / 'test'
     test_out = run_tool('test.py', [
-        cfg, ckpt, '--work-dir', test_work, '--out', preds, '--show-dir', vis
+        tiny_dda_trained['config'], tiny_dda_trained['ckpt'], '--work-dir',
+        test_work, '--out', preds, '--show-dir', vis
     ]).stdout
-    return dict(config=cfg, work=work, ckpt=ckpt, train_out=train_out,
-                test_work=test_work, test_out=test_out, preds=preds,
-                vis=vis)
+    return dict(tiny_dda_trained, test_work=test_work, test_out=test_out,
+                preds=preds, vis=vis)
 
 
 @pytest.fixture(scope='session')
@@ -88,3 +98,17 @@ def tiny_checkpoints(tmp_path_factory):
     """
     from _tiny_models import make_tiny_checkpoints
     return make_tiny_checkpoints(tmp_path_factory.mktemp('tiny_models'))
+
+
+def pytest_collection_finish(session):
+    """Move the objects of the imports (torch, mmseg, ...) out of the
+    garbage collector's reach.
+
+    MMEngine's datasets call ``gc.collect()`` when they serialise their data
+    list, once per dataset a Runner builds; a full collection over the
+    suite's heap of imported modules costs a quarter of a second each time.
+    Frozen objects are only skipped by the collector, never freed early.
+    """
+    import gc
+    gc.collect()
+    gc.freeze()

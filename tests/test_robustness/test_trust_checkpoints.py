@@ -67,10 +67,10 @@ def test_no_weights_only_false_anywhere():
 
 
 @pytest.fixture(scope='module')
-def tiny(tiny_dda, tiny_dda_run):
+def tiny(tiny_dda, tiny_dda_trained):
     """Tiny DDA config (with STEP-1 maps) and a trained DDA checkpoint (the
     session's 3-iteration ``tools/train.py`` run)."""
-    return dict(tiny_dda, dda_ckpt=str(tiny_dda_run['ckpt']))
+    return dict(tiny_dda, dda_ckpt=str(tiny_dda_trained['ckpt']))
 
 
 def test_resume_refuses_pickled_load_from(tiny, tmp_path):

@@ -86,8 +86,8 @@ def _run_log(work_dir):
 
 
 @pytest.fixture(scope='module')
-def dist_run(dist_setup):
-    """2-process training (2 iterations), then a 2-process test."""
+def dist_train_run(dist_setup):
+    """2-process training (2 iterations, validation at the end)."""
     tmp, cfg = dist_setup['tmp'], dist_setup['config']
     work = tmp / 'work'
     train_out = _launch('dist_train.sh', [
@@ -95,24 +95,30 @@ def dist_run(dist_setup):
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2'
     ], tmp) + _run_log(work)
-    ckpt = work / 'iter_2.pth'
-    test_out = _launch('dist_test.sh',
-                       [cfg, ckpt, '2', '--work-dir', tmp / 'test_dist'],
-                       tmp) + _run_log(tmp / 'test_dist')
-    return dict(dist_setup, ckpt=ckpt, train_out=train_out,
-                test_out=test_out)
+    return dict(dist_setup, ckpt=work / 'iter_2.pth', train_out=train_out)
 
 
-def test_dist_train_syncs_gradients(dist_run):
-    out = dist_run['train_out']
+@pytest.fixture(scope='module')
+def dist_run(dist_train_run):
+    """Then a 2-process test of the checkpoint it saved."""
+    tmp = dist_train_run['tmp']
+    test_out = _launch('dist_test.sh', [
+        dist_train_run['config'], dist_train_run['ckpt'], '2', '--work-dir',
+        tmp / 'test_dist'
+    ], tmp) + _run_log(tmp / 'test_dist')
+    return dict(dist_train_run, test_out=test_out)
+
+
+def test_dist_train_syncs_gradients(dist_train_run):
+    out = dist_train_run['train_out']
     assert 'Distributed launcher: pytorch' in out
     assert 'Distributed training: True' in out
     assert "dist_cfg: {'backend': 'gloo'}" in out
     assert 'Iter(train) [2/2]' in out
-    assert dist_run['ckpt'].is_file()
+    assert dist_train_run['ckpt'].is_file()
     ranks = [
-        torch.load(dist_run['probe'] / f'rank{r}.pth', weights_only=True)
-        for r in (0, 1)
+        torch.load(dist_train_run['probe'] / f'rank{r}.pth',
+                   weights_only=True) for r in (0, 1)
     ]
     # MMSeparateDistributedDataParallel wraps segmentor and discriminator
     # separately.
