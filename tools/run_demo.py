@@ -102,6 +102,10 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, default=d['threads'],
                         help='torch threads of every step (pinned: the '
                         'numbers depend on it)')
+    parser.add_argument('--amp', choices=['bf16'], default=None,
+                        help='train every step in the fast mode '
+                        '(tools/train.py --amp bf16: bf16 autocast + '
+                        'channels-last); the expected table is fp32')
     parser.add_argument('--jobs', type=int, default=2,
                         help='independent steps run at once (the source-only '
                         'and the DDA arm of a seed); the numbers do not '
@@ -150,7 +154,7 @@ def run_record(args, code: str) -> dict:
     """What the outputs in ``--out`` depend on (not the seeds: one folder
     per seed)."""
     rec = {k: getattr(args, k) for k in DEFAULTS}
-    rec['code'] = code
+    rec.update(amp=args.amp, code=code)
     return rec
 
 
@@ -177,8 +181,10 @@ def check_reuse(path: str, record: dict) -> None:
 
 
 def uses_defaults(args) -> bool:
-    """Whether the run's sizes are those of ``docs/demo_expected.md``."""
-    return all(getattr(args, k) == v for k, v in DEFAULTS.items())
+    """Whether the run's sizes and precision are those of
+    ``docs/demo_expected.md``."""
+    return args.amp is None and all(
+        getattr(args, k) == v for k, v in DEFAULTS.items())
 
 
 class Demo:
@@ -266,8 +272,9 @@ class Demo:
             f'default_hooks.checkpoint.interval={iters}', f'{lr_key}={lr}',
             f'randomness.seed={seed}', 'randomness.deterministic=True',
         ]
+        amp = ['--amp', self.args.amp] if self.args.amp else []
         self.step(f'seed{seed} train {name}', [
-            'tools/train.py', CONFIGS[name], '--work-dir', work_dir,
+            'tools/train.py', CONFIGS[name], '--work-dir', work_dir, *amp,
             '--cfg-options'
         ] + opts + self.data_options(name, seed) + list(init), ckpt)
         return ckpt, latest_metrics(work_dir)
@@ -468,7 +475,7 @@ def expected_note(results: Dict[int, Dict[str, dict]], args,
     """A line saying whether the seed-0 table equals the expected one."""
     if 0 not in results or not uses_defaults(args):
         return ('(Not compared with the expected table: it is measured for '
-                'seed 0 with the default sizes.)')
+                'seed 0 with the default sizes, in fp32.)')
     if not osp.isfile(expected_path):
         return f'NOTE: {expected_path} is missing; nothing to compare with.'
     with open(expected_path) as f:

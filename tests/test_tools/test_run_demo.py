@@ -193,3 +193,23 @@ def test_code_hash_follows_the_code(demo, tmp_path):
     assert demo.code_hash(str(tmp_path)) == first
     (tmp_path / 'tools' / 'a.py').write_text('x = 2\n')
     assert demo.code_hash(str(tmp_path)) != first
+
+
+@pytest.mark.parametrize('amp', [None, 'bf16'])
+def test_fast_mode_trains_with_amp_and_is_not_compared(demo, tmp_path,
+                                                      monkeypatch, amp):
+    argv = ['--out', str(tmp_path)] + (['--amp', amp] if amp else [])
+    args = demo.parse_args(argv)
+    assert demo.run_record(args, 'abc')['amp'] == amp
+    assert demo.uses_defaults(args) == (amp is None)
+    runner = demo.Demo(args)
+    commands = []
+    monkeypatch.setattr(runner, 'step',
+                        lambda label, cmd, done=None: commands.append(cmd))
+    monkeypatch.setattr(demo, 'latest_metrics', lambda work_dir: {})
+    runner.train('dda', 0, 5, 0.01)
+    (cmd, ) = commands
+    head = cmd[:cmd.index('--cfg-options')]
+    assert head[0] == 'tools/train.py'
+    assert (head[-2:] == ['--amp', 'bf16']) == (amp == 'bf16')
+    assert '--amp' not in cmd[cmd.index('--cfg-options'):]
