@@ -12,6 +12,8 @@ from mmengine.runner.checkpoint import load_checkpoint
 from mmseg.registry import MODELS
 from mmseg_dda.checkpoint.reference import convert_segnet_state_dict
 
+from _tiny_models import tiny_backbone_cfg, tiny_dda_cfg, tiny_segmentor_cfg
+
 C = 7
 STEM, BASE, HEAD, PROJ = 4, 2, 8, 4
 FEAT = BASE * 8 * 4
@@ -115,25 +117,15 @@ def randomised(module):
 
 
 def seg_cfg(with_unused=False):
-    return dict(
-        type='DepthDensitySegmentor',
-        backbone=dict(type='DeepLabV2ResNet', depth=50, stem_channels=STEM,
-                      base_channels=BASE),
-        decode_head=dict(type='DeepLabV2Head', in_channels=FEAT,
-                         num_classes=C),
-        depth_head=dict(type='DepthHead', in_channels=FEAT, channels=HEAD,
-                        proj_channels=PROJ),
-        density_head=dict(type='DensityHead', in_channels=FEAT,
-                          channels=HEAD, proj_channels=PROJ,
-                          with_unused_branch=with_unused))
+    cfg = tiny_segmentor_cfg(C, width=BASE, channels=HEAD,
+                             proj_channels=PROJ,
+                             backbone=dict(stem_channels=STEM))
+    cfg['density_head']['with_unused_branch'] = with_unused
+    return cfg
 
 
 def dda_cfg():
-    return dict(
-        type='DDA', segmentor=seg_cfg(),
-        discriminator=dict(type='FCDiscriminator', in_channels=C,
-                           channels=(4, 4, 4, 4)),
-        density=dict(type='GMMDensity', params='c7', num_classes=C))
+    return tiny_dda_cfg(C, seg_cfg())
 
 
 @pytest.fixture
@@ -244,9 +236,8 @@ def test_imagenet_conversion(tmp_path):
     assert set(sd) == set(backbone_keys)
     init_default_scope('mmseg')
     backbone = MODELS.build(
-        dict(type='DeepLabV2ResNet', depth=50, stem_channels=STEM,
-             base_channels=BASE,
-             init_cfg=dict(type='Pretrained', checkpoint=str(out))))
+        tiny_backbone_cfg(BASE, STEM, init_cfg=dict(type='Pretrained',
+                                                    checkpoint=str(out))))
     backbone.init_weights()
     torch.testing.assert_close(backbone.layer3[5].conv2.weight,
                                net.layer3[5].conv2.weight)

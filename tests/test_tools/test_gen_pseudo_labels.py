@@ -21,6 +21,8 @@ from PIL import Image
 
 from mmseg_dda.pseudo_labels import load_pseudo_label, make_pseudo_label
 
+from _tiny_models import tiny_backbone_cfg
+
 TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'gen_pseudo_labels.py'
 PREPROCESSOR = dict(type='SegDataPreProcessor', mean=[0., 0., 0.],
                     std=[1., 1., 1.], bgr_to_rgb=False)
@@ -163,8 +165,7 @@ def test_real_dda_config_on_toy_data_feeds_self_training(tmp_path,
     pipeline = [dict(type='LoadImageFromFile', imdecode_backend='pillow'),
                 dict(type='ResizeWithPad', scale=small, keep_ratio=False),
                 dict(type='PackDDAInputs')]
-    tiny = dict(type='DeepLabV2ResNet', depth=50, stem_channels=4,
-                base_channels=2, init_cfg=None)
+    tiny = tiny_backbone_cfg(init_cfg=None)
     cfg_path.write_text(
         f"_base_ = [{str(repo / 'configs/dda/syn2city_16cls.py')!r}]\n"
         f"model = dict(segmentor=dict(backbone=dict(_delete_=True, **{tiny!r}),"

@@ -21,6 +21,7 @@ from mmseg.registry import RUNNERS
 
 from _helpers import (REPO, log_lines, parse_metrics, run_tool,
                       run_tool_inprocess)
+from _tiny_models import tiny_dda_cfg, tiny_segmentor_cfg
 
 DDA_CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py')
 SELFTRAIN_CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls_selftrain.py')
@@ -299,19 +300,10 @@ def test_amp_config_builds_two_amp_wrappers(train_tool, monkeypatch):
     cfg = Config.fromfile(DDA_CFG)
     train_tool.enable_amp(cfg)
     init_default_scope('mmseg')
-    model = MODELS.build(
-        dict(type='DDA',
-             segmentor=dict(
-                 type='DepthDensitySegmentor',
-                 backbone=dict(type='DeepLabV2ResNet', depth=50,
-                               stem_channels=4, base_channels=2,
-                               init_cfg=None),
-                 decode_head=dict(type='DeepLabV2Head', in_channels=64,
-                                  num_classes=16)),
-             discriminator=dict(type='FCDiscriminator', in_channels=16,
-                                channels=(4, 4, 4, 4)),
-             density=dict(type='GMMDensity', params='c16'),
-             adversarial_input='entropy'))
+    segmentor = tiny_segmentor_cfg(16, aux_heads=False,
+                                   backbone=dict(init_cfg=None))
+    model = MODELS.build(tiny_dda_cfg(16, segmentor,
+                                      adversarial_input='entropy'))
     monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available',
                         lambda: True)
     with pytest.warns(UserWarning):  # GradScaler: CUDA not available

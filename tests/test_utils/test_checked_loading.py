@@ -3,41 +3,18 @@ import logging
 
 import pytest
 import torch
-from mmengine.registry import init_default_scope
-from mmseg.registry import MODELS
 
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 from mmseg_dda.compat import checked_loading
 from mmseg_dda.utils.checked_loading import (IncompleteCheckpointError,
                                              fit_state_dict)
 
-HEAD = dict(in_channels=64, channels=8, proj_channels=4)
-
-
-def _segmentor_cfg():
-    return dict(
-        type='DepthDensitySegmentor',
-        backbone=dict(type='DeepLabV2ResNet', depth=50, stem_channels=4,
-                      base_channels=2, init_cfg=None),
-        decode_head=dict(type='DeepLabV2Head', in_channels=64,
-                         num_classes=16),
-        depth_head=dict(type='DepthHead', **HEAD),
-        density_head=dict(type='DensityHead', **HEAD))
-
+from _tiny_models import build_tiny, tiny_dda_cfg, tiny_segmentor_cfg
 
 def _build(kind: str, seed: int):
-    init_default_scope('mmseg')
-    torch.manual_seed(seed)
-    if kind == 'segmentor':
-        model = MODELS.build(_segmentor_cfg())
-    else:
-        model = MODELS.build(dict(
-            type='DDA', segmentor=_segmentor_cfg(),
-            discriminator=dict(type='FCDiscriminator', in_channels=16,
-                               channels=(4, 4, 4, 4)),
-            density=dict(type='GMMDensity', params='c16')))
-    model.init_weights()
-    return model
+    segmentor = tiny_segmentor_cfg(16, backbone=dict(init_cfg=None))
+    return build_tiny(segmentor if kind == 'segmentor' else
+                      tiny_dda_cfg(16, segmentor), seed)
 
 
 def _segmentor_of(model):

@@ -2,35 +2,17 @@
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 import torch
 import torch.nn.functional as F
-from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import load_checkpoint
 from mmengine.structures import PixelData
-from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+
+from _tiny_models import build_tiny, tiny_dda_cfg, tiny_segmentor_cfg
 
 C = 7  # the c7 GMM set
 
 
-def seg_cfg():
-    # layer4 of depth 50 with base_channels=2 has 2 * 8 * 4 = 64 channels.
-    return dict(
-        type='DepthDensitySegmentor',
-        backbone=dict(
-            type='DeepLabV2ResNet', depth=50, stem_channels=4,
-            base_channels=2),
-        decode_head=dict(type='DeepLabV2Head', in_channels=64, num_classes=C),
-        depth_head=dict(
-            type='DepthHead', in_channels=64, channels=8, proj_channels=4),
-        density_head=dict(
-            type='DensityHead', in_channels=64, channels=8, proj_channels=4))
-
-
 def build_segmentor():
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    model = MODELS.build(seg_cfg())
-    model.init_weights()
-    return model
+    return build_tiny(tiny_segmentor_cfg(C))
 
 
 def _sample(h=64, w=64, depth=True):
@@ -101,15 +83,7 @@ def test_supervised_loss_keys():
 
 
 def test_loads_dda_state_dict(tmp_path):
-    init_default_scope('mmseg')
-    torch.manual_seed(1)
-    dda = MODELS.build(
-        dict(
-            type='DDA',
-            segmentor=seg_cfg(),
-            discriminator=dict(
-                type='FCDiscriminator', in_channels=C, channels=(4, 4, 4, 4)),
-            density=dict(type='GMMDensity', params='c7', num_classes=C)))
+    dda = build_tiny(tiny_dda_cfg(C), seed=1, init_weights=False)
     for p in dda.parameters():
         torch.nn.init.normal_(p)
     for name, buf in dda.named_buffers():

@@ -8,12 +8,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
-from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg_dda.models.losses import berhu_loss, entropy_map
 from mmseg_dda.models.uda import LOSS_KEYS, NonFiniteLossError
+
+from _tiny_models import build_tiny, tiny_dda_cfg
 
 C = 7  # the c7 GMM set
 H = W = 64
@@ -23,40 +23,21 @@ WEIGHTS = dict(seg_src=1., density_src=0.01, depth_src=0.005, adv_tgt=0.05,
 
 
 def dda_cfg(**kwargs):
-    cfg = dict(
-        type='DDA',
+    cfg = tiny_dda_cfg(
+        C,
         data_preprocessor=dict(
             type='SegDataPreProcessor',
             mean=[104.00698793, 116.66876762, 122.67891434],
             std=[1., 1., 1.],
             bgr_to_rgb=False,
             size=(H, W)),
-        segmentor=dict(
-            type='DepthDensitySegmentor',
-            backbone=dict(
-                type='DeepLabV2ResNet', depth=50, stem_channels=4,
-                base_channels=2),
-            decode_head=dict(
-                type='DeepLabV2Head', in_channels=64, num_classes=C),
-            depth_head=dict(
-                type='DepthHead', in_channels=64, channels=8,
-                proj_channels=4),
-            density_head=dict(
-                type='DensityHead', in_channels=64, channels=8,
-                proj_channels=4)),
-        discriminator=dict(
-            type='FCDiscriminator', in_channels=C, channels=(4, 4, 4, 4)),
-        density=dict(type='GMMDensity', params='c7', num_classes=C),
         loss_weights=WEIGHTS)
     cfg.update(kwargs)
     return cfg
 
 
 def build(**kwargs):
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    model = MODELS.build(dda_cfg(**kwargs))
-    model.init_weights()
+    model = build_tiny(dda_cfg(**kwargs))
     # Larger weights than the reference init, so that the tiny network's
     # outputs (and gradients) are not vanishingly small.
     for m in model.segmentor.modules():
