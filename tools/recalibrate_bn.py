@@ -15,17 +15,15 @@ running mean and variance become the plain average over them (momentum
 ``TARGET_CONFIG``.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import torch
+from mmengine.config import DictAction
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint, save_checkpoint
+from mmseg.registry import DATASETS, MODELS
 
-import mmseg_dda  # noqa: E402,F401,I001  (compat shims first)
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-from mmengine.runner import load_checkpoint, save_checkpoint  # noqa: E402
-from mmseg.registry import DATASETS, MODELS  # noqa: E402
+from mmseg_dda.utils.runtime import read_config
 
 
 def parse_args(argv=None):
@@ -63,10 +61,8 @@ def recalibrate_bn(model: torch.nn.Module, batches) -> int:
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    tcfg = Config.fromfile(args.target_config)
-    if args.cfg_options:
-        tcfg.merge_from_dict(args.cfg_options)
+    cfg = read_config(args.config)
+    tcfg = read_config(args.target_config, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)
     load_checkpoint(model, args.checkpoint, map_location='cpu',
