@@ -1,48 +1,19 @@
 """STEP 3 as a function: :func:`mmseg_dda.apis.generate_pseudo_labels`."""
 import mmseg_dda  # noqa: F401,I001  (compat shims first)
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
-from mmengine.model import BaseModel
-from mmseg.datasets import BaseSegDataset
-from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 
 from mmseg_dda.apis import generate_pseudo_labels
 from mmseg_dda.pseudo_labels import load_pseudo_label
 from mmseg_dda.utils.provenance import StaleOutputError
 
-
-@DATASETS.register_module(name='_APIPLDataset', force=True)
-class _APIPLDataset(BaseSegDataset):
-    METAINFO = dict(classes=('blue', 'green', 'red'),
-                    palette=[[0, 0, 255], [0, 255, 0], [255, 0, 0]])
-
-    def load_data_list(self):
-        root = Path(self.data_root)
-        return [dict(img_path=str(p), seg_fields=[], reduce_zero_label=False)
-                for p in sorted(root.glob('*.png'))]
-
-
-@MODELS.register_module(name='_APIPLSegmentor', force=True)
-class _APIPLSegmentor(BaseModel):
-    """Logits ``scale * avgpool8(image)``: one class per BGR channel."""
-
-    def __init__(self, data_preprocessor=None):
-        super().__init__(data_preprocessor=data_preprocessor)
-        self.scale = torch.nn.Parameter(torch.zeros(()))
-
-    def forward_heads(self, inputs):
-        x = F.avg_pool2d(inputs, 8, ceil_mode=True)
-        return dict(seg_logits=self.scale * x)
-
-    def forward(self, *args, **kwargs):  # pragma: no cover - unused
-        raise NotImplementedError
+# Also registers FakeColourSegmentor (predicts from the image colours) and
+# FakeColourDataset.
+from _fake_models import FAKE_PREPROCESSOR
 
 
 def _setup(tmp_path):
@@ -54,11 +25,10 @@ def _setup(tmp_path):
         Image.fromarray(img).save(data / f'img{k}.png')
     cfg = Config(dict(
         default_scope='mmseg', work_dir=str(tmp_path / 'work'),
-        model=dict(type='_APIPLSegmentor', data_preprocessor=dict(
-            type='SegDataPreProcessor', mean=[0., 0., 0.], std=[1., 1., 1.],
-            bgr_to_rgb=False)),
+        model=dict(type='FakeColourSegmentor',
+                   data_preprocessor=FAKE_PREPROCESSOR),
         train_dataloader=dict(dataset=dict(target=dict(
-            type='_APIPLDataset', data_root=str(data),
+            type='FakeColourDataset', data_root=str(data),
             pipeline=[dict(type='LoadImageFromFile'),
                       dict(type='PackSegInputs')])))))
     ckpt = tmp_path / 'ckpt.pth'

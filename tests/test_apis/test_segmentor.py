@@ -4,16 +4,17 @@ import mmseg_dda  # noqa: F401,I001  (compat shims first)
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.model import BaseModel
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 from mmseg_dda.apis import build_segmentor
 from mmseg_dda.utils.checked_loading import IncompleteCheckpointError
 
+from _fake_models import FakeDDA, FakeModel
+
 
 @MODELS.register_module(name='_BSFakeSegmentor', force=True)
-class _BSFakeSegmentor(BaseModel):
+class _BSFakeSegmentor(FakeModel):
 
     def __init__(self, data_preprocessor=None):
         super().__init__(data_preprocessor=data_preprocessor)
@@ -22,27 +23,15 @@ class _BSFakeSegmentor(BaseModel):
     def forward_heads(self, inputs):  # pragma: no cover - unused
         return dict(seg_logits=self.head(inputs))
 
-    def forward(self, *args, **kwargs):  # pragma: no cover - unused
-        raise NotImplementedError
-
 
 @MODELS.register_module(name='_BSFakeDDA', force=True)
-class _BSFakeDDA(BaseModel):
-
-    def __init__(self, data_preprocessor=None):
-        super().__init__(data_preprocessor=data_preprocessor)
-        self.segmentor = _BSFakeSegmentor()
-        self.discriminator = torch.nn.Linear(1, 1)
-
-    def forward(self, *args, **kwargs):  # pragma: no cover - unused
-        raise NotImplementedError
+class _BSFakeDDA(FakeDDA):
+    segmentor_class = _BSFakeSegmentor
 
 
 @MODELS.register_module(name='_BSNoHeads', force=True)
-class _BSNoHeads(BaseModel):
-
-    def forward(self, *args, **kwargs):  # pragma: no cover - unused
-        raise NotImplementedError
+class _BSNoHeads(FakeModel):
+    """No ``forward_heads``."""
 
 
 def _cfg(model_type):

@@ -1,79 +1,27 @@
 """End-to-end test of tools/gen_pseudo_labels.py with a tiny fake model.
 
-The fake segmentor's logits are ``scale * avgpool8(image)``, one class per
-BGR channel, so the expected pseudo-label follows from the image colours.
+The fake segmentor's logits (``_fake_models.FakeColourSegmentor``) are
+``scale * avgpool8(image)``, one class per BGR channel, so the expected
+pseudo-label follows from the image colours.
 """
 import mmseg_dda  # noqa: F401,I001
 
-import importlib.util
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from mmengine.dataset import pseudo_collate
-from mmengine.model import BaseModel
-from mmseg.datasets import BaseSegDataset
-from mmseg.registry import DATASETS, MODELS
+from mmseg.registry import DATASETS
 from PIL import Image
 
 from mmseg_dda.pseudo_labels import load_pseudo_label, make_pseudo_label
 
-from _tiny_models import tiny_backbone_cfg
-
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'gen_pseudo_labels.py'
-PREPROCESSOR = dict(type='SegDataPreProcessor', mean=[0., 0., 0.],
-                    std=[1., 1., 1.], bgr_to_rgb=False)
-
-
-@DATASETS.register_module(name='_PLFakeDataset', force=True)
-class _PLFakeDataset(BaseSegDataset):
-    METAINFO = dict(classes=('blue', 'green', 'red'),
-                    palette=[[0, 0, 255], [0, 255, 0], [255, 0, 0]])
-
-    def load_data_list(self):
-        root = Path(self.data_root)
-        names = sorted(p.name for p in root.glob('*.png'))
-        if self.ann_file:
-            names = names[:int(Path(self.ann_file).name)]
-        return [dict(img_path=str(root / n), seg_fields=[],
-                     reduce_zero_label=False) for n in names]
-
-
-@MODELS.register_module(name='_PLFakeSegmentor', force=True)
-class _PLFakeSegmentor(BaseModel):
-
-    def __init__(self, data_preprocessor=None):
-        super().__init__(data_preprocessor=data_preprocessor)
-        self.scale = torch.nn.Parameter(torch.zeros(()))
-
-    def forward_heads(self, inputs):
-        x = F.avg_pool2d(inputs, 8, ceil_mode=True)
-        return dict(seg_logits=self.scale * x, depth=None, density=None)
-
-    def forward(self, *args, **kwargs):  # pragma: no cover - unused
-        raise NotImplementedError
-
-
-@MODELS.register_module(name='_PLFakeDDA', force=True)
-class _PLFakeDDA(BaseModel):
-
-    def __init__(self, data_preprocessor=None):
-        super().__init__(data_preprocessor=data_preprocessor)
-        self.segmentor = _PLFakeSegmentor()
-        self.discriminator = torch.nn.Linear(1, 1)
-
-    def forward(self, *args, **kwargs):  # pragma: no cover - unused
-        raise NotImplementedError
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location('gen_pseudo_labels', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# Also registers FakeColourSegmentor, FakeDDA and FakeColourDataset.
+from _fake_models import FAKE_PREPROCESSOR
+from _helpers import REPO, load_tool
+from _tiny_models import save_untrained, tiny_backbone_cfg
 
 
 def _setup(tmp_path, model_type, ckpt_keys):
@@ -89,9 +37,9 @@ def _setup(tmp_path, model_type, ckpt_keys):
     cfg.write_text(
         "default_scope = 'mmseg'\n"
         f'model = dict(type={model_type!r}, '
-        f'data_preprocessor={PREPROCESSOR!r})\n'
+        f'data_preprocessor={FAKE_PREPROCESSOR!r})\n'
         f"train_dataloader = dict(dataset=dict(type='X', target=dict("
-        f"type='_PLFakeDataset', data_root={str(data)!r}, "
+        f"type='FakeColourDataset', data_root={str(data)!r}, "
         f'pipeline={pipeline!r})))\n'
         f"pseudo_label_cfg = dict(threshold=0.9, min_count=[1, 1, 1], "
         f"out_dir={str(tmp_path / 'pl')!r})\n")
@@ -103,10 +51,10 @@ def _setup(tmp_path, model_type, ckpt_keys):
 
 
 @pytest.mark.parametrize('model_type,keys', [
-    ('_PLFakeSegmentor', ['scale']),
-    ('_PLFakeDDA', ['segmentor.scale', 'discriminator.weight'])])
+    ('FakeColourSegmentor', ['scale']),
+    ('FakeDDA', ['segmentor.scale', 'discriminator.weight'])])
 def test_generates_expected_labels_and_resumes(tmp_path, model_type, keys):
-    tool = _tool()
+    tool = load_tool('gen_pseudo_labels')
     cfg, ckpt = _setup(tmp_path, model_type, keys)
     stats = tool.main([cfg, ckpt, '--num-workers', '0', '--device', 'cpu'])
     assert stats.images == 3
@@ -127,8 +75,8 @@ def test_generates_expected_labels_and_resumes(tmp_path, model_type, keys):
 
 
 def test_flags_override_config(tmp_path):
-    tool = _tool()
-    cfg, ckpt = _setup(tmp_path, '_PLFakeSegmentor', ['scale'])
+    tool = load_tool('gen_pseudo_labels')
+    cfg, ckpt = _setup(tmp_path, 'FakeColourSegmentor', ['scale'])
     out = tmp_path / 'tiff'
     stats = tool.main([cfg, ckpt, '--out', str(out), '--format', 'tiff',
                        '--min-count', '100000', '1', '1', '--split', '2',
@@ -142,11 +90,12 @@ def test_flags_override_config(tmp_path):
 
 
 def test_wrong_checkpoint_is_rejected(tmp_path):
-    tool = _tool()
-    cfg, ckpt = _setup(tmp_path, '_PLFakeSegmentor', ['other'])
+    tool = load_tool('gen_pseudo_labels')
+    cfg, ckpt = _setup(tmp_path, 'FakeColourSegmentor', ['other'])
     from mmseg_dda.utils.checked_loading import IncompleteCheckpointError
-    with pytest.raises(IncompleteCheckpointError,
-                       match=r'ckpt\.pth does not fit the _PLFakeSegmentor'):
+    with pytest.raises(
+            IncompleteCheckpointError,
+            match=r'ckpt\.pth does not fit the FakeColourSegmentor'):
         tool.main([cfg, ckpt, '--num-workers', '0', '--device', 'cpu'])
     assert not (tmp_path / 'pl').exists()  # refused before any output
 
@@ -156,9 +105,7 @@ def test_real_dda_config_on_toy_data_feeds_self_training(tmp_path,
     """The shipped stage-1 config (tiny backbone) on the toy Cityscapes
     tree: the written files are read back by the self-training dataset."""
     from mmengine.config import Config
-    from mmengine.registry import init_default_scope
 
-    repo = Path(__file__).resolve().parents[2]
     city = toy_data_root['cityscapes']
     cfg_path = tmp_path / 'stage1.py'
     small = (64, 38)  # (W, H): 5x8 feature grid
@@ -167,7 +114,7 @@ def test_real_dda_config_on_toy_data_feeds_self_training(tmp_path,
                 dict(type='PackDDAInputs')]
     tiny = tiny_backbone_cfg(init_cfg=None)
     cfg_path.write_text(
-        f"_base_ = [{str(repo / 'configs/dda/syn2city_16cls.py')!r}]\n"
+        f"_base_ = [{str(REPO / 'configs/dda/syn2city_16cls.py')!r}]\n"
         f"model = dict(segmentor=dict(backbone=dict(_delete_=True, **{tiny!r}),"
         ' decode_head=dict(in_channels=64), depth_head=dict(in_channels=64),'
         ' density_head=dict(in_channels=64)))\n'
@@ -176,16 +123,13 @@ def test_real_dda_config_on_toy_data_feeds_self_training(tmp_path,
         f'pipeline={pipeline!r})))\n'
         "pseudo_label_cfg = dict(min_count=[2] * 16)\n")
     cfg = Config.fromfile(str(cfg_path))
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
     ckpt = tmp_path / 'dda.pth'
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+    model = save_untrained(cfg.model, ckpt)
 
     out = tmp_path / 'pl'
-    stats = _tool().main([str(cfg_path), str(ckpt), '--out', str(out),
-                          '--threshold', '0.01', '--num-workers', '0',
-                          '--device', 'cpu'])
+    stats = load_tool('gen_pseudo_labels').main([
+        str(cfg_path), str(ckpt), '--out', str(out), '--threshold', '0.01',
+        '--num-workers', '0', '--device', 'cpu'])
     assert stats.images == 4
     # Same computation by hand for the first image.
     dataset = DATASETS.build(cfg.train_dataloader.dataset.target)
