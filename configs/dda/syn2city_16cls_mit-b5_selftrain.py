@@ -4,16 +4,12 @@
 # iterations, then linear decay over the 30k iterations). README "Configs"
 # for load_from and --resume.
 _base_ = [
-    '../_base_/models/segformer_mit-b5_depth_density.py',
-    '../_base_/datasets/syn2city_1280x760.py', '../_base_/default_runtime.py',
+    '../_base_/models/segformer_mit-b5_depth_density_selftrain.py',
+    '../_base_/datasets/syn2city_1280x760_selftrain.py',
+    '../_base_/default_runtime.py',
     '../_base_/schedules/selftrain_adamw_poly10warm_30k.py'
 ]
 load_from = 'work_dirs/syn2city_16cls_mit-b5/iter_90000.pth'
 pseudo_label_dir = 'work_dirs/syn2city_16cls_mit-b5/pseudo_labels'
-model = dict(
-    backbone=dict(init_cfg=None),  # weights come from load_from
-    decode_head=dict(num_classes={{_base_.num_classes}}))
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True, pseudo_label_dir=pseudo_label_dir,
-        **_base_.selftrain_dataset))
+model = dict(decode_head=dict(num_classes={{_base_.num_classes}}))
+train_dataloader = dict(dataset=dict(pseudo_label_dir=pseudo_label_dir))

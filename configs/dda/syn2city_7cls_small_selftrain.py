@@ -2,17 +2,11 @@
 # syn2city_7cls_small.py, self-training on the target images with its STEP-3
 # pseudo-labels (docs/method.md §8.3; README "Configs": load_from, --resume).
 _base_ = [
-    '../_base_/models/deeplabv2_r101_depth_density.py',
-    '../_base_/datasets/syn2city7_640x320.py', '../_base_/default_runtime.py',
-    '../_base_/schedules/selftrain_30k.py'
+    '../_base_/models/deeplabv2_r101_depth_density_selftrain.py',
+    '../_base_/datasets/syn2city7_640x320_selftrain.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/selftrain_30k.py'
 ]
 load_from = 'work_dirs/syn2city_7cls_small/iter_90000.pth'
 pseudo_label_dir = 'work_dirs/syn2city_7cls_small/pseudo_labels'
-model = dict(
-    backbone=dict(init_cfg=None),  # weights come from load_from
-    decode_head=dict(num_classes={{_base_.num_classes}}))
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True, pseudo_label_dir=pseudo_label_dir,
-        **_base_.selftrain_dataset))
-train_cfg = dict(max_iters=30000)
+model = dict(decode_head=dict(num_classes={{_base_.num_classes}}))
+train_dataloader = dict(dataset=dict(pseudo_label_dir=pseudo_label_dir))

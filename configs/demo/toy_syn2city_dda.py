@@ -23,10 +23,8 @@ max_iters = 400
 optim_wrapper = dict(
     segmentor=dict(optimizer=dict(lr=0.01)),
     discriminator=dict(optimizer=dict(lr=1e-4)))
-param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters + 1,
-         by_epoch=False)
-]
+# The reference's poly decay over the short run.
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters + 1)]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
     logger=dict(interval=20),

@@ -41,16 +41,15 @@ warmup_iters = 40
 optim_wrapper = dict(
     segmentor=dict(optimizer=dict(lr=6e-4)),
     discriminator=dict(optimizer=dict(lr=1e-4)))
+# The family's warm-up and decays, over the short run.
 param_scheduler = dict(
     segmentor=[
-        dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
-             end=warmup_iters),
-        dict(type='PolyLR', power=1.0, eta_min=0.0, begin=warmup_iters,
-             end=max_iters + 1, by_epoch=False)
+        dict(_base_.param_scheduler.segmentor[0], end=warmup_iters),
+        dict(_base_.param_scheduler.segmentor[1], begin=warmup_iters,
+             end=max_iters + 1)
     ],
     discriminator=[
-        dict(type='PolyLR', power=0.9, eta_min=0, begin=0,
-             end=max_iters + 1, by_epoch=False)
+        dict(_base_.param_scheduler.discriminator[0], end=max_iters + 1)
     ])
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(

@@ -12,20 +12,10 @@ load_from = 'demo_output/work_dirs/dda/iter_400.pth'
 pseudo_label_dir = 'demo_output/work_dirs/dda/pseudo_labels'
 max_iters = 200
 optim_wrapper = dict(optimizer=dict(lr=0.005))
-param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters + 1,
-         by_epoch=False)
-]
-selftrain_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='ResizeWithPad', scale={{_base_.input_scale}}, keep_ratio=False),
-    dict(type='LoadMappedAnnotations'),
-    dict(type='PackDDAInputs'),
-]
+# The reference's poly decay over the short run.
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters + 1)]
 train_dataloader = dict(
-    _delete_=True,
-    batch_size=1,
-    num_workers=1,
+    _delete_=True, batch_size=1, num_workers=1,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type='CityscapesUDADataset',
@@ -33,7 +23,7 @@ train_dataloader = dict(
         split='train',
         num_classes=16,
         pseudo_label_dir=pseudo_label_dir,
-        pipeline=selftrain_pipeline))
+        pipeline=_base_.selftrain_pipeline))
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
     logger=dict(interval=20),

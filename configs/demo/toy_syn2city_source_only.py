@@ -23,14 +23,10 @@ model = dict(
         init_cfg=toy_head_init))
 max_iters = 400
 optim_wrapper = dict(optimizer=dict(lr=0.01))
-param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters + 1,
-         by_epoch=False)
-]
+# The reference's poly decay over the short run.
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters + 1)]
 train_dataloader = dict(
-    _delete_=True,
-    batch_size=1,
-    num_workers=1,
+    _delete_=True, batch_size=1, num_workers=1,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset={{_base_.train_dataloader.dataset.source}})
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)

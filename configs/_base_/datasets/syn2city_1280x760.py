@@ -5,8 +5,9 @@
 # configs/dda/ablations/syn2city_16cls_onthefly_density.py to compute them on
 # the fly.
 #
-# The pipelines are defined here only: syn2city7_640x320.py changes their
-# input size, syn2map_1280x760.py the target's resize and evaluation.
+# The pipelines are defined here only: syn2city7_640x320.py,
+# syn2map_640x320.py and toy_syn2city.py change their input size,
+# syn2map_1280x760.py the target's resize and evaluation.
 num_classes = 16
 synthia_root = 'data/SYNTHIA'
 cityscapes_root = 'data/cityscapes'
@@ -62,7 +63,8 @@ train_dataloader = dict(
             split='train', ann_file='train', num_classes=num_classes,
             with_labels=False, pipeline=target_pipeline)))
 # STEP 4's training set: the same target images, with the pseudo-labels of
-# pseudo_label_dir (set by each *_selftrain.py config).
+# pseudo_label_dir (set by each *_selftrain.py config). The *_selftrain.py
+# dataset bases train on it instead of the source/target pair.
 selftrain_dataset = dict(
     type='CityscapesUDADataset', data_root=cityscapes_root, split='train',
     ann_file='train', num_classes=num_classes, pipeline=selftrain_pipeline)

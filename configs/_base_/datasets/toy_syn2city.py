@@ -2,30 +2,15 @@
 # Cityscapes-format target written by the street-scene generator, read by the
 # real dataset classes and transforms. Input (320, 190), 16 classes.
 _base_ = ['./syn2city_1280x760.py']
-data_root = 'demo_output/data'
 input_scale = (320, 190)
 density_map_dir = 'source_density_maps/toy'
-
-source_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadMappedAnnotations'),
-    dict(type='LoadInverseDepth'),
-    dict(type='LoadSourceDensityMaps'),
-    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
-    dict(type='PackDDAInputs'),
-]
-target_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False),
-    dict(type='PackDDAInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadMappedAnnotations'),
-    dict(type='ResizeWithPad', scale=input_scale, keep_ratio=False,
-         scale_label=False),
-    dict(type='PackDDAInputs'),
-]
+# The pipelines of syn2city_1280x760.py at the toy input.
+source_pipeline, target_pipeline, test_pipeline, selftrain_pipeline = (
+    [dict(t, scale=input_scale) if t.type == 'ResizeWithPad' else t
+     for t in _base_[p]]
+    for p in ('source_pipeline', 'target_pipeline', 'test_pipeline',
+              'selftrain_pipeline'))
+data_root = 'demo_output/data'
 train_dataloader = dict(
     num_workers=1,
     persistent_workers=False,
@@ -39,6 +24,9 @@ train_dataloader = dict(
             data_root=data_root + '/cityscapes',
             ann_file='',
             pipeline=target_pipeline)))
+selftrain_dataset = dict(
+    data_root=data_root + '/cityscapes', ann_file='',
+    pipeline=selftrain_pipeline)
 val_dataloader = dict(
     num_workers=1,
     persistent_workers=False,

@@ -7,16 +7,13 @@
 # 640x320. The depth and density heads read the same four stages, resized to
 # that grid and concatenated (input_transform='resize_concat', the MMSeg way),
 # so all three heads share the grid of the density prior.
+_base_ = ['./depth_density_segmentor.py']
 data_preprocessor = dict(
-    type='SegDataPreProcessor',
     # MiT's ImageNet weights expect RGB with ImageNet mean/std (the DeepLab-v2
     # configs use the caffe BGR mean without std instead).
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255,
-    size_divisor=1)
+    bgr_to_rgb=True)
 # ImageNet-1k MiT-B5 weights of the SegFormer authors, converted to MMSeg's
 # key layout with MMSeg's own converter (see README, "Backbones"):
 #   MIM=.venv/lib/python3.11/site-packages/mmseg/.mim
@@ -27,7 +24,6 @@ mit_b5_checkpoint = 'checkpoints/mit_b5_mmseg.pth'
 norm_cfg = dict(type='BN', requires_grad=True)
 mit_channels = [64, 128, 320, 512]
 model = dict(
-    type='DepthDensitySegmentor',
     data_preprocessor=data_preprocessor,
     backbone=dict(
         type='MixVisionTransformer',
@@ -53,30 +49,17 @@ model = dict(
         dropout_ratio=0.1,
         num_classes=16,
         norm_cfg=norm_cfg,
-        align_corners=False,
-        # Unweighted by default (self-training); the stage-1 config sets the
-        # class weights of DDA's SYNTHIA -> Cityscapes experiment.
-        loss_decode=dict(
-            type='WeightedCrossEntropyLoss', class_weight=None,
-            loss_weight=1.0)),
+        align_corners=False),
     # DDA's three-conv heads (depth here, density below) on the concatenated
     # stages (1024 channels). Width 256 instead of 512: at stride 4 the grid
     # has 4x the cells of the DeepLab-v2 stride-8 grid, so the 3x3 conv costs
     # about what the reference heads cost there.
     depth_head=dict(
-        type='DepthHead',
         in_channels=mit_channels,
         in_index=[0, 1, 2, 3],
         input_transform='resize_concat',
         channels=256,
         proj_channels=128,
-        align_corners=False,
-        loss_decode=dict(type='BerHuLoss', loss_weight=1.0)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
-# The density head is built like the depth head.
-model['density_head'] = dict(model['depth_head'], type='DensityHead')
-# Multi-GPU: the density head (and the depth head in self-training) receive no
-# gradient, so unused parameters must be allowed.
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)
+        align_corners=False))
+# The density head reads the stages as the depth head does.
+model['density_head'] = dict(model['depth_head'])

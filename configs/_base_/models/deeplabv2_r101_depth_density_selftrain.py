@@ -1,0 +1,5 @@
+# deeplabv2_r101_depth_density.py for STEP 4 (self-training, docs/method.md
+# §8.3): the weights come from the stage-1 checkpoint (load_from), not from
+# ImageNet.
+_base_ = ['./deeplabv2_r101_depth_density.py']
+model = dict(backbone=dict(init_cfg=None))
