@@ -72,15 +72,22 @@ def run_tool(tool: str, args: Sequence[str], **kwargs
 _TOOLS: Dict[str, object] = {}
 
 
-def load_tool(name: str):
-    """The module ``tools/<name>.py``, loaded once per test session."""
-    if name not in _TOOLS:
+def load_tool(name: str, folder: Optional[str] = None):
+    """The module ``tools/<name>.py``, loaded once per test session.
+
+    Args:
+        name (str): The tool's file name without ``.py``.
+        folder (str, optional): Its subfolder of ``tools/``, e.g.
+            ``'analysis'`` for ``tools/analysis/<name>.py``.
+    """
+    key = name if folder is None else f'{folder}/{name}'
+    if key not in _TOOLS:
         spec = importlib.util.spec_from_file_location(
-            f'_tool_{name}', REPO / 'tools' / f'{name}.py')
+            f'_tool_{key.replace("/", "_")}', REPO / 'tools' / f'{key}.py')
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        _TOOLS[name] = module
-    return _TOOLS[name]
+        _TOOLS[key] = module
+    return _TOOLS[key]
 
 
 def record_runner(monkeypatch, tool) -> List:

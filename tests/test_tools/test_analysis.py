@@ -1,23 +1,14 @@
 """Tests of tools/analysis/{plot_curves,tsne}.py on tiny fabricated inputs."""
 import mmseg_dda  # noqa: F401,I001
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-ANALYSIS = Path(__file__).resolve().parents[2] / 'tools' / 'analysis'
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ANALYSIS / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from _helpers import load_tool
 
 
 def _write_log(path):
@@ -32,7 +23,7 @@ def _write_log(path):
 
 
 def test_plot_curves_from_work_dir(tmp_path):
-    pc = _load('plot_curves')
+    pc = load_tool('plot_curves', folder='analysis')
     _write_log(tmp_path / 'work' / '20240101_000000' / 'vis_data' /
                'scalars.json')
     _write_log(tmp_path / 'work' / '20240202_000000' / 'vis_data' /
@@ -55,7 +46,7 @@ def test_plot_curves_from_work_dir(tmp_path):
 
 
 def test_tsne_sample_pixels_uses_nearest_exact_labels():
-    tsne = _load('tsne')
+    tsne = load_tool('tsne', folder='analysis')
     feats = torch.arange(2 * 2 * 3, dtype=torch.float32).reshape(2, 2, 3)
     label = torch.full((4, 6), 255)
     label[2:, 4:] = 7  # only bottom-right 2x2 block -> grid cell (1, 2)
@@ -69,7 +60,7 @@ def test_tsne_sample_pixels_uses_nearest_exact_labels():
 
 
 def test_tsne_embed_and_plot(tmp_path):
-    tsne = _load('tsne')
+    tsne = load_tool('tsne', folder='analysis')
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(0, 0.1, (15, 60)),
                         rng.normal(5, 0.1, (15, 60))]).astype(np.float32)

@@ -1,7 +1,5 @@
 """Tests of tools/convert_reference_checkpoint.py (docs/method.md §11)."""
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
-import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,22 +10,14 @@ from mmengine.runner.checkpoint import load_checkpoint
 from mmseg.registry import MODELS
 from mmseg_dda.checkpoint.reference import convert_segnet_state_dict
 
+from _helpers import load_tool
 from _tiny_models import tiny_backbone_cfg, tiny_dda_cfg, tiny_segmentor_cfg
 
 C = 7
 STEM, BASE, HEAD, PROJ = 4, 2, 8, 4
 FEAT = BASE * 8 * 4
 BLOCKS = (3, 4, 6, 3)  # ResNet-50 block counts keep the test small
-
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / \
-    'convert_reference_checkpoint.py'
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('convert_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = 'convert_reference_checkpoint'
 
 
 # ---------------------------------------------------------------------------
@@ -141,8 +131,8 @@ def test_convert_and_load_into_dda_and_segmentor(ref_files, tmp_path,
                                                  capsys):
     net, disc, seg_path, d_path = ref_files
     out = str(tmp_path / 'converted.pth')
-    rc = load_tool().main([seg_path, out, '--num-classes', str(C),
-                           '--discriminator', d_path, '--depth', '50'])
+    rc = load_tool(TOOL).main([seg_path, out, '--num-classes', str(C),
+                               '--discriminator', d_path, '--depth', '50'])
     assert rc == 0
     text = capsys.readouterr().out
     assert 'missing keys: 0' in text and 'unexpected keys' in text
@@ -178,7 +168,7 @@ def test_convert_and_load_into_dda_and_segmentor(ref_files, tmp_path,
 def test_keep_unused_strict_round_trip(ref_files, tmp_path):
     net, _, seg_path, _ = ref_files
     out = str(tmp_path / 'full.pth')
-    assert load_tool().main(
+    assert load_tool(TOOL).main(
         [seg_path, out, '--keep-unused', '--depth', '50']) == 0
     sd = torch.load(out, weights_only=True)['state_dict']
     assert len(sd) == len(net.state_dict())
@@ -192,7 +182,7 @@ def test_keep_unused_strict_round_trip(ref_files, tmp_path):
 
 def test_num_classes_mismatch_and_missing_keys(ref_files, tmp_path, capsys):
     net, _, seg_path, _ = ref_files
-    tool = load_tool()
+    tool = load_tool(TOOL)
     out = tmp_path / 'x.pth'
     assert tool.main([seg_path, str(out), '--num-classes', '16',
                       '--depth', '50']) == 1
@@ -229,7 +219,7 @@ def test_imagenet_conversion(tmp_path):
     src['Scale.layer5.conv2d_list.0.weight'] = torch.zeros(2, FEAT, 3, 3)
     src_path, out = tmp_path / 'imagenet.pth', tmp_path / 'r.pth'
     torch.save(src, src_path)  # bare state dict, like the ADVENT file
-    tool = load_tool()
+    tool = load_tool(TOOL)
     assert tool.main([str(src_path), str(out), '--kind', 'imagenet',
                       '--plain', '--depth', '50']) == 0
     sd = torch.load(out, weights_only=True)['state_dict']
@@ -251,7 +241,7 @@ def test_imagenet_conversion(tmp_path):
 def test_discriminator_kind_and_bad_input(ref_files, tmp_path, capsys):
     _, disc, _, d_path = ref_files
     out = tmp_path / 'd_out.pth'
-    tool = load_tool()
+    tool = load_tool(TOOL)
     assert tool.main([d_path, str(out), '--kind', 'discriminator',
                       '--num-classes', str(C)]) == 0
     sd = torch.load(out, weights_only=True)['state_dict']

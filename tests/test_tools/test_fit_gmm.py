@@ -1,5 +1,4 @@
 """tools/fit_gmm.py on tiny synthesised SYNTHIA data."""
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,16 +11,10 @@ import mmseg_dda  # noqa: F401
 from mmseg_dda.density import GMMDensity, load_gmm_params
 from mmseg_dda.density.fitting import _BottomKSampler, grid_points
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'fit_gmm.py'
+from _helpers import load_tool
+
 # One raw SYNTHIA id per 7-class train id (§7.2).
 RAW_OF_7 = [3, 2, 7, 6, 1, 10, 8]
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('fit_gmm', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _make_synthia(root: Path, n=3, size=(40, 72)):
@@ -61,7 +54,7 @@ def test_fit_writes_loadable_json(tmp_path, capsys):
     root = tmp_path / 'SYNTHIA'
     _make_synthia(root)
     out = tmp_path / 'fitted.json'
-    rc = _load_tool().main([
+    rc = load_tool('fit_gmm').main([
         str(_config(tmp_path, root)), '--out', str(out), '--grid', '10', '18',
         '--samples-per-class', '50', '--seed', '1', '--set-name', 'tiny'
     ])
@@ -86,7 +79,7 @@ def test_too_few_points_error(tmp_path):
     root = tmp_path / 'SYNTHIA'
     _make_synthia(root, n=1, size=(8, 14))
     with pytest.raises(ValueError, match='too few grid points'):
-        _load_tool().main([
+        load_tool('fit_gmm').main([
             str(_config(tmp_path, root)), '--out', str(tmp_path / 'x.json'),
             '--grid', '2', '3'
         ])

@@ -1,5 +1,4 @@
 """tools/gen_density_maps.py on a tiny synthesised SYNTHIA folder."""
-import importlib.util
 from pathlib import Path
 
 import cv2
@@ -13,23 +12,14 @@ from mmseg_dda.density import GMMDensity, load_density_maps, squash_density
 from mmseg_dda.density.generation import generate_density_maps
 from mmseg_dda.density.io import tiff_paths
 
-from _helpers import write_toy_gmm
+from _helpers import load_tool, write_toy_gmm
 
-REPO = Path(__file__).resolve().parents[2]
-TOOL = REPO / 'tools' / 'gen_density_maps.py'
 # Raw SYNTHIA id -> 7-class train id (docs/method.md §7.2), written out here so
 # that the expected maps do not depend on the dataset code under test.
 SYN_TO_7 = {3: 0, 4: 0, 22: 0, 2: 1, 5: 1, 7: 2, 9: 2, 15: 2, 6: 3, 1: 4,
             10: 5, 8: 6, 11: 6}
 GRID = (6, 9)
 SIZE = (38, 64)  # (H, W), not a multiple of the grid
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('gen_density_maps', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _make_synthia(root: Path, n: int = 4, seed: int = 0):
@@ -93,7 +83,7 @@ def _read_all(folder: Path):
 
 def test_generate_both_layouts_and_read_back(setup, capsys):
     root, gmm, cfg = setup
-    tool = _load_tool()
+    tool = load_tool('gen_density_maps')
     assert tool.main([str(cfg), '--layout', 'both', '--num-classes', '7']) == 0
     out = root / 'source_density_maps' / 'toy'  # default: config's dir
     assert 'images/s' in capsys.readouterr().out
@@ -122,7 +112,7 @@ def test_generate_both_layouts_and_read_back(setup, capsys):
 
 def test_interrupted_then_resumed_equals_uninterrupted(setup, tmp_path):
     root, gmm, cfg = setup
-    tool = _load_tool()
+    tool = load_tool('gen_density_maps')
     ref_dir, res_dir = tmp_path / 'ref', tmp_path / 'resumed'
     assert tool.main([str(cfg), '--out', str(ref_dir)]) == 0
     # Interrupted run: one that stops after one image (a real kill is
@@ -159,7 +149,7 @@ def _items(cfg):
 def test_bad_image_is_reported_and_class_mismatch(setup, capsys):
     root, gmm, cfg = setup
     (root / 'Depth' / '0000001.png').write_bytes(b'not a png')
-    tool = _load_tool()
+    tool = load_tool('gen_density_maps')
     assert tool.main([str(cfg), '--out', str(root / 'o')]) == 1
     out = capsys.readouterr().out
     assert 'FAILED 0000001' in out and 'Cannot read depth' in out

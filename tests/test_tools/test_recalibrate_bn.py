@@ -1,17 +1,7 @@
 """tools/recalibrate_bn.py: BN statistics re-estimated, weights untouched."""
-import importlib.util
-from pathlib import Path
-
 import torch
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'recalibrate_bn.py'
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('recalibrate_bn', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from _helpers import load_tool
 
 
 class _Tiny(torch.nn.Module):
@@ -26,7 +16,7 @@ class _Tiny(torch.nn.Module):
 
 
 def test_running_stats_become_the_average_over_the_target_batches():
-    tool = _load_tool()
+    tool = load_tool('recalibrate_bn')
     torch.manual_seed(0)
     model = _Tiny().eval()
     model.bn.running_mean.fill_(5.0)
@@ -45,3 +35,4 @@ def test_running_stats_become_the_average_over_the_target_batches():
     assert not model.training  # mode restored
     for k, v in weights.items():
         assert torch.equal(model.state_dict()[k], v), k
+

@@ -2,24 +2,19 @@
 
 The full demo takes minutes; these tests run its pieces on made-up metrics.
 """
-import importlib.util
 import json
 import os
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-TOOL = REPO / 'tools' / 'run_demo.py'
+from _helpers import REPO, load_tool
+
 ROWS = ('pretrain', 'source_only', 'source_only_bn', 'dda', 'selftrain')
 
 
 @pytest.fixture(scope='module')
 def demo():
-    spec = importlib.util.spec_from_file_location('run_demo', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('run_demo')
 
 
 def _metrics(base):
