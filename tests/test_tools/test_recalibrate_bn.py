@@ -1,7 +1,10 @@
 """tools/recalibrate_bn.py: BN statistics re-estimated, weights untouched."""
+import glob
+import os.path as osp
+
 import torch
 
-from _helpers import load_tool
+from _helpers import load_tool, run_tool_inprocess
 
 
 class _Tiny(torch.nn.Module):
@@ -36,3 +39,32 @@ def test_running_stats_become_the_average_over_the_target_batches():
     for k, v in weights.items():
         assert torch.equal(model.state_dict()[k], v), k
 
+
+def test_main_recalibrates_a_segmentor_checkpoint(tiny_checkpoints,
+                                                  tmp_path):
+    """As ``tools/run_demo.py`` runs it: a segmentor config and checkpoint,
+    the target-train images of a DDA config."""
+    tiny = tiny_checkpoints
+    out = tmp_path / 'recalibrated.pth'
+    proc = run_tool_inprocess('recalibrate_bn.py', [
+        tiny['seg_config'], tiny['seg_ckpt'], tiny['dda_config'], '--out', out
+    ])
+    before = torch.load(tiny['seg_ckpt'], weights_only=True)['state_dict']
+    saved = torch.load(out, weights_only=True)
+    after = saved['state_dict']
+    images = len(glob.glob(osp.join(tiny['cityscapes'], 'leftImg8bit',
+                                    'train', '*', '*.png')))
+    layers = sum(k.endswith('.running_mean') for k in before)
+    assert images > 0 and layers > 0
+    assert (f'{layers} BN layers re-estimated on {images} target images; '
+            f'wrote {out}') in proc.stdout
+    assert saved['meta'] == dict(bn_recalibrated_on=images)
+    assert set(after) == set(before)
+    for key, value in before.items():
+        if key.endswith('.num_batches_tracked'):
+            # Reset, then one forward pass per target image.
+            assert after[key].item() == images, key
+        elif key.endswith(('.running_mean', '.running_var')):
+            assert not torch.equal(after[key], value), key
+        else:
+            assert torch.equal(after[key], value), key
