@@ -90,20 +90,18 @@ def load_tool(name: str, folder: Optional[str] = None):
     return _TOOLS[key]
 
 
-def record_runner(monkeypatch, tool) -> List:
-    """Replace ``tool.Runner`` by a recorder that builds and runs nothing.
-
-    For tests of the config a tool's ``main`` hands to ``Runner.from_cfg``
-    (flags, hooks, AMP) without a training or test run.
+def recording_runner(built: List, runs: Optional[List[str]] = None) -> type:
+    """A stand-in for the Runner class that builds and runs nothing.
 
     Args:
-        monkeypatch: pytest's ``monkeypatch`` fixture (undoes the swap).
-        tool: A tool module, e.g. ``load_tool('train')``.
+        built (list): Receives the config of each ``from_cfg`` call.
+        runs (list, optional): Receives ``'train'`` / ``'test'`` for each
+            call of a built runner's ``train`` / ``test``.
 
     Returns:
-        list: The configs passed to ``Runner.from_cfg``, in call order.
+        type: The class, with ``from_cfg``, ``train`` and ``test``.
     """
-    built = []
+    runs = [] if runs is None else runs
 
     class Recorder:
 
@@ -113,12 +111,32 @@ def record_runner(monkeypatch, tool) -> List:
             return cls()
 
         def train(self):
-            pass
+            runs.append('train')
 
         def test(self):
-            pass
+            runs.append('test')
 
-    monkeypatch.setattr(tool, 'Runner', Recorder)
+    return Recorder
+
+
+def record_runner(monkeypatch, tool, runs: Optional[List[str]] = None
+                  ) -> List:
+    """Replace ``tool.Runner`` by a recorder that builds and runs nothing.
+
+    For tests of the config a tool's ``main`` hands to ``Runner.from_cfg``
+    (flags, hooks, AMP) without a training or test run.
+
+    Args:
+        monkeypatch: pytest's ``monkeypatch`` fixture (undoes the swap).
+        tool: A tool module, e.g. ``load_tool('train')``.
+        runs (list, optional): Receives ``'train'`` / ``'test'`` for each
+            run the tool starts (see :func:`recording_runner`).
+
+    Returns:
+        list: The configs passed to ``Runner.from_cfg``, in call order.
+    """
+    built = []
+    monkeypatch.setattr(tool, 'Runner', recording_runner(built, runs))
     return built
 
 

@@ -1,7 +1,8 @@
 """tools/train.py and tools/test.py: argument handling and a real round trip.
 
 The argument tests call the tools' ``parse_args`` / ``load_config`` / ``main``
-in-process with the Runner replaced by a recorder, so they check exactly
+in-process with the Runner replaced by a recorder
+(``_helpers.record_runner``), so they check exactly
 which config the Runner would get. The round trip runs the real entry points
 in subprocesses on a tiny DDA config derived from the demo config:
 train 3 iterations -> checkpoint -> test in a new process -> resume to 5
@@ -9,7 +10,6 @@ train 3 iterations -> checkpoint -> test in a new process -> resume to 5
 """
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 
-import importlib.util
 import os
 import os.path as osp
 import shutil
@@ -19,20 +19,13 @@ import torch
 from mmengine.config import Config
 from mmseg.registry import RUNNERS
 
-from _helpers import (REPO, log_lines, parse_metrics, run_tool,
+from _helpers import (REPO, load_tool, log_lines, parse_metrics,
+                      record_runner, recording_runner, run_tool,
                       run_tool_inprocess)
 from _tiny_models import tiny_dda_cfg, tiny_segmentor_cfg
 
 DDA_CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py')
 SELFTRAIN_CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls_selftrain.py')
-
-
-def _load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f'_tool_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(autouse=True)
@@ -49,40 +42,12 @@ def _restore_local_rank(monkeypatch):
 
 @pytest.fixture(scope='module')
 def train_tool():
-    return _load_tool('train')
+    return load_tool('train')
 
 
 @pytest.fixture(scope='module')
 def test_tool():
-    return _load_tool('test')
-
-
-class _Recorder:
-    """Stands in for the Runner: records the config it was built from."""
-    built = []
-
-    def __init__(self, cfg):
-        self.cfg = cfg
-        self.calls = []
-
-    @classmethod
-    def from_cfg(cls, cfg):
-        runner = cls(cfg)
-        cls.built.append(runner)
-        return runner
-
-    def train(self):
-        self.calls.append('train')
-
-    def test(self):
-        self.calls.append('test')
-
-
-@pytest.fixture()
-def recorder(monkeypatch, train_tool, test_tool):
-    _Recorder.built = []
-    monkeypatch.setattr(train_tool.Runner, 'from_cfg', _Recorder.from_cfg)
-    return _Recorder
+    return load_tool('test')
 
 
 # -- parse_args ---------------------------------------------------------------
@@ -314,53 +279,53 @@ def test_amp_config_builds_two_amp_wrappers(train_tool, monkeypatch):
 
 
 # -- main() -------------------------------------------------------------------
-def test_train_main_builds_runner_with_flags(train_tool, recorder, tmp_path,
+def test_train_main_builds_runner_with_flags(train_tool, tmp_path,
                                              monkeypatch):
+    runs = []
+    built = record_runner(monkeypatch, train_tool, runs)
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     train_tool.main([DDA_CFG, '--work-dir', str(tmp_path), '--resume',
                      '--amp', '--cfg-options', 'train_cfg.max_iters=9'])
-    (runner, ) = recorder.built
-    assert runner.calls == ['train']
-    cfg = runner.cfg
+    (cfg, ) = built
+    assert runs == ['train']
     assert cfg.resume is True and cfg.train_cfg.max_iters == 9
     assert cfg.optim_wrapper.segmentor.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.discriminator.type == 'AmpOptimWrapper'
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.launcher == 'none' and cfg.work_dir == str(tmp_path)
-    recorder.built = []
     train_tool.main([DDA_CFG, '--work-dir', str(tmp_path)])
-    cfg = recorder.built[0].cfg
+    (_, cfg) = built
     assert cfg.resume is False
     assert cfg.optim_wrapper.segmentor.type == 'OptimWrapper'
 
 
-@RUNNERS.register_module(name='_ToolsTestRunner', force=True)
-class _CustomRunner(_Recorder):
-    """A ``runner_type`` runner (built through ``RUNNERS.build``)."""
-
-
-def test_train_main_uses_runner_type(train_tool, recorder, tmp_path):
-    _CustomRunner.built = []
+def test_train_main_uses_runner_type(train_tool, tmp_path, monkeypatch):
+    # A ``runner_type`` runner is built through ``RUNNERS.build``.
+    custom_built, custom_runs = [], []
+    RUNNERS.register_module(
+        name='_ToolsTestRunner', force=True,
+        module=recording_runner(custom_built, custom_runs))
+    built = record_runner(monkeypatch, train_tool)
     train_tool.main([DDA_CFG, '--work-dir', str(tmp_path), '--cfg-options',
                      'runner_type=_ToolsTestRunner'])
-    assert recorder.built == []  # Runner.from_cfg not used
-    (runner, ) = _CustomRunner.built
-    assert runner.calls == ['train']
+    assert built == []  # Runner.from_cfg not used
+    assert len(custom_built) == 1 and custom_runs == ['train']
 
 
-def test_test_main_show_dir_out_and_checkpoint(test_tool, recorder,
-                                               tmp_path):
+def test_test_main_show_dir_out_and_checkpoint(test_tool, tmp_path,
+                                               monkeypatch):
+    runs = []
+    built = record_runner(monkeypatch, test_tool, runs)
     test_tool.main([DDA_CFG, 'some/ckpt.pth', '--work-dir', str(tmp_path)])
-    cfg = recorder.built[0].cfg
-    assert recorder.built[0].calls == ['test']
+    (cfg, ) = built
+    assert runs == ['test']
     assert cfg.load_from == 'some/ckpt.pth'
     # Without the flags the config's hook and evaluator stay as they are.
     assert cfg.default_hooks.visualization.type == 'SegVisualizationHook'
     assert cfg.test_evaluator.get('output_dir') is None
-    recorder.built = []
     test_tool.main([DDA_CFG, 'c.pth', '--work-dir', str(tmp_path),
                     '--show-dir', 'vis', '--out', 'preds'])
-    cfg = recorder.built[0].cfg
+    (_, cfg) = built
     assert cfg.default_hooks.visualization == dict(
         type='DDAVisualizationHook', show_dir='vis')
     assert cfg.test_evaluator.output_dir == 'preds'
