@@ -7,7 +7,6 @@ that a later run would take as complete is partial (every file under a final
 name is whole and equal to an uninterrupted run's), the partial bytes exist
 only under a hidden temp name, and a rerun finishes the job.
 """
-import importlib.util
 import signal
 import subprocess
 import sys
@@ -15,25 +14,16 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
-from mmseg.registry import MODELS
 from PIL import Image
 
 import mmseg_dda  # noqa: F401,I001
 from mmseg_dda.compat import safe_torch_load
 
-REPO = Path(__file__).resolve().parents[2]
+from _helpers import REPO, load_tool
+from _tiny_models import save_untrained
+
 INJECT = Path(__file__).resolve().parent / 'crash_inject.py'
-
-
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'_robust_{name}', REPO / 'tools' / f'{name}.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _run_and_kill(pattern, nth, tool, args, tmp_path, timeout=240):
@@ -74,7 +64,7 @@ def _hidden(folder: Path):
 
 
 def test_density_maps_killed_mid_write(tmp_path, tiny_dda_config):
-    tool = _load_tool('gen_density_maps')
+    tool = load_tool('gen_density_maps')
     ref, out = tmp_path / 'ref', tmp_path / 'out'
     assert tool.main([str(tiny_dda_config), '--out', str(ref)]) == 0
     expected = _visible(ref)
@@ -96,13 +86,9 @@ def test_density_maps_killed_mid_write(tmp_path, tiny_dda_config):
 
 
 def test_pseudo_labels_killed_mid_write(tmp_path, tiny_dda_config):
-    cfg = Config.fromfile(str(tiny_dda_config))
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
     ckpt = tmp_path / 'dda.pth'
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
-    tool = _load_tool('gen_pseudo_labels')
+    save_untrained(Config.fromfile(str(tiny_dda_config)).model, ckpt)
+    tool = load_tool('gen_pseudo_labels')
     common = ['--threshold', '0.01', '--num-workers', '0', '--device', 'cpu']
     ref, out = tmp_path / 'ref', tmp_path / 'out'
     tool.main([str(tiny_dda_config), str(ckpt), '--out', str(ref), *common])
@@ -154,7 +140,7 @@ def test_training_killed_while_saving(tmp_path, tiny_dda_config, pattern,
     assert Path(latest) == work / f'iter_{resume_from}.pth'
 
     # Rerun with --resume finishes the schedule.
-    train = _load_tool('train')
+    train = load_tool('train')
     train.main([str(tiny_dda_config), '--work-dir', str(work), '--resume'])
     assert _checkpoint_iter(work / 'iter_4.pth') == 4
     assert Path(find_latest_checkpoint(str(work))) == work / 'iter_4.pth'
