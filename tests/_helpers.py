@@ -418,39 +418,60 @@ test_pipeline = [
 '''
 
 
-def write_tiny_dda_config(path: Path, roots: Dict[str, str], gmm_file: str,
-                          max_iters: int = 3, poly_horizon: int = 5,
-                          density_map_dir: str = 'source_density_maps/tiny'
-                          ) -> str:
+def write_tiny_dda_config(
+        path: Path, roots: Dict[str, str], gmm_file: str, max_iters: int = 3,
+        poly_horizon: int = 5,
+        density_map_dir: Optional[str] = 'source_density_maps/tiny',
+        scale: Tuple[int, int] = TINY_INPUT, segmentor: Optional[dict] = None,
+        disc_channels: int = 4, runtime: Optional[str] = None) -> str:
     """A tiny DDA config inheriting ``configs/demo/toy_syn2city_dda.py``.
 
-    Narrow ResNet-50 (width 4), 16/8-channel depth and density heads, a
-    4-channel discriminator, 96x57 inputs, STEP-1 density maps read from
-    ``density_map_dir``, no dataloader workers. The poly
-    horizon is fixed so that a run resumed with a larger
-    ``train_cfg.max_iters`` follows the same schedule:
+    A narrow ResNet-50 (:func:`tiny_segmentor_text`; by default width 4
+    with 16/8-channel depth and density heads), a discriminator of
+    ``disc_channels`` channels, ``scale`` inputs without augmentation, no
+    dataloader workers, and source density maps read from the STEP-1 folder
+    ``density_map_dir`` or, if it is None, computed on the fly from
+    ``gmm_file`` (``ComputeSourceDensityMaps``).
+
+    The text ends with ``runtime``. By default: the demo's variables
+    ``input_scale``, ``gmm_file`` and ``density_map_dir`` set to this
+    config's values, validation and test on the toy Cityscapes val split,
+    ``max_iters`` iterations with a checkpoint at the end (all kept) and a
+    poly schedule whose horizon is fixed, so that a run resumed with a
+    larger ``train_cfg.max_iters`` follows the same schedule:
     ``lr_i = base * (1 - i / poly_horizon) ** 0.9``. MMEngine's ``PolyLR``
     decays over ``end - begin - 1`` steps, hence ``end = poly_horizon + 1``.
+
+    Args:
+        path (Path): Config file to write.
+        roots (dict): Toy roots (:func:`make_toy_tree`).
+        gmm_file (str): GMM parameter file (:func:`write_toy_gmm`).
+        max_iters (int): Iterations of the default runtime.
+        poly_horizon (int): Poly horizon of the default runtime.
+        density_map_dir (str, optional): STEP-1 maps, relative to the
+            SYNTHIA root; None: computed on the fly.
+        scale (tuple[int, int]): Network input (W, H).
+        segmentor (dict, optional): Arguments of
+            :func:`tiny_segmentor_text`.
+        disc_channels (int): Channels of each discriminator layer.
+        runtime (str, optional): Config text replacing the default end
+            (schedule, hooks, validation and test).
+
+    Returns:
+        str: ``path``.
     """
     demo = REPO / 'configs' / 'demo' / 'toy_syn2city_dda.py'
-    text = f'''_base_ = [{str(demo)!r}]
-input_scale = {TINY_INPUT!r}
+    if density_map_dir is None:
+        density_step = (f"dict(type='ComputeSourceDensityMaps', "
+                        f'gmm={gmm_file!r}, scale={scale!r})')
+        source_maps = 'with_density_maps=False'
+    else:
+        density_step = "dict(type='LoadSourceDensityMaps')"
+        source_maps = f'density_map_dir={density_map_dir!r}'
+    if runtime is None:
+        runtime = f'''input_scale = {scale!r}
 gmm_file = {gmm_file!r}
 density_map_dir = {density_map_dir!r}
-{tiny_pipelines_text(TINY_INPUT, "dict(type='LoadSourceDensityMaps')")}
-model = dict(
-    segmentor=dict(
-    {tiny_segmentor_text()}),
-    discriminator=dict(channels=(4, 4, 4, 4)),
-    density=dict(params=gmm_file))
-train_dataloader = dict(
-    num_workers=0,
-    dataset=dict(
-        source=dict(data_root={roots['synthia']!r},
-                    density_map_dir=density_map_dir,
-                    pipeline=source_pipeline),
-        target=dict(data_root={roots['cityscapes']!r},
-                    pipeline=target_pipeline)))
 val_dataloader = dict(
     num_workers=0,
     dataset=dict(data_root={roots['cityscapes']!r}, pipeline=test_pipeline))
@@ -465,6 +486,22 @@ default_hooks = dict(
     logger=dict(interval=1),
     checkpoint=dict(interval=max_iters, max_keep_ckpts=-1))
 '''
+    disc = (disc_channels, ) * 4
+    text = f'''_base_ = [{str(demo)!r}]
+{tiny_pipelines_text(scale, density_step)}
+model = dict(
+    segmentor=dict(
+    {tiny_segmentor_text(**(segmentor or {}))}),
+    discriminator=dict(channels={disc!r}),
+    density=dict(params={gmm_file!r}))
+train_dataloader = dict(
+    num_workers=0, persistent_workers=False,
+    dataset=dict(
+        source=dict(data_root={roots['synthia']!r}, {source_maps},
+                    pipeline=source_pipeline),
+        target=dict(data_root={roots['cityscapes']!r},
+                    pipeline=target_pipeline)))
+''' + runtime
     Path(path).write_text(text)
     return str(path)
 

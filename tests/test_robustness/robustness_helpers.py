@@ -1,51 +1,13 @@
 """Helpers of the robustness tests: a tiny DDA config on the toy data."""
 from pathlib import Path
 
-from _helpers import tiny_pipelines_text, tiny_segmentor_text, write_toy_gmm
+import _helpers
 
-REPO = Path(__file__).resolve().parents[2]
 #: Network input (W, H) of the tiny config; feature grid 7x12.
 INPUT_SCALE = (96, 56)
-
-
-def write_gmm_json(path: Path, num_classes: int, grid_hw, seed: int = 1):
-    """A random but well-conditioned GMM set on ``grid_hw`` (toy data)."""
-    write_toy_gmm(path, num_classes, grid_hw, seed=seed, inv_depth=(20, 80),
-                  random_shape=True)
-    return path
-
-
-def write_tiny_dda_config(folder: Path, toy: dict, extra: str = '') -> Path:
-    """``configs/demo/toy_syn2city_dda.py`` shrunk for seconds-long runs.
-
-    Narrow ResNet-50 layout (64 layer4 channels), 56x96 input, source
-    density maps computed on the fly from a GMM fitted to nothing (random,
-    on the 7x12 feature grid), no validation, single-process loading.
-    """
-    import mmseg_dda  # noqa: F401
-    from mmseg_dda.datasets import feature_grid_size
-    grid = feature_grid_size(INPUT_SCALE[::-1])
-    gmm = write_gmm_json(folder / 'gmm_tiny.json', 16, grid)
-    base = REPO / 'configs' / 'demo' / 'toy_syn2city_dda.py'
-    scale = INPUT_SCALE
-    density_step = (f'dict(type=\'ComputeSourceDensityMaps\', '
-                    f'gmm={str(gmm)!r}, scale={scale!r})')
-    text = f'''
-_base_ = [{str(base)!r}]
-model = dict(
-    segmentor=dict(
-    {tiny_segmentor_text(width=2, channels=8, proj_channels=4)}),
-    discriminator=dict(channels=(8, 8, 8, 8)),
-    density=dict(params={str(gmm)!r}))
-{tiny_pipelines_text(scale, density_step)}
-train_dataloader = dict(
-    num_workers=0, persistent_workers=False,
-    dataset=dict(
-        source=dict(data_root={toy['synthia']!r}, with_density_maps=False,
-                    pipeline=source_pipeline),
-        target=dict(data_root={toy['cityscapes']!r},
-                    pipeline=target_pipeline)))
-val_dataloader = None
+#: The end of the tiny config: 4 iterations, a checkpoint every 2 (the last
+#: one kept), no validation or test, deterministic.
+_RUNTIME = '''val_dataloader = None
 val_cfg = None
 val_evaluator = None
 test_dataloader = None
@@ -59,7 +21,33 @@ default_hooks = dict(
 randomness = dict(seed=1234, deterministic=True)
 env_cfg = dict(cudnn_benchmark=False)
 pseudo_label_cfg = dict(min_count=[2] * 16)
-''' + extra
-    path = folder / 'tiny_dda.py'
-    path.write_text(text)
+'''
+
+
+def write_gmm_json(path: Path, num_classes: int, grid_hw, seed: int = 1):
+    """A random but well-conditioned GMM set on ``grid_hw`` (toy data)."""
+    _helpers.write_toy_gmm(path, num_classes, grid_hw, seed=seed,
+                           inv_depth=(20, 80), random_shape=True)
     return path
+
+
+def write_tiny_dda_config(folder: Path, toy: dict, extra: str = '') -> Path:
+    """``configs/demo/toy_syn2city_dda.py`` shrunk for seconds-long runs.
+
+    ``_helpers.write_tiny_dda_config`` with a narrower ResNet-50 layout (64
+    layer4 channels), 56x96 input, source density maps computed on the fly
+    from a GMM fitted to nothing (random, on the 7x12 feature grid,
+    ``folder/gmm_tiny.json``) and the runtime above, then ``extra``.
+
+    Returns:
+        Path: ``folder/tiny_dda.py``.
+    """
+    import mmseg_dda  # noqa: F401
+    from mmseg_dda.datasets import feature_grid_size
+    grid = feature_grid_size(INPUT_SCALE[::-1])
+    gmm = write_gmm_json(folder / 'gmm_tiny.json', 16, grid)
+    return Path(_helpers.write_tiny_dda_config(
+        folder / 'tiny_dda.py', toy, str(gmm), density_map_dir=None,
+        scale=INPUT_SCALE,
+        segmentor=dict(width=2, channels=8, proj_channels=4),
+        disc_channels=8, runtime=_RUNTIME + extra))
