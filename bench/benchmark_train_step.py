@@ -144,6 +144,9 @@ def parse_args(argv=None):
                    'flags: fp32 amp channels_last)')
     p.add_argument('--no-reference', action='store_true',
                    help='skip the reference (plain loop) path')
+    p.add_argument('--no-malloc-cfg', action='store_true',
+                   help="every path keeps glibc's allocator defaults (the "
+                   'DDA paths as with env_cfg.malloc_cfg=None)')
     p.add_argument('--memory-breakdown', action='store_true',
                    help="glibc's malloc_trim after every step, so that the "
                    'RSS segments of a step start from the resident level '
@@ -572,8 +575,9 @@ class Worker:
             cmd += ['--threads', str(args.threads)]
         if args.tiny:
             cmd.append('--tiny')
-        if args.memory_breakdown:
-            cmd.append('--memory-breakdown')
+        for flag in ('memory_breakdown', 'no_malloc_cfg'):
+            if getattr(args, flag):
+                cmd.append('--' + flag.replace('_', '-'))
         self.path = path
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
@@ -623,8 +627,8 @@ def worker_main(args, size) -> None:
     malloc_trim()
     # As tools/train.py does (ConsoleRunner.setup_env); the reference loop
     # keeps glibc's defaults unless it is the reference_malloc path.
-    malloc_applied = (path != 'reference' and apply_malloc_cfg(
-        cfg.env_cfg.get('malloc_cfg')))
+    malloc_applied = (path != 'reference' and not args.no_malloc_cfg
+                      and apply_malloc_cfg(cfg.env_cfg.get('malloc_cfg')))
     sync = device == 'cuda'
     timer = PhaseTimer(sync)
     counter = dict(n=0)
