@@ -365,9 +365,6 @@ def write_toy_gmm(path: Path, num_classes: int, grid_hw: Tuple[int, int],
 
 # -- tiny DDA config derived from the demo config ---------------------------
 TINY_INPUT = (96, 57)  # (W, H): feature grid 8x13
-TINY_BACKBONE = dict(stem_channels=4, base_channels=4)
-# base_channels=4 -> layer4 outputs 4 * 8 * 4 = 128 channels.
-TINY_HEADS = dict(in_channels=128, channels=16, proj_channels=8)
 
 
 def tiny_segmentor_text(width: int = 4, channels: int = 16,

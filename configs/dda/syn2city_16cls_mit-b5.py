@@ -20,24 +20,12 @@ _base_ = [
     '../_base_/models/dda_segformer_mit-b5.py',
     '../_base_/datasets/syn2city_1280x760.py',
     '../_base_/default_runtime.py',
-    '../_base_/schedules/dda_adamw_poly10warm_90k.py'
+    '../_base_/schedules/dda_adamw_poly10warm_90k.py',
+    '../_base_/syn2city16_stage1.py'  # class weights, STEP 3
 ]
 density_map_dir = 'source_density_maps/mit-b5_190x320'
-model = dict(
-    segmentor=dict(
-        decode_head=dict(
-            # "Statistics in source domain" class weights of DDA, expid 1.
-            loss_decode=dict(class_weight=[
-                0.327, 0.313, 0.206, 22.427, 22.558, 5.811, 155.643, 59.528,
-                0.586, 0.882, 1.423, 12.871, 1.488, 3.955, 29.164, 27.563
-            ]))))
+model = dict(segmentor=dict(decode_head=dict(loss_decode=dict(
+    class_weight={{_base_.syn2city16_class_weight}}))))
 train_dataloader = dict(
     dataset=dict(source=dict(density_map_dir=density_map_dir)))
 custom_hooks = [*_base_.custom_hooks, dict(type='DensityGridCheckHook')]
-# STEP 3 as in syn2city_16cls.py (the pseudo-labels are at the input size).
-pseudo_label_cfg = dict(
-    threshold=0.9,
-    min_count=[
-        3165, 3311, 5000, 89, 89, 219, 50, 61, 1788, 1202, 762, 123, 730, 302,
-        78, 81
-    ])
