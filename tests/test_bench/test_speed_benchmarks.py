@@ -22,7 +22,7 @@ def test_train_step_paths_in_own_processes(tmp_path, train_bench,
     # The driver runs here; each path still gets its own worker process.
     out = tmp_path / 'ts.json'
     returned = train_bench.main([
-        '--tiny', '--depth', '50', '--warmup', '1', '--iters', '1',
+        '--tiny', '--depth', '50', '--warmup', '0', '--iters', '1',
         '--threads', '1', '--data-samples', '0', '--variants',
         'amp_channels_last', '--out', str(out)])
     printed = capsys.readouterr().out
