@@ -35,6 +35,9 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+from mmseg_dda.utils import malloc_tuning
+from mmseg_dda.utils.malloc_tuning import DEFAULT_MALLOC_CFG, apply_malloc_cfg
+
 PINS = Path(__file__).resolve().parents[1] / 'data' / 'regression' / \
     'pinned_outputs.npz'
 MEAN = [104.00698793, 116.66876762, 122.67891434]
@@ -231,3 +234,24 @@ if __name__ == '__main__':
         PINS.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(PINS, **compute_all())
         print(f'wrote {PINS}')
+
+
+#: glibc's documented defaults (mallopt(3)), set before the comparison run:
+#: earlier tests may have applied the project's setting to this process.
+GLIBC_DEFAULTS = dict(mmap_max=65536, mmap_threshold=128 * 1024,
+                      trim_threshold=128 * 1024)
+
+
+@pytest.mark.skipif(malloc_tuning._libc() is None, reason='needs glibc')
+def test_allocator_setting_changes_no_number(pinned):
+    """``env_cfg.malloc_cfg`` (the default) hands out reused memory where
+    glibc's defaults give fresh zero-filled pages: an operation that read
+    memory it never wrote would differ between the two runs."""
+    runs = []
+    for cfg in (GLIBC_DEFAULTS, DEFAULT_MALLOC_CFG):
+        assert apply_malloc_cfg(cfg)
+        with one_thread():
+            runs.append(train_step_outputs())
+    keys = [k for k in pinned if k.startswith('step.')]
+    for run in runs:
+        assert all(np.array_equal(run[k], pinned[k]) for k in keys)
