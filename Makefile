@@ -23,8 +23,10 @@ demo: install
 demo-seeds: install
 	$(PY) tools/run_demo.py --seeds 0 1 2 $(DEMO_ARGS)
 
+# Two worker processes, one thread each (a test module stays on one worker,
+# so its fixtures are built once); PYTEST_ARGS="-n 0" runs in one process.
 test: install
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest tests -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/run_all.py $(BENCH_ARGS)

@@ -20,8 +20,7 @@ from mmengine.config import Config
 from mmseg.registry import RUNNERS
 
 from _helpers import (REPO, load_tool, log_lines, parse_metrics,
-                      record_runner, recording_runner, run_tool,
-                      run_tool_inprocess)
+                      record_runner, recording_runner, run_tool_inprocess)
 from _tiny_models import tiny_dda_cfg, tiny_segmentor_cfg
 
 DDA_CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py')
@@ -345,7 +344,8 @@ def _lr(line: str, name: str) -> float:
 
 def test_train_checkpoint_test_resume_round_trip(tiny_dda_run, tmp_path):
     """Train 3 iterations -> checkpoint -> test in a new process -> resume
-    to 5 (the session's ``tiny_dda_run`` did the first two). That a resumed
+    to 5 (the session's ``tiny_dda_run`` did the first two, each in its own
+    process). That a resumed
     run ends bit for bit where an uninterrupted one ends is checked once,
     in-process, by ``tests/test_robustness/test_resume.py``."""
     run = tiny_dda_run
@@ -392,8 +392,9 @@ def test_train_checkpoint_test_resume_round_trip(tiny_dda_run, tmp_path):
     (work / 'last_checkpoint').write_text(str(work / 'iter_3.pth'))
     opts = ['--cfg-options', 'train_cfg.max_iters=5',
             'train_cfg.val_interval=5', 'default_hooks.checkpoint.interval=5']
-    out = run_tool('train.py', [cfg, '--work-dir', work, '--resume',
-                                *opts]).stdout
+    # The resumed run in this process: it reads only the files above.
+    out = run_tool_inprocess('train.py', [cfg, '--work-dir', work,
+                                          '--resume', *opts]).stdout
     assert 'resumed epoch: 0, iter: 3' in out
     assert not log_lines(out, 'Iter(train) [3/5]')
     line = _train_losses(out, 4, 5)
