@@ -342,14 +342,12 @@ def _lr(line: str, name: str) -> float:
     return float(line.split(f'{name}.lr: ')[1].split()[0])
 
 
-def test_train_checkpoint_test_resume_round_trip(tiny_dda_run, tmp_path):
-    """Train 3 iterations -> checkpoint -> test in a new process -> resume
-    to 5 (the session's ``tiny_dda_run`` did the first two, each in its own
-    process). That a resumed
-    run ends bit for bit where an uninterrupted one ends is checked once,
-    in-process, by ``tests/test_robustness/test_resume.py``."""
-    run = tiny_dda_run
-    cfg, out = run['config'], run['train_out']
+def test_train_run_logs_and_checkpoint(tiny_dda_trained):
+    """The session's 3-iteration ``tools/train.py`` run (its own process):
+    schedules and losses in the log, a checkpoint loadable without
+    unpickling arbitrary objects."""
+    run = tiny_dda_trained
+    out = run['train_out']
     # Poly LR (power 0.9, horizon 5) on both optimisers with the demo's
     # base LRs; the log line of iteration n shows LR(n - 1).
     line = _train_losses(out, 3, 3)
@@ -371,7 +369,17 @@ def test_train_checkpoint_test_resume_round_trip(tiny_dda_run, tmp_path):
     keys = list(state['state_dict'])
     assert any(k.startswith('segmentor.backbone.') for k in keys)
     assert any(k.startswith('discriminator.0.') for k in keys)
-    val_metrics = parse_metrics(out)
+    assert set(parse_metrics(out)) == {'mIoU', 'mIoU*', 'aAcc'}
+
+
+def test_test_run_then_resume(tiny_dda_run, tmp_path):
+    """Checkpoint -> ``tools/test.py`` in a new process -> resume to 5.
+    That a resumed run ends bit for bit where an uninterrupted one ends is
+    checked once, in-process, by ``tests/test_robustness/test_resume.py``.
+    """
+    run = tiny_dda_run
+    cfg, ckpt = run['config'], run['ckpt']
+    val_metrics = parse_metrics(run['train_out'])
 
     # Test from the checkpoint in a new process: the metrics equal the
     # end-of-training validation, predictions and figures are written.
