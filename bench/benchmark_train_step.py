@@ -110,7 +110,7 @@ from mmseg_dda.datasets import feature_grid_size
 from mmseg_dda.models.losses import (SOURCE_LABEL, TARGET_LABEL,
                                      adversarial_bce, berhu_loss, entropy_map)
 from mmseg_dda.utils.atomic_io import atomic_write_json
-from mmseg_dda.utils.malloc_tuning import apply_malloc_cfg
+from mmseg_dda.utils.malloc_tuning import apply_malloc_cfg, trim_free_memory
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PHASES = ('data', 'forward', 'density', 'discriminator', 'backward',
@@ -367,16 +367,6 @@ def optimiser_state_bytes(optimisers) -> int:
     return total
 
 
-def malloc_trim() -> None:
-    """Return freed heap memory to the OS (glibc): RSS deltas then mean
-    something, and an idle worker holds little more than its model."""
-    try:
-        import ctypes
-        ctypes.CDLL('libc.so.6').malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
 def synthetic_batch(size, num_classes: int, seed: int = 0,
                     grid=None) -> dict:
     """One source + one target sample in the packed dataset format.
@@ -624,7 +614,9 @@ def worker_main(args, size) -> None:
     cfg, model, opt = build_path(cfg_path, args.depth, device, path,
                                  args.tiny)
     build_s = time.perf_counter() - t0
-    malloc_trim()
+    # Freed heap memory back to the OS: RSS deltas then mean something, and
+    # an idle worker holds little more than its model.
+    trim_free_memory()
     # As tools/train.py does (ConsoleRunner.setup_env); the reference loop
     # keeps glibc's defaults unless it is the reference_malloc path.
     malloc_applied = (path != 'reference' and not args.no_malloc_cfg
@@ -701,7 +693,7 @@ def worker_main(args, size) -> None:
             optimiser_state_bytes=optimiser_state_bytes(optimisers))
         del data
         if args.memory_breakdown:
-            malloc_trim()
+            trim_free_memory()
         reply['rss_after'] = sampler._rss()
         out.write(json.dumps(reply) + '\n')
         out.flush()

@@ -8,17 +8,12 @@
   of :mod:`_helpers` (randomly initialised, no training needed): a DDA
   checkpoint as ``tools/train.py`` writes it (``meta.dataset_meta``
   included) and a self-training style segmentor checkpoint without class
-  names (as converted reference files). The module fixtures ``tiny`` and
-  ``val_images`` serve the API and the CLI inference tests on them; a test
-  module imports them to use them.
+  names (as converted reference files); the session fixtures
+  ``tiny_checkpoints`` and ``val_images`` of ``conftest.py`` serve them.
 * :func:`save_untrained`: a checkpoint of any model config.
 """
-import glob
-import os.path as osp
 from pathlib import Path
-from typing import Dict, List, Optional
-
-import pytest
+from typing import Dict, Optional
 
 from _helpers import write_tiny_setup
 
@@ -114,19 +109,6 @@ def build_tiny(cfg: dict, seed: int = 0, init_weights: bool = True):
     if init_weights:
         model.init_weights()
     return model
-
-
-@pytest.fixture(scope='module')
-def tiny(tiny_checkpoints) -> Dict[str, str]:
-    """The session's tiny checkpoints (``tiny_checkpoints`` of conftest)."""
-    return tiny_checkpoints
-
-
-@pytest.fixture(scope='module')
-def val_images(tiny) -> List[str]:
-    """The toy Cityscapes val images of :func:`tiny`, sorted."""
-    return sorted(glob.glob(
-        osp.join(tiny['cityscapes'], 'leftImg8bit', 'val', '*', '*.png')))
 
 
 def make_tiny_checkpoints(tmp: Path) -> Dict[str, str]:

@@ -100,6 +100,15 @@ def tiny_checkpoints(tmp_path_factory):
     return make_tiny_checkpoints(tmp_path_factory.mktemp('tiny_models'))
 
 
+@pytest.fixture(scope='session')
+def val_images(tiny_checkpoints):
+    """The toy Cityscapes val images of ``tiny_checkpoints``, sorted."""
+    import glob
+    import os.path as osp
+    return sorted(glob.glob(osp.join(tiny_checkpoints['cityscapes'],
+                                     'leftImg8bit', 'val', '*', '*.png')))
+
+
 def pytest_collection_finish(session):
     """Move the objects of the imports (torch, mmseg, ...) out of the
     garbage collector's reach.

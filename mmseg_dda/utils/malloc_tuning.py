@@ -16,9 +16,12 @@ Keys of ``malloc_cfg`` (bytes or counts, as ``mallopt(3)`` takes them):
 ``mmap_threshold``, ``mmap_max``, ``trim_threshold``, ``top_pad``; a key left
 out keeps glibc's default. An empty dict or ``None`` changes nothing. On
 platforms without glibc the settings are skipped (returns ``False``).
+:func:`trim_free_memory` hands the free heap memory back at once (the
+benchmarks call it to measure memory per step).
 """
 import ctypes
 import ctypes.util
+import functools
 from typing import Mapping, Optional
 
 #: ``mallopt`` parameter numbers from glibc's ``<malloc.h>``.
@@ -33,6 +36,7 @@ INT_MAX = 2**31 - 1
 DEFAULT_MALLOC_CFG = dict(mmap_max=0, trim_threshold=INT_MAX)
 
 
+@functools.lru_cache(maxsize=None)
 def _libc() -> Optional[ctypes.CDLL]:
     name = ctypes.util.find_library('c')
     if name is None:
@@ -75,4 +79,18 @@ def apply_malloc_cfg(malloc_cfg: Optional[Mapping[str, int]]) -> bool:
         if libc.mallopt(MALLOPT_PARAMS[key], value) != 1:
             raise ValueError(f'env_cfg.malloc_cfg.{key}={value}: refused by '
                              'mallopt')
+    return True
+
+
+def trim_free_memory() -> bool:
+    """Return the free heap memory of this process to the kernel now
+    (glibc's ``malloc_trim(0)``).
+
+    Returns:
+        bool: ``False`` without glibc (nothing done).
+    """
+    libc = _libc()
+    if libc is None or not hasattr(libc, 'malloc_trim'):
+        return False
+    libc.malloc_trim(0)
     return True

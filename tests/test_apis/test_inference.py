@@ -25,24 +25,21 @@ from mmseg_dda.datasets.class_mappings import (CLASSES_16, PALETTE_16,
                                                class_palette)
 from mmseg_dda.datasets.transforms import inference_pipeline
 
-# Module fixtures shared with the CLI tests (test_tools/test_infer.py).
-from _tiny_models import tiny, val_images  # noqa: F401
-
 TINY_HW = (57, 96)  # network input (H, W) of the tiny config
 
 
 @pytest.fixture(scope='module')
-def mapillary_images(tiny):
+def mapillary_images(tiny_checkpoints):
     return sorted(glob.glob(
-        osp.join(tiny['mapillary'], 'validation', 'images', '*.jpg')))
+        osp.join(tiny_checkpoints['mapillary'], 'validation', 'images', '*.jpg')))
 
 
 @pytest.fixture(scope='module', params=['dda', 'seg'])
-def model(request, tiny):
+def model(request, tiny_checkpoints):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # class-name fallback of 'seg'
-        return init_model(tiny[f'{request.param}_config'],
-                          tiny[f'{request.param}_ckpt'], device='cpu')
+        return init_model(tiny_checkpoints[f'{request.param}_config'],
+                          tiny_checkpoints[f'{request.param}_ckpt'], device='cpu')
 
 
 def _check_sample(sample, image_path):
@@ -77,15 +74,15 @@ def test_init_model_builds_both_model_kinds(model):
             'LoadImageFromFile', 'InferenceResizeWithPad', 'PackDDAInputs']
 
 
-def test_checkpoint_without_class_names_warns_and_uses_16_classes(tiny):
+def test_checkpoint_without_class_names_warns_and_uses_16_classes(tiny_checkpoints):
     with pytest.warns(UserWarning, match='using the 16-class names'):
-        model = init_model(tiny['seg_config'], tiny['seg_ckpt'],
+        model = init_model(tiny_checkpoints['seg_config'], tiny_checkpoints['seg_ckpt'],
                            device='cpu')
     assert tuple(model.dataset_meta['classes']) == CLASSES_16
 
 
-def test_models_accept_the_kwargs_of_init_model(tiny):
-    cfg = Config.fromfile(tiny['dda_config'])
+def test_models_accept_the_kwargs_of_init_model(tiny_checkpoints):
+    cfg = Config.fromfile(tiny_checkpoints['dda_config'])
     dda = MODELS.build(dict(cfg.model, pretrained=None, train_cfg=None))
     assert dda.num_classes == 16
     assert dda.decode_head is dda.segmentor.decode_head
@@ -112,15 +109,15 @@ def test_inference_model_file_array_and_batch(model, val_images):
     assert torch.equal(batch[0].pred_sem_seg.data, sample.pred_sem_seg.data)
 
 
-def test_mapillary_style_padded_input_returns_native_size(tiny,
+def test_mapillary_style_padded_input_returns_native_size(tiny_checkpoints,
                                                           mapillary_images):
     """keep_ratio=True: content pasted top-left; outputs are cropped to it
     and resized to the native size."""
-    cfg = Config.fromfile(tiny['dda_config'])
+    cfg = Config.fromfile(tiny_checkpoints['dda_config'])
     for t in cfg.test_pipeline:
         if t['type'] == 'ResizeWithPad':
             t.update(keep_ratio=True, scale_label=True)
-    model = init_model(cfg, tiny['dda_ckpt'], device='cpu')
+    model = init_model(cfg, tiny_checkpoints['dda_ckpt'], device='cpu')
     for path in mapillary_images:
         sample = inference_model(model, path)
         h0, w0 = mmcv.imread(path).shape[:2]
@@ -140,16 +137,16 @@ def test_mapillary_style_padded_input_returns_native_size(tiny,
 
 # -- MMSegInferencer ----------------------------------------------------------
 @pytest.mark.parametrize('kind', ['dda', 'seg'])
-def test_mmseg_inferencer(tiny, val_images, kind):
+def test_mmseg_inferencer(tiny_checkpoints, val_images, kind):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        inferencer = MMSegInferencer(tiny[f'{kind}_config'],
-                                     tiny[f'{kind}_ckpt'], device='cpu')
+        inferencer = MMSegInferencer(tiny_checkpoints[f'{kind}_config'],
+                                     tiny_checkpoints[f'{kind}_ckpt'], device='cpu')
     assert next(inferencer.model.parameters()).device.type == 'cpu'
     result = inferencer(val_images[:2], batch_size=2)
     preds = result['predictions']
     assert len(preds) == 2
-    reference = init_model(tiny[f'{kind}_config'], tiny[f'{kind}_ckpt'],
+    reference = init_model(tiny_checkpoints[f'{kind}_config'], tiny_checkpoints[f'{kind}_ckpt'],
                            device='cpu')
     for path, pred in zip(val_images, preds):
         want = inference_model(reference, path).pred_sem_seg.data[0]
@@ -159,21 +156,21 @@ def test_mmseg_inferencer(tiny, val_images, kind):
 
 
 # -- mmseg_dda.apis -----------------------------------------------------------
-def test_init_dda_model_quiet_class_name_fallback(tiny):
+def test_init_dda_model_quiet_class_name_fallback(tiny_checkpoints):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
-        model = init_dda_model(tiny['seg_config'], tiny['seg_ckpt'])
+        model = init_dda_model(tiny_checkpoints['seg_config'], tiny_checkpoints['seg_ckpt'])
     messages = ' '.join(str(w.message) for w in caught)
     assert 'dataset_meta' not in messages
     assert tuple(model.dataset_meta['classes']) == CLASSES_16
 
 
-def test_init_dda_model_names_missing_files(tiny, tmp_path):
+def test_init_dda_model_names_missing_files(tiny_checkpoints, tmp_path):
     with pytest.raises(FileNotFoundError, match='checkpoint not found: .*'
                        'nope.pth'):
-        init_dda_model(tiny['dda_config'], str(tmp_path / 'nope.pth'))
+        init_dda_model(tiny_checkpoints['dda_config'], str(tmp_path / 'nope.pth'))
     with pytest.raises(FileNotFoundError, match='config file not found'):
-        init_dda_model(str(tmp_path / 'c.py'), tiny['dda_ckpt'])
+        init_dda_model(str(tmp_path / 'c.py'), tiny_checkpoints['dda_ckpt'])
 
 
 def test_infer_images_batches_like_single_calls(model, val_images,
@@ -243,8 +240,8 @@ def test_inference_pipeline_conversion():
         inference_pipeline([dict(type='PackDDAInputs')])
 
 
-def test_dataset_meta_palette_for_7_classes(tiny):
-    cfg = Config.fromfile(tiny['seg_config'])
+def test_dataset_meta_palette_for_7_classes(tiny_checkpoints):
+    cfg = Config.fromfile(tiny_checkpoints['seg_config'])
     cfg.model.decode_head.num_classes = 7
     model = MODELS.build(cfg.model)
     assert model.dataset_meta['palette'] == class_palette(7)

@@ -11,8 +11,6 @@ from mmseg.apis import inference_model, init_model
 from PIL import Image
 
 from _helpers import load_tool, run_tool, run_tool_inprocess
-# Module fixtures shared with the API tests (test_apis/test_inference.py).
-from _tiny_models import tiny, val_images  # noqa: F401
 from mmseg_dda.apis import maps_at_original_size
 from mmseg_dda.apis.writers import (PNG_SCALES, cityscapes_label_id_lut,
                                     read_map_png)
@@ -25,19 +23,19 @@ def infer_tool():
 
 
 @pytest.fixture(scope='module')
-def cli_run(tiny, tmp_path_factory):
+def cli_run(tiny_checkpoints, tmp_path_factory):
     """tools/infer.py (subprocess) and tools/test.py --out (in-process) on
     the same checkpoint and the toy Cityscapes val images."""
     tmp = tmp_path_factory.mktemp('cli')
-    pattern = osp.join(tiny['cityscapes'], 'leftImg8bit', 'val', '**',
+    pattern = osp.join(tiny_checkpoints['cityscapes'], 'leftImg8bit', 'val', '**',
                        '*.png')
     infer = run_tool('infer.py', [
-        tiny['dda_config'], tiny['dda_ckpt'], pattern, '--out',
+        tiny_checkpoints['dda_config'], tiny_checkpoints['dda_ckpt'], pattern, '--out',
         tmp / 'infer', '--batch-size', '2', '--out-format', 'cityscapes',
         '--device', 'cpu'
     ])
     run_tool_inprocess('test.py', [
-        tiny['dda_config'], tiny['dda_ckpt'], '--work-dir', tmp / 'work',
+        tiny_checkpoints['dda_config'], tiny_checkpoints['dda_ckpt'], '--work-dir', tmp / 'work',
         '--out', tmp / 'test_preds'
     ])
     return dict(out=tmp / 'infer', stdout=infer.stdout,
@@ -59,9 +57,9 @@ def test_label_maps_equal_tools_test_predictions(cli_run, val_images):
         np.testing.assert_array_equal(np.asarray(ours), theirs)
 
 
-def test_output_files_shapes_dtypes_ranges(cli_run, tiny, val_images):
+def test_output_files_shapes_dtypes_ranges(cli_run, tiny_checkpoints, val_images):
     out = cli_run['out']
-    model = init_model(tiny['dda_config'], tiny['dda_ckpt'], device='cpu')
+    model = init_model(tiny_checkpoints['dda_config'], tiny_checkpoints['dda_ckpt'], device='cpu')
     for path in val_images:
         stem = _stem(path)
         h0, w0 = mmcv.imread(path).shape[:2]
@@ -103,15 +101,15 @@ def test_progress_and_summary(cli_run, val_images):
     assert ' images/s' in text
 
 
-def test_npy_format_and_segmentor_checkpoint(infer_tool, tiny, val_images,
+def test_npy_format_and_segmentor_checkpoint(infer_tool, tiny_checkpoints, val_images,
                                              tmp_path):
     out = tmp_path / 'npy'
     assert infer_tool.main([
-        tiny['seg_config'], tiny['seg_ckpt'], val_images[0], '--out',
+        tiny_checkpoints['seg_config'], tiny_checkpoints['seg_ckpt'], val_images[0], '--out',
         str(out), '--save-format', 'npy', '--device', 'cpu', '--panel'
     ]) == 0
     stem = _stem(val_images[0])
-    model = init_model(tiny['seg_config'], tiny['seg_ckpt'], device='cpu')
+    model = init_model(tiny_checkpoints['seg_config'], tiny_checkpoints['seg_ckpt'], device='cpu')
     maps = maps_at_original_size(inference_model(model, val_images[0]))
     for kind in ('depth', 'density'):
         values = np.load(out / kind / f'{stem}.npy')
@@ -139,12 +137,12 @@ def test_cityscapes_label_id_lut():
         cityscapes_label_id_lut(19)
 
 
-def test_bad_input_is_named(infer_tool, tiny, val_images, tmp_path):
-    base = [tiny['dda_config'], tiny['dda_ckpt']]
+def test_bad_input_is_named(infer_tool, tiny_checkpoints, val_images, tmp_path):
+    base = [tiny_checkpoints['dda_config'], tiny_checkpoints['dda_ckpt']]
     out = ['--out', str(tmp_path / 'o'), '--device', 'cpu']
     with pytest.raises(FileNotFoundError, match='checkpoint not found: .*'
                        'missing.pth'):
-        infer_tool.main([tiny['dda_config'], str(tmp_path / 'missing.pth'),
+        infer_tool.main([tiny_checkpoints['dda_config'], str(tmp_path / 'missing.pth'),
                          val_images[0]] + out)
     empty = tmp_path / 'empty'
     empty.mkdir()

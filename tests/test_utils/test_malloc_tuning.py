@@ -7,7 +7,8 @@ from mmengine.config import Config
 from mmseg_dda.utils import malloc_tuning
 from mmseg_dda.utils.console_log import ConsoleRunner
 from mmseg_dda.utils.malloc_tuning import (DEFAULT_MALLOC_CFG, INT_MAX,
-                                           MALLOPT_PARAMS, apply_malloc_cfg)
+                                           MALLOPT_PARAMS, apply_malloc_cfg,
+                                           trim_free_memory)
 
 GLIBC = malloc_tuning._libc() is not None
 
@@ -21,6 +22,10 @@ class FakeLibc:
     def mallopt(self, param, value):
         self.calls.append((param, value))
         return self.answer
+
+    def malloc_trim(self, pad):
+        self.calls.append(('trim', pad))
+        return 1
 
 
 def test_mallopt_numbers_are_glibcs():
@@ -68,6 +73,14 @@ def test_refused_setting_is_named(monkeypatch):
 def test_without_glibc_nothing_is_applied(monkeypatch):
     monkeypatch.setattr(malloc_tuning, '_libc', lambda: None)
     assert apply_malloc_cfg(DEFAULT_MALLOC_CFG) is False
+    assert trim_free_memory() is False
+
+
+def test_trim_frees_the_whole_heap(monkeypatch):
+    libc = FakeLibc()
+    monkeypatch.setattr(malloc_tuning, '_libc', lambda: libc)
+    assert trim_free_memory() is True
+    assert libc.calls == [('trim', 0)]
 
 
 @pytest.mark.skipif(not GLIBC or ctypes.util.find_library('c') is None,

@@ -4,7 +4,7 @@
 # with:
 #   model = dict(_delete_=True, data_preprocessor=..., segmentor=...,
 #                **_base_.dda_wrapper)
-#   model_wrapper_cfg = _base_.dda_model_wrapper_cfg
+#   model_wrapper_cfg = dict(_delete_=True, **_base_.dda_model_wrapper_cfg)
 # Defaults: SYN->CS 16 classes (expid 1).
 dda_wrapper = dict(
     type='DDA',
