@@ -6,8 +6,9 @@
 # the fly.
 #
 # The pipelines are defined here only: syn2city7_640x320.py,
-# syn2map_640x320.py and toy_syn2city.py change their input size,
-# syn2map_1280x760.py the target's resize and evaluation.
+# syn2map_640x320.py and toy_syn2city.py change their input size (with
+# mmseg_dda.utils.config_deltas), syn2map_1280x760.py the target's resize and
+# evaluation.
 num_classes = 16
 synthia_root = 'data/SYNTHIA'
 cityscapes_root = 'data/cityscapes'

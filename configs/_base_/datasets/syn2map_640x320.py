@@ -1,18 +1,10 @@
 # SYNTHIA -> Mapillary Vistas at low resolution (640, 320), 7 classes
 # (expid 5); evaluation at the padded input resolution (reference protocol).
+# The same size change as syn2city7_640x320.py, on the Mapillary base.
 _base_ = ['./syn2map_1280x760.py']
-input_scale = (640, 320)
-density_map_dir = 'source_density_maps/c7small'
-# The pipelines of syn2map_1280x760.py at the smaller input.
-source_pipeline, target_pipeline, test_pipeline, selftrain_pipeline = (
-    [dict(t, scale=input_scale) if t.type == 'ResizeWithPad' else t
-     for t in _base_[p]]
-    for p in ('source_pipeline', 'target_pipeline', 'test_pipeline',
-              'selftrain_pipeline'))
-train_dataloader = dict(
-    dataset=dict(
-        source=dict(density_map_dir=density_map_dir, pipeline=source_pipeline),
-        target=dict(pipeline=target_pipeline)))
-selftrain_dataset = dict(pipeline=selftrain_pipeline)
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+from mmseg_dda.utils.config_deltas import data_cfgs_at_scale  # noqa: E402
+
+# input_scale, density_map_dir, the four pipelines and the data loaders of
+# syn2map_1280x760.py, with every resize (aspect ratio kept) at (640, 320).
+globals().update(
+    data_cfgs_at_scale(_base_, (640, 320), 'source_density_maps/c7small'))

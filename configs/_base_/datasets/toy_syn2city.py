@@ -2,14 +2,11 @@
 # Cityscapes-format target written by the street-scene generator, read by the
 # real dataset classes and transforms. Input (320, 190), 16 classes.
 _base_ = ['./syn2city_1280x760.py']
-input_scale = (320, 190)
+from mmseg_dda.utils.config_deltas import pipelines_at_scale  # noqa: E402
+
+# input_scale and the four pipelines of syn2city_1280x760.py at the toy input.
+globals().update(pipelines_at_scale(_base_, (320, 190)))
 density_map_dir = 'source_density_maps/toy'
-# The pipelines of syn2city_1280x760.py at the toy input.
-source_pipeline, target_pipeline, test_pipeline, selftrain_pipeline = (
-    [dict(t, scale=input_scale) if t.type == 'ResizeWithPad' else t
-     for t in _base_[p]]
-    for p in ('source_pipeline', 'target_pipeline', 'test_pipeline',
-              'selftrain_pipeline'))
 data_root = 'demo_output/data'
 train_dataloader = dict(
     num_workers=1,
