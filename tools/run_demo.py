@@ -29,8 +29,10 @@ The console shows one line per step (with its time); each step's full output
 goes to ``<out>/logs/``. Every subprocess runs with a fixed thread count,
 ``torch.use_deterministic_algorithms`` (MMEngine ``randomness.deterministic``)
 and seeded data-loader workers, so a run prints the same table on every run.
-With the default sizes the seed-0 table is compared with
-``docs/demo_expected.md``. With several ``--seeds`` the gains DDA - source
+Training runs in the fast mode (``tools/train.py --amp bf16``) on a CPU with
+bf16 matrix units and in fp32 elsewhere (``--amp`` picks one). With the
+default sizes the seed-0 table is compared with the table of that precision
+in ``docs/demo_expected.md``. With several ``--seeds`` the gains DDA - source
 only and self-training - DDA are reported as mean ± std.
 
 Each step is skipped when its output exists, so an interrupted demo resumes
@@ -68,6 +70,7 @@ NAMES = {
     'selftrain': 'DDA + self-training',
 }
 EXPECTED = 'docs/demo_expected.md'
+PRECISIONS = dict(bf16='fast mode (bf16)', fp32='fp32')
 #: Arguments the expected table was measured with.
 DEFAULTS = dict(num_source=100, num_target=60, num_val=20, pretrain_iters=300,
                 iters=150, selftrain_iters=100, threads=1, lr=0.01,
@@ -102,10 +105,12 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, default=d['threads'],
                         help='torch threads of every step (pinned: the '
                         'numbers depend on it)')
-    parser.add_argument('--amp', choices=['bf16'], default=None,
-                        help='train every step in the fast mode '
-                        '(tools/train.py --amp bf16: bf16 autocast + '
-                        'channels-last); the expected table is fp32')
+    parser.add_argument('--amp', choices=['auto', 'fp32', 'bf16'],
+                        default='auto',
+                        help='precision of every training step: bf16 is the '
+                        'fast mode (tools/train.py --amp bf16: bf16 autocast '
+                        '+ channels-last); auto: bf16 where the CPU has bf16 '
+                        'matrix units (AVX512-BF16 or AMX), fp32 elsewhere')
     parser.add_argument('--jobs', type=int, default=2,
                         help='independent steps run at once (the source-only '
                         'and the DDA arm of a seed); the numbers do not '
@@ -119,7 +124,15 @@ def parse_args(argv=None):
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f'--seeds must be distinct, got {args.seeds}')
     args.lr, args.adapt_lr = d['lr'], d['adapt_lr']
+    if args.amp == 'auto':
+        args.amp = 'bf16' if bf16_units() else 'fp32'
     return args
+
+
+def bf16_units() -> bool:
+    """Whether this CPU runs the fast mode faster than fp32."""
+    from mmseg_dda.engine import cpu_has_bf16_units
+    return cpu_has_bf16_units()
 
 
 def pinned_env(threads: int, base: Optional[dict] = None) -> dict:
@@ -181,10 +194,8 @@ def check_reuse(path: str, record: dict) -> None:
 
 
 def uses_defaults(args) -> bool:
-    """Whether the run's sizes and precision are those of
-    ``docs/demo_expected.md``."""
-    return args.amp is None and all(
-        getattr(args, k) == v for k, v in DEFAULTS.items())
+    """Whether the run's sizes are those of ``docs/demo_expected.md``."""
+    return all(getattr(args, k) == v for k, v in DEFAULTS.items())
 
 
 class Demo:
@@ -272,7 +283,7 @@ class Demo:
             f'default_hooks.checkpoint.interval={iters}', f'{lr_key}={lr}',
             f'randomness.seed={seed}', 'randomness.deterministic=True',
         ]
-        amp = ['--amp', self.args.amp] if self.args.amp else []
+        amp = ['--amp', 'bf16'] if self.args.amp == 'bf16' else []
         self.step(f'seed{seed} train {name}', [
             'tools/train.py', CONFIGS[name], '--work-dir', work_dir, *amp,
             '--cfg-options'
@@ -376,6 +387,8 @@ class Demo:
 
     def run(self) -> None:
         start = time.time()
+        print(f'[demo] training precision: {PRECISIONS[self.args.amp]}'
+              f' (--amp {self.args.amp})', flush=True)
         check_reuse(osp.join(self.out, 'demo_run.json'),
                     run_record(self.args, code_hash()))
         self.prepare()
@@ -426,7 +439,8 @@ def seed_table(seed: int, res: Dict[str, dict], args) -> str:
                  selftrain=f'{p} + {n} + {s}')
     lines = [
         f'Toy SYNTHIA -> toy Cityscapes val ({args.num_val} images, 16 '
-        f'classes, native-resolution GT), training seed {seed}:', '',
+        f'classes, native-resolution GT), training seed {seed}, '
+        f'{PRECISIONS[args.amp]}:', '',
         '| model | iterations | mIoU (16) | mIoU* (13) | aAcc |',
         '|---|---|---|---|---|'
     ]
@@ -470,26 +484,37 @@ def table_rows(text: str) -> List[str]:
     return [ln.rstrip() for ln in text.splitlines() if ln.startswith('|')]
 
 
+def expected_rows(text: str, precision: str) -> List[str]:
+    """The table rows of the section ``## <precision> ...`` of the
+    expected-table file (one section per precision)."""
+    sections = text.split('\n## ')[1:]
+    return next((table_rows(sec) for sec in sections
+                 if sec.split(maxsplit=1)[0] == precision), [])
+
+
 def expected_note(results: Dict[int, Dict[str, dict]], args,
                   expected_path: str) -> str:
     """A line saying whether the seed-0 table equals the expected one."""
     if 0 not in results or not uses_defaults(args):
         return ('(Not compared with the expected table: it is measured for '
-                'seed 0 with the default sizes, in fp32.)')
+                'seed 0 with the default sizes.)')
     if not osp.isfile(expected_path):
         return f'NOTE: {expected_path} is missing; nothing to compare with.'
     with open(expected_path) as f:
-        want = table_rows(f.read())
+        want = expected_rows(f.read(), args.amp)
+    if not want:
+        return (f'NOTE: {expected_path} has no {args.amp} table; nothing to '
+                'compare with.')
     got = table_rows(seed_table(0, results[0], args))
     if got == want:
-        return (f'The seed-0 table equals the expected one '
+        return (f'The seed-0 table equals the expected {args.amp} one '
                 f'({osp.relpath(expected_path, ROOT)}).')
     diff = [f'  expected: {w}\n  printed:  {g}'
             for w, g in zip(want, got) if w != g]
     if len(want) != len(got):
         diff.append(f'  expected {len(want)} rows, printed {len(got)}')
-    return ('NOTE: the seed-0 table DIFFERS from the expected one '
-            f'({osp.relpath(expected_path, ROOT)}); same commit, same '
+    return (f'NOTE: the seed-0 table DIFFERS from the expected {args.amp} '
+            f'one ({osp.relpath(expected_path, ROOT)}); same commit, same '
             'thread count and library versions should print it exactly. '
             'Check requirements/runtime.txt and report the difference:\n' +
             '\n'.join(diff))

@@ -1,7 +1,9 @@
 from . import hooks  # noqa: F401
-from .bf16_optim_wrapper import BF16OptimWrapper, enable_fast_bf16
+from .bf16_optim_wrapper import (BF16OptimWrapper, cpu_has_bf16_units,
+                                 enable_fast_bf16)
 from .multi_optim_constructor import MultiOptimWrapperConstructor
 
 __all__ = [
-    'BF16OptimWrapper', 'MultiOptimWrapperConstructor', 'enable_fast_bf16'
+    'BF16OptimWrapper', 'MultiOptimWrapperConstructor', 'cpu_has_bf16_units',
+    'enable_fast_bf16'
 ]

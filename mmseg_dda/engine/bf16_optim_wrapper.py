@@ -9,7 +9,8 @@ needed (gradients cannot underflow the way fp16 ones do).
 
 :func:`enable_fast_bf16` is the one switch of a config: every optimiser
 wrapper becomes a ``BF16OptimWrapper`` and a DDA model keeps its networks in
-the channels-last memory format.
+the channels-last memory format. :func:`cpu_has_bf16_units` tells whether
+the fast mode pays off on this CPU.
 """
 from contextlib import contextmanager
 
@@ -62,3 +63,15 @@ def enable_fast_bf16(cfg, channels_last: bool = True) -> None:
             wrapper.pop(key, None)
     if channels_last and cfg['model'].get('type') == 'DDA':
         cfg['model']['channels_last'] = True
+
+
+def cpu_has_bf16_units() -> bool:
+    """Whether this CPU has bf16 matrix instructions (AVX512-BF16 or AMX).
+
+    Without them oneDNN emulates bf16 with fp32 instructions and the fast
+    mode can be slower than fp32. Reads torch's own CPU feature checks
+    (private ``torch.cpu._is_*_supported`` functions); a torch without them
+    counts as no bf16 units.
+    """
+    checks = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)

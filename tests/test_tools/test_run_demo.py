@@ -74,13 +74,21 @@ def test_gain_table_mean_and_sample_std(demo):
 
 
 def test_expected_note(demo, tmp_path):
-    args = demo.parse_args([])
+    args = demo.parse_args(['--amp', 'fp32'])
     results = {0: _metrics(10.0)}
     path = tmp_path / 'expected.md'
-    path.write_text('Some text.\n\n' + demo.seed_table(0, results[0], args) +
-                    '\n')
-    assert 'equals the expected one' in demo.expected_note(
+    fast = demo.parse_args(['--amp', 'bf16'])
+    path.write_text(
+        'Some text.\n\n## bf16 (fast mode)\n\n' +
+        demo.seed_table(0, _metrics(20.0), fast) + '\n\n## fp32\n\n' +
+        demo.seed_table(0, results[0], args) + '\n')
+    # Each precision is compared with its own section's table.
+    assert 'equals the expected fp32 one' in demo.expected_note(
         results, args, str(path))
+    assert 'equals the expected bf16 one' in demo.expected_note(
+        {0: _metrics(20.0)}, fast, str(path))
+    assert 'DIFFERS from the expected bf16 one' in demo.expected_note(
+        results, fast, str(path))
     changed = {0: _metrics(10.0)}
     changed[0]['dda']['mIoU'] = 99.0
     note = demo.expected_note(changed, args, str(path))
@@ -89,17 +97,20 @@ def test_expected_note(demo, tmp_path):
     assert '| DDA (stage 1) | 300 + 150 | 13.00 |' in note
     assert 'missing' in demo.expected_note(results, args,
                                            str(tmp_path / 'none.md'))
+    path.write_text('## fp32\n\n' + demo.seed_table(0, results[0], args))
+    assert 'has no bf16 table' in demo.expected_note(results, fast, str(path))
     other = demo.parse_args(['--iters', '5'])
     assert 'Not compared' in demo.expected_note(results, other, str(path))
     assert 'Not compared' in demo.expected_note({1: results[0]}, args,
                                                 str(path))
 
 
-def test_checked_in_expected_table_has_the_printed_layout(demo):
+@pytest.mark.parametrize('amp', ['bf16', 'fp32'])
+def test_checked_in_expected_table_has_the_printed_layout(demo, amp):
     text = (REPO / demo.EXPECTED).read_text()
-    rows = demo.table_rows(text)
-    printed = demo.table_rows(demo.seed_table(0, _metrics(1.0),
-                                              demo.parse_args([])))
+    rows = demo.expected_rows(text, amp)
+    printed = demo.table_rows(demo.seed_table(
+        0, _metrics(1.0), demo.parse_args(['--amp', amp])))
     assert len(rows) == len(printed)
     assert rows[:2] == printed[:2]
     assert [r.split(' | ')[:2] for r in rows] == \
@@ -190,13 +201,24 @@ def test_code_hash_follows_the_code(demo, tmp_path):
     assert demo.code_hash(str(tmp_path)) != first
 
 
-@pytest.mark.parametrize('amp', [None, 'bf16'])
-def test_fast_mode_trains_with_amp_and_is_not_compared(demo, tmp_path,
-                                                      monkeypatch, amp):
-    argv = ['--out', str(tmp_path)] + (['--amp', amp] if amp else [])
-    args = demo.parse_args(argv)
+@pytest.mark.parametrize('units', [True, False])
+def test_auto_precision_follows_the_cpus_bf16_units(demo, monkeypatch,
+                                                    units):
+    monkeypatch.setattr(demo, 'bf16_units', lambda: units)
+    args = demo.parse_args([])
+    assert args.amp == ('bf16' if units else 'fp32')
+    assert demo.parse_args(['--amp', 'fp32']).amp == 'fp32'
+    assert demo.parse_args(['--amp', 'bf16']).amp == 'bf16'
+    assert demo.run_record(args, 'abc')['amp'] == args.amp
+    assert demo.PRECISIONS[args.amp] in demo.seed_table(0, _metrics(1.0),
+                                                        args)
+
+
+@pytest.mark.parametrize('amp', ['fp32', 'bf16'])
+def test_fast_mode_trains_with_amp(demo, tmp_path, monkeypatch, amp):
+    args = demo.parse_args(['--out', str(tmp_path), '--amp', amp])
     assert demo.run_record(args, 'abc')['amp'] == amp
-    assert demo.uses_defaults(args) == (amp is None)
+    assert demo.uses_defaults(args)
     runner = demo.Demo(args)
     commands = []
     monkeypatch.setattr(runner, 'step',
