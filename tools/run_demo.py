@@ -387,8 +387,9 @@ class Demo:
 
     def run(self) -> None:
         start = time.time()
-        print(f'[demo] training precision: {PRECISIONS[self.args.amp]}'
-              f' (--amp {self.args.amp})', flush=True)
+        print(f'[demo] training precision: {self.args.amp}' +
+              (' (fast mode: bf16 autocast + channels-last)'
+               if self.args.amp == 'bf16' else ''), flush=True)
         check_reuse(osp.join(self.out, 'demo_run.json'),
                     run_record(self.args, code_hash()))
         self.prepare()
