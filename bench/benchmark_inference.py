@@ -40,6 +40,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from machine import cpu_name
+from smoke_widths import narrow_dda_widths
 from mmseg_dda.utils.atomic_io import atomic_write_json
 from mmseg_dda.utils.malloc_tuning import apply_malloc_cfg
 
@@ -75,13 +76,8 @@ def build_model(cfg_path: str, device: str, tiny: bool):
     apply_malloc_cfg(cfg.env_cfg.get('malloc_cfg'))  # as tools/test.py
     seg = cfg.model.segmentor
     seg.backbone.init_cfg = None
-    if tiny:  # narrow widths: a smoke run of the machinery (tests)
-        seg.backbone.update(stem_channels=4, base_channels=2)
-        for head in (seg.decode_head, seg.depth_head, seg.density_head):
-            head.in_channels = 64
-        for head in (seg.depth_head, seg.density_head):
-            head.update(channels=8, proj_channels=4)
-        cfg.model.discriminator.channels = (4, 4, 4, 4)
+    if tiny:
+        narrow_dda_widths(cfg.model)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     logger = MMLogger.get_current_instance()

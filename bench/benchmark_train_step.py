@@ -106,6 +106,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from machine import cpu_name
+from smoke_widths import narrow_dda_widths
 from mmseg_dda.datasets import feature_grid_size
 from mmseg_dda.models.losses import (SOURCE_LABEL, TARGET_LABEL,
                                      adversarial_bce, berhu_loss, entropy_map)
@@ -316,14 +317,8 @@ def build_path(cfg_path: str, depth: int, device: str, path: str,
     init_default_scope('mmseg')
     cfg.model.segmentor.backbone.init_cfg = None
     cfg.model.segmentor.backbone.depth = depth
-    if tiny:  # narrow widths: a smoke run of the machinery (tests)
-        seg = cfg.model.segmentor
-        seg.backbone.update(stem_channels=4, base_channels=2)
-        for head in (seg.decode_head, seg.depth_head, seg.density_head):
-            head.in_channels = 64
-        for head in (seg.depth_head, seg.density_head):
-            head.update(channels=8, proj_channels=4)
-        cfg.model.discriminator.channels = (4, 4, 4, 4)
+    if tiny:
+        narrow_dda_widths(cfg.model)
     if not path.startswith('reference'):
         cfg.model.channels_last = 'channels_last' in path
     torch.manual_seed(0)
