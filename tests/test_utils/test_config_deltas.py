@@ -30,7 +30,7 @@ def test_pipelines_at_scale_changes_only_the_resize_scale():
     assert _base().to_dict() == base.to_dict()
 
 
-def test_data_cfgs_at_scale_puts_the_pipelines_in_place(tmp_path):
+def test_data_cfgs_at_scale_puts_the_pipelines_in_place():
     cfgs = data_cfgs_at_scale(_base(), (640, 320), 'maps/small')
     assert cfgs['density_map_dir'] == 'maps/small'
     source = cfgs['train_dataloader']['dataset']['source']
