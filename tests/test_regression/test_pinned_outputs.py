@@ -3,8 +3,15 @@
 The network, the density maths and the training step were checked against
 the reference implementation; every later change (refactors, speed-ups,
 new backbones) must leave these outputs unchanged. The pinned values are in
-``tests/data/regression/pinned_outputs.npz``; they were written from the
-commit that introduced this file, with one CPU thread.
+``tests/data/regression/pinned_outputs_<platform>.npz``, computed with one
+CPU thread from unchanged code on each platform.
+
+The last bits depend on the platform: oneDNN, MKL and ATen pick their
+kernels by CPU vendor and instruction set, and different kernels sum in a
+different order. So the pins are kept per platform (:func:`numeric_platform`):
+on a platform with pins the outputs must be bit-identical; on every platform
+they must agree with all pins up to rounding (float32 rounding amplified by
+the narrow network, tolerances in :data:`TOLERANCES`).
 
 Pinned, on fixed seeds and tiny inputs:
 
@@ -15,12 +22,14 @@ Pinned, on fixed seeds and tiny inputs:
 * one ``DDA.train_step``: its losses and every parameter and buffer after
   the two optimiser steps.
 
-Only an issue that asks for a numeric change may regenerate the file:
+Only an issue that asks for a numeric change may regenerate the pins, and a
+new platform may only add its own from a commit whose pins pass elsewhere:
 ``python tests/test_regression/test_pinned_outputs.py --regenerate``.
 """
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 import argparse
 import contextlib
+import platform
 from pathlib import Path
 from typing import Dict
 
@@ -38,11 +47,47 @@ from mmseg.structures import SegDataSample
 from mmseg_dda.utils import malloc_tuning
 from mmseg_dda.utils.malloc_tuning import DEFAULT_MALLOC_CFG, apply_malloc_cfg
 
-PINS = Path(__file__).resolve().parents[1] / 'data' / 'regression' / \
-    'pinned_outputs.npz'
+PINS_DIR = Path(__file__).resolve().parents[1] / 'data' / 'regression'
 MEAN = [104.00698793, 116.66876762, 122.67891434]
 C = 7
 H, W = 76, 128  # the SYNTHIA aspect ratio: exercises the ceil_mode grid
+
+
+def numeric_platform() -> str:
+    """What decides the last bits: torch, CPU vendor, ISA level, AMX."""
+    vendor, flags = platform.machine(), set()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                key, _, value = line.partition(':')
+                if key.strip() == 'vendor_id':
+                    vendor = value.strip()
+                elif key.strip() == 'flags':
+                    flags = set(value.split())
+                    break
+    except OSError:
+        pass
+    version = torch.__version__.split('+')[0]
+    amx = '-amx' if 'amx_bf16' in flags else ''
+    return (f'torch{version}-{vendor}-'
+            f'{torch.backends.cpu.get_cpu_capability()}{amx}')
+
+
+def pins_path(platform_key: str) -> Path:
+    return PINS_DIR / f'pinned_outputs_{platform_key}.npz'
+
+
+def load_pins(path: Path) -> Dict[str, np.ndarray]:
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+#: Cross-platform agreement, per group: max |a - b| <= tol * max |b| per
+#: array. Observed between the two pinned platforms: 3e-6 (network outputs),
+#: 2e-12 (density), 3e-4 (losses) and 1.5e-2 (weights after one SGD step
+#: with lr 0.1, which amplifies rounding in the gradients).
+TOLERANCES = {'seg.': 1e-4, 'density.': 1e-9, 'step.log.': 3e-3,
+              'step.state.': 0.1}
 
 
 @contextlib.contextmanager
@@ -196,44 +241,84 @@ def current():
     return compute_all()
 
 
+ALL_PINS = sorted(PINS_DIR.glob('pinned_outputs_*.npz'))
+
+
 @pytest.fixture(scope='module')
 def pinned():
-    with np.load(PINS) as data:
-        return {k: data[k] for k in data.files}
+    path = pins_path(numeric_platform())
+    if not path.is_file():
+        pytest.skip(
+            f'no bit-exact pins for this platform ({numeric_platform()}); '
+            f'pinned: {[p.stem for p in ALL_PINS]}. The cross-platform '
+            'test still runs. Record pins from a commit whose pins pass '
+            'on a pinned platform: python tests/test_regression/'
+            'test_pinned_outputs.py --regenerate')
+    return load_pins(path)
 
 
-@pytest.mark.parametrize('group', ['seg.', 'density.', 'step.log.',
-                                   'step.state.'])
-def test_outputs_bit_identical(current, pinned, group):
-    keys = sorted(k for k in pinned if k.startswith(group))
+def differences(current, pins, group, tol=None):
+    """Keys of ``group`` that differ: bit for bit, or beyond ``tol``."""
+    keys = sorted(k for k in pins if k.startswith(group))
     assert keys, f'no pinned outputs for {group}'
     assert sorted(k for k in current if k.startswith(group)) == keys
     different = []
     for k in keys:
-        a, b = current[k], pinned[k]
+        a, b = current[k], pins[k]
         if a.shape != b.shape or a.dtype != b.dtype:
             different.append(f'{k}: {a.dtype}{a.shape} != {b.dtype}{b.shape}')
-        elif not np.array_equal(a, b, equal_nan=True):
-            diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+            continue
+        diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+        if tol is None and not np.array_equal(a, b, equal_nan=True):
             different.append(f'{k}: max |diff| {np.nanmax(diff):.3g}')
+        elif tol is not None and not (
+                np.nanmax(diff, initial=0) <= tol * np.nanmax(
+                    np.abs(b), initial=0)):
+            different.append(f'{k}: max |diff| {np.nanmax(diff):.3g}, '
+                             f'scale {np.nanmax(np.abs(b)):.3g}')
+    return different
+
+
+GROUPS = ['seg.', 'density.', 'step.log.', 'step.state.']
+
+
+@pytest.mark.parametrize('group', GROUPS)
+def test_outputs_bit_identical(current, pinned, group):
+    different = differences(current, pinned, group)
     assert not different, 'outputs changed:\n' + '\n'.join(different)
 
 
-def test_pins_are_not_trivial(pinned):
+@pytest.mark.parametrize('path', ALL_PINS, ids=lambda p: p.stem)
+@pytest.mark.parametrize('group', GROUPS)
+def test_outputs_agree_with_every_platform(current, path, group):
+    different = differences(current, load_pins(path), group,
+                            TOLERANCES[group])
+    assert not different, (f'outputs differ from {path.name} beyond '
+                           'rounding:\n' + '\n'.join(different))
+
+
+@pytest.mark.parametrize('path', ALL_PINS, ids=lambda p: p.stem)
+def test_pins_are_not_trivial(path):
     # A pin of zeros or constants would not catch a change.
+    pins = load_pins(path)
     for k in ('seg.seg_logits', 'seg.depth', 'seg.density',
               'density.source_maps', 'density.target_target'):
-        assert np.std(pinned[k]) > 0, k
-    assert pinned['step.log.loss'] > 0
+        assert np.std(pins[k]) > 0, k
+    assert pins['step.log.loss'] > 0
+
+
+def test_two_platforms_are_pinned():
+    assert len(ALL_PINS) >= 2, ALL_PINS
 
 
 if __name__ == '__main__':
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--regenerate', action='store_true')
     if parser.parse_args().regenerate:
-        PINS.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(PINS, **compute_all())
-        print(f'wrote {PINS}')
+        path = pins_path(numeric_platform())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, **compute_all())
+        print(f'wrote {path}')
 
 
 #: glibc's documented defaults (mallopt(3)), set before the comparison run:
@@ -243,7 +328,7 @@ GLIBC_DEFAULTS = dict(mmap_max=65536, mmap_threshold=128 * 1024,
 
 
 @pytest.mark.skipif(malloc_tuning._libc() is None, reason='needs glibc')
-def test_allocator_setting_changes_no_number(pinned):
+def test_allocator_setting_changes_no_number(current):
     """``env_cfg.malloc_cfg`` (the default) hands out reused memory where
     glibc's defaults give fresh zero-filled pages: an operation that read
     memory it never wrote would differ between the two runs."""
@@ -252,6 +337,6 @@ def test_allocator_setting_changes_no_number(pinned):
         assert apply_malloc_cfg(cfg)
         with one_thread():
             runs.append(train_step_outputs())
-    keys = [k for k in pinned if k.startswith('step.')]
+    keys = [k for k in current if k.startswith('step.')]
     for run in runs:
-        assert all(np.array_equal(run[k], pinned[k]) for k in keys)
+        assert not [k for k in keys if not np.array_equal(run[k], current[k])]
