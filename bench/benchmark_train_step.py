@@ -17,6 +17,9 @@ Paths (``--variants`` picks the DDA ones; the reference always runs unless
 * ``fp32``: ``DDA.train_step`` with the ``OptimWrapperDict`` built by the
   config's ``MultiOptimWrapperConstructor``, exactly what
   ``IterBasedTrainLoop`` calls (the default, exact mode).
+* ``fp32_keep_bn_inputs``: the same with
+  ``backbone.recompute_norm_inputs=False``: the bottlenecks keep every BN
+  input, as the reference's do (the reference paths always do).
 * ``channels_last``: the same with ``model.channels_last=True``.
 * ``amp``: ``BF16OptimWrapper`` (bf16 autocast, CPU or CUDA).
 * ``amp_channels_last``: both: the fast mode (``tools/train.py --amp bf16``).
@@ -277,12 +280,13 @@ class RssSampler:
 # ---------------------------------------------------------------------------
 #: Paths of the default benchmark. ``reference``: the plain loop (the
 #: reference's call pattern), fp32; the others: ``DDA.train_step``.
-PATHS = ('reference', 'reference_malloc', 'fp32', 'channels_last', 'amp',
-         'amp_channels_last', 'compile')
+PATHS = ('reference', 'reference_malloc', 'fp32', 'fp32_keep_bn_inputs',
+         'channels_last', 'amp', 'amp_channels_last', 'compile')
 PATH_NAMES = dict(
     reference='reference (plain loop, fp32)',
     reference_malloc='reference + malloc_cfg (plain loop, fp32)',
     fp32='DDA.train_step, fp32 (default)',
+    fp32_keep_bn_inputs='DDA.train_step, fp32, BN inputs kept',
     channels_last='DDA.train_step, channels-last',
     amp='DDA.train_step, bf16 AMP',
     amp_channels_last='DDA.train_step, bf16 AMP + channels-last (fast)',
@@ -321,6 +325,9 @@ def build_path(cfg_path: str, depth: int, device: str, path: str,
         narrow_dda_widths(cfg.model)
     if not path.startswith('reference'):
         cfg.model.channels_last = 'channels_last' in path
+    # The reference's bottlenecks keep every BN input for the backward.
+    if path.startswith('reference') or path == 'fp32_keep_bn_inputs':
+        cfg.model.segmentor.backbone.recompute_norm_inputs = False
     torch.manual_seed(0)
     base = MODELS.build(cfg.model)
     with quiet_logger():

@@ -28,11 +28,13 @@ Once: generate the toy trees, fit the per-class GMM prior on the source
 The console shows one line per step (with its time); each step's full output
 goes to ``<out>/logs/``. Every subprocess runs with a fixed thread count,
 ``torch.use_deterministic_algorithms`` (MMEngine ``randomness.deterministic``)
-and seeded data-loader workers, so a run prints the same table on every run.
+and seeded data-loader workers, so a run prints the same table on every run
+on the same kind of CPU.
 Training runs in the fast mode (``tools/train.py --amp bf16``) on a CPU with
 bf16 matrix units and in fp32 elsewhere (``--amp`` picks one). With the
 default sizes the seed-0 table is compared with the table of that precision
-in ``docs/demo_expected.md``. With several ``--seeds`` the gains DDA - source
+and numeric platform (:mod:`mmseg_dda.utils.numeric_platform`: the numbers
+depend on the CPU's kernels) in ``docs/demo_expected.md``. With several ``--seeds`` the gains DDA - source
 only and self-training - DDA are reported as mean ± std.
 
 Each step is skipped when its output exists, so an interrupted demo resumes
@@ -387,9 +389,11 @@ class Demo:
 
     def run(self) -> None:
         start = time.time()
+        from mmseg_dda.utils.numeric_platform import numeric_platform
         print(f'[demo] training precision: {self.args.amp}' +
               (' (fast mode: bf16 autocast + channels-last)'
-               if self.args.amp == 'bf16' else ''), flush=True)
+               if self.args.amp == 'bf16' else '') +
+              f'; numeric platform: {numeric_platform()}', flush=True)
         check_reuse(osp.join(self.out, 'demo_run.json'),
                     run_record(self.args, code_hash()))
         self.prepare()
@@ -485,38 +489,54 @@ def table_rows(text: str) -> List[str]:
     return [ln.rstrip() for ln in text.splitlines() if ln.startswith('|')]
 
 
-def expected_rows(text: str, precision: str) -> List[str]:
-    """The table rows of the section ``## <precision> ...`` of the
-    expected-table file (one section per precision)."""
-    sections = text.split('\n## ')[1:]
-    return next((table_rows(sec) for sec in sections
-                 if sec.split(maxsplit=1)[0] == precision), [])
+def expected_sections(text: str) -> Dict[tuple, List[str]]:
+    """``{(precision, platform): table rows}`` of the expected-table file,
+    one section ``## <precision> on <platform> ...`` per pair."""
+    sections = {}
+    for sec in text.split('\n## ')[1:]:
+        words = sec.split('\n', 1)[0].split()
+        if len(words) >= 3 and words[1] == 'on':
+            sections[(words[0], words[2])] = table_rows(sec)
+    return sections
+
+
+def expected_rows(text: str, precision: str, platform: str) -> List[str]:
+    """The table rows for ``precision`` on ``platform`` ([] if none)."""
+    return expected_sections(text).get((precision, platform), [])
 
 
 def expected_note(results: Dict[int, Dict[str, dict]], args,
-                  expected_path: str) -> str:
+                  expected_path: str, platform: Optional[str] = None) -> str:
     """A line saying whether the seed-0 table equals the expected one."""
     if 0 not in results or not uses_defaults(args):
         return ('(Not compared with the expected table: it is measured for '
                 'seed 0 with the default sizes.)')
     if not osp.isfile(expected_path):
         return f'NOTE: {expected_path} is missing; nothing to compare with.'
+    if platform is None:
+        from mmseg_dda.utils.numeric_platform import numeric_platform
+        platform = numeric_platform()
+    name = osp.relpath(expected_path, ROOT)
     with open(expected_path) as f:
-        want = expected_rows(f.read(), args.amp)
+        sections = expected_sections(f.read())
+    want = sections.get((args.amp, platform), [])
     if not want:
-        return (f'NOTE: {expected_path} has no {args.amp} table; nothing to '
-                'compare with.')
+        known = ', '.join(f'{a} on {p}' for a, p in sections) or 'none'
+        return (f'NOTE: {name} has no {args.amp} table for this platform '
+                f'({platform}; tables: {known}); nothing to compare with. '
+                'The last bits of the kernels, and so the numbers of this '
+                'short training, depend on the CPU.')
     got = table_rows(seed_table(0, results[0], args))
     if got == want:
-        return (f'The seed-0 table equals the expected {args.amp} one '
-                f'({osp.relpath(expected_path, ROOT)}).')
+        return (f'The seed-0 table equals the expected {args.amp} one for '
+                f'{platform} ({name}).')
     diff = [f'  expected: {w}\n  printed:  {g}'
             for w, g in zip(want, got) if w != g]
     if len(want) != len(got):
         diff.append(f'  expected {len(want)} rows, printed {len(got)}')
     return (f'NOTE: the seed-0 table DIFFERS from the expected {args.amp} '
-            f'one ({osp.relpath(expected_path, ROOT)}); same commit, same '
-            'thread count and library versions should print it exactly. '
+            f'one for {platform} ({name}); the same commit, thread count, '
+            'library versions and platform should print it exactly. '
             'Check requirements/runtime.txt and report the difference:\n' +
             '\n'.join(diff))
 

@@ -8,7 +8,8 @@ CPU thread from unchanged code on each platform.
 
 The last bits depend on the platform: oneDNN, MKL and ATen pick their
 kernels by CPU vendor and instruction set, and different kernels sum in a
-different order. So the pins are kept per platform (:func:`numeric_platform`):
+different order. So the pins are kept per platform
+(:func:`mmseg_dda.utils.numeric_platform.numeric_platform`):
 on a platform with pins the outputs must be bit-identical; on every platform
 they must agree with all pins up to rounding (float32 rounding amplified by
 the narrow network, tolerances in :data:`TOLERANCES`).
@@ -29,7 +30,6 @@ new platform may only add its own from a commit whose pins pass elsewhere:
 import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
 import argparse
 import contextlib
-import platform
 from pathlib import Path
 from typing import Dict
 
@@ -46,31 +46,12 @@ from mmseg.structures import SegDataSample
 
 from mmseg_dda.utils import malloc_tuning
 from mmseg_dda.utils.malloc_tuning import DEFAULT_MALLOC_CFG, apply_malloc_cfg
+from mmseg_dda.utils.numeric_platform import numeric_platform
 
 PINS_DIR = Path(__file__).resolve().parents[1] / 'data' / 'regression'
 MEAN = [104.00698793, 116.66876762, 122.67891434]
 C = 7
 H, W = 76, 128  # the SYNTHIA aspect ratio: exercises the ceil_mode grid
-
-
-def numeric_platform() -> str:
-    """What decides the last bits: torch, CPU vendor, ISA level, AMX."""
-    vendor, flags = platform.machine(), set()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                key, _, value = line.partition(':')
-                if key.strip() == 'vendor_id':
-                    vendor = value.strip()
-                elif key.strip() == 'flags':
-                    flags = set(value.split())
-                    break
-    except OSError:
-        pass
-    version = torch.__version__.split('+')[0]
-    amx = '-amx' if 'amx_bf16' in flags else ''
-    return (f'torch{version}-{vendor}-'
-            f'{torch.backends.cpu.get_cpu_capability()}{amx}')
 
 
 def pins_path(platform_key: str) -> Path:

@@ -79,42 +79,49 @@ def test_expected_note(demo, tmp_path):
     path = tmp_path / 'expected.md'
     fast = demo.parse_args(['--amp', 'bf16'])
     path.write_text(
-        'Some text.\n\n## bf16 (fast mode)\n\n' +
-        demo.seed_table(0, _metrics(20.0), fast) + '\n\n## fp32\n\n' +
-        demo.seed_table(0, results[0], args) + '\n')
-    # Each precision is compared with its own section's table.
-    assert 'equals the expected fp32 one' in demo.expected_note(
-        results, args, str(path))
-    assert 'equals the expected bf16 one' in demo.expected_note(
-        {0: _metrics(20.0)}, fast, str(path))
-    assert 'DIFFERS from the expected bf16 one' in demo.expected_note(
-        results, fast, str(path))
+        'Some text.\n\n## bf16 on cpuA (fast mode)\n\n' +
+        demo.seed_table(0, _metrics(20.0), fast) + '\n\n## fp32 on cpuA\n\n' +
+        demo.seed_table(0, results[0], args) + '\n\n## fp32 on cpuB\n\n' +
+        demo.seed_table(0, _metrics(30.0), args) + '\n')
+
+    def note(res, a, platform='cpuA', where=path):
+        return demo.expected_note(res, a, str(where), platform)
+
+    # Each precision and platform is compared with its own section's table.
+    assert 'equals the expected fp32 one for cpuA' in note(results, args)
+    assert 'equals the expected bf16 one' in note({0: _metrics(20.0)}, fast)
+    assert 'equals the expected fp32 one for cpuB' in note(
+        {0: _metrics(30.0)}, args, 'cpuB')
+    assert 'DIFFERS from the expected bf16 one' in note(results, fast)
+    assert 'DIFFERS from the expected fp32 one for cpuB' in note(
+        results, args, 'cpuB')
     changed = {0: _metrics(10.0)}
     changed[0]['dda']['mIoU'] = 99.0
-    note = demo.expected_note(changed, args, str(path))
-    assert 'DIFFERS' in note
-    assert '| DDA (stage 1) | 300 + 150 | 99.00 |' in note
-    assert '| DDA (stage 1) | 300 + 150 | 13.00 |' in note
-    assert 'missing' in demo.expected_note(results, args,
-                                           str(tmp_path / 'none.md'))
-    path.write_text('## fp32\n\n' + demo.seed_table(0, results[0], args))
-    assert 'has no bf16 table' in demo.expected_note(results, fast, str(path))
+    text = note(changed, args)
+    assert 'DIFFERS' in text
+    assert '| DDA (stage 1) | 300 + 150 | 99.00 |' in text
+    assert '| DDA (stage 1) | 300 + 150 | 13.00 |' in text
+    assert 'missing' in note(results, args, where=tmp_path / 'none.md')
+    unknown = note(results, fast, 'cpuB')
+    assert 'no bf16 table for this platform (cpuB' in unknown
+    assert 'bf16 on cpuA, fp32 on cpuA, fp32 on cpuB' in unknown
     other = demo.parse_args(['--iters', '5'])
-    assert 'Not compared' in demo.expected_note(results, other, str(path))
-    assert 'Not compared' in demo.expected_note({1: results[0]}, args,
-                                                str(path))
+    assert 'Not compared' in note(results, other)
+    assert 'Not compared' in note({1: results[0]}, args)
 
 
 @pytest.mark.parametrize('amp', ['bf16', 'fp32'])
-def test_checked_in_expected_table_has_the_printed_layout(demo, amp):
-    text = (REPO / demo.EXPECTED).read_text()
-    rows = demo.expected_rows(text, amp)
+def test_checked_in_expected_tables_have_the_printed_layout(demo, amp):
+    sections = demo.expected_sections((REPO / demo.EXPECTED).read_text())
     printed = demo.table_rows(demo.seed_table(
         0, _metrics(1.0), demo.parse_args(['--amp', amp])))
-    assert len(rows) == len(printed)
-    assert rows[:2] == printed[:2]
-    assert [r.split(' | ')[:2] for r in rows] == \
-        [r.split(' | ')[:2] for r in printed]
+    tables = [rows for (a, _), rows in sections.items() if a == amp]
+    assert len(tables) >= 2  # two platforms
+    for rows in tables:
+        assert len(rows) == len(printed)
+        assert rows[:2] == printed[:2]
+        assert [r.split(' | ')[:2] for r in rows] == \
+            [r.split(' | ')[:2] for r in printed]
 
 
 def test_init_from(demo):
