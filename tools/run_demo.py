@@ -34,8 +34,9 @@ Training runs in the fast mode (``tools/train.py --amp bf16``) on a CPU with
 bf16 matrix units and in fp32 elsewhere (``--amp`` picks one). With the
 default sizes the seed-0 table is compared with the table of that precision
 and numeric platform (:mod:`mmseg_dda.utils.numeric_platform`: the numbers
-depend on the CPU's kernels) in ``docs/demo_expected.md``. With several ``--seeds`` the gains DDA - source
-only and self-training - DDA are reported as mean ± std.
+depend on the CPU's kernels) in ``docs/demo_expected.md``. With several
+``--seeds`` the gains DDA - source only and self-training - DDA are reported
+as mean ± std.
 
 Each step is skipped when its output exists, so an interrupted demo resumes
 where it stopped. ``<out>/demo_run.json`` records the sizes and a hash of the

@@ -4,12 +4,14 @@ A train-mode BN layer keeps its input (the output of the conv before it) for
 the backward pass. After the 1x1 convs that expand a bottleneck to
 ``4 * planes`` channels (``conv3`` and the ``downsample`` conv) that input is
 the widest tensor of the block and the cheapest to rebuild: at 760x1280 the
-ResNet-101 keeps 2.3 GiB of them per forward pass, and recomputing them
-costs one 1x1 conv per block. :func:`conv_norm` keeps the conv's input
-instead (which the conv keeps anyway) and runs the conv again when the BN
-backward asks for its input. Convolutions on a fixed input and thread count
-are deterministic, so losses and gradients are bit-identical to keeping the
-tensor (``tests/test_models/test_backbones/test_recompute_bottleneck.py``;
+ResNet-101 keeps 2.3 GiB of them per forward pass (1.8 GiB in layers 1-3,
+which :class:`~mmseg_dda.models.backbones.DeepLabV2ResNet` recomputes by
+default), and recomputing them costs one 1x1 conv per block.
+:func:`conv_norm` keeps the conv's input instead (which the conv keeps
+anyway) and runs the conv again when the BN backward asks for its input.
+Convolutions on a fixed input and thread count are deterministic, so losses
+and gradients are bit-identical to keeping the tensor
+(``tests/test_models/test_backbones/test_recompute_bottleneck.py``;
 docs/DESIGN.md, "Model contracts").
 """
 import weakref

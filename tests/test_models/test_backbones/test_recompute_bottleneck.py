@@ -79,6 +79,24 @@ def test_frees_the_expanded_bn_inputs_while_the_graph_lives():
     assert all(r() is not None for r in refs)
 
 
+def test_default_recomputes_layers_1_to_3():
+    x = torch.randn(1, 3, 64, 96)
+    torch.manual_seed(0)
+    model = DeepLabV2ResNet(depth=50, stem_channels=8, base_channels=4)
+    flags = [[block.recompute_norm_inputs for block in layer]
+             for layer in (model.layer1, model.layer2, model.layer3,
+                           model.layer4)]
+    assert flags == [[True] * 3, [True] * 4, [True] * 6, [False] * 3]
+    refs, out = _expanding_conv_outputs(model.train(), x)
+    # Outputs in hook order: layer1-3 (16 blocks + 3 shortcuts) freed,
+    # layer4 (3 blocks + 1 shortcut) kept.
+    alive = [r() is not None for r in refs]
+    assert alive == [False] * 16 + [True] * 4
+    with pytest.raises(ValueError, match='outside 0..3'):
+        DeepLabV2ResNet(depth=50, stem_channels=8, base_channels=4,
+                        recompute_norm_inputs=(2, 4))
+
+
 def _saved_bytes(model, x) -> int:
     """Bytes of the tensors the autograd graph keeps for the backward."""
     total = 0
