@@ -501,11 +501,6 @@ def expected_sections(text: str) -> Dict[tuple, List[str]]:
     return sections
 
 
-def expected_rows(text: str, precision: str, platform: str) -> List[str]:
-    """The table rows for ``precision`` on ``platform`` ([] if none)."""
-    return expected_sections(text).get((precision, platform), [])
-
-
 def expected_note(results: Dict[int, Dict[str, dict]], args,
                   expected_path: str, platform: Optional[str] = None) -> str:
     """A line saying whether the seed-0 table equals the expected one."""
