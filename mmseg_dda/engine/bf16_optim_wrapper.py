@@ -18,6 +18,8 @@ import torch
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 
+from mmseg_dda.utils.numeric_platform import has_amx
+
 
 @OPTIM_WRAPPERS.register_module()
 class BF16OptimWrapper(OptimWrapper):
@@ -73,5 +75,6 @@ def cpu_has_bf16_units() -> bool:
     (private ``torch.cpu._is_*_supported`` functions); a torch without them
     counts as no bf16 units.
     """
-    checks = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+    avx512_bf16 = getattr(torch.cpu, '_is_avx512_bf16_supported',
+                          lambda: False)
+    return avx512_bf16() or has_amx()

@@ -10,29 +10,30 @@ import platform
 import torch
 
 
-def cpu_vendor_and_flags():
-    """``(vendor, flags)`` from ``/proc/cpuinfo``; the machine name and no
-    flags where it cannot be read (not Linux)."""
-    vendor, flags = platform.machine(), set()
+def cpu_vendor() -> str:
+    """``vendor_id`` from ``/proc/cpuinfo``; the machine name where it cannot
+    be read (not Linux)."""
     try:
         with open('/proc/cpuinfo') as f:
             for line in f:
                 key, _, value = line.partition(':')
                 if key.strip() == 'vendor_id':
-                    vendor = value.strip()
-                elif key.strip() == 'flags':
-                    flags = set(value.split())
-                    break
+                    return value.strip()
     except OSError:
         pass
-    return vendor, flags
+    return platform.machine()
+
+
+def has_amx() -> bool:
+    """torch's own AMX check (private; a torch without it counts as none),
+    as :func:`mmseg_dda.engine.cpu_has_bf16_units` reads it."""
+    return getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)()
 
 
 def numeric_platform() -> str:
     """``torch<version>-<vendor>-<ATen CPU capability>[-amx]``, e.g.
     ``torch2.13.0-GenuineIntel-AVX512-amx``."""
-    vendor, flags = cpu_vendor_and_flags()
     version = torch.__version__.split('+')[0]
-    amx = '-amx' if 'amx_bf16' in flags else ''
-    return (f'torch{version}-{vendor}-'
+    amx = '-amx' if has_amx() else ''
+    return (f'torch{version}-{cpu_vendor()}-'
             f'{torch.backends.cpu.get_cpu_capability()}{amx}')

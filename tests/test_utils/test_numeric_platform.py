@@ -15,10 +15,10 @@ def test_key_names_torch_vendor_and_capability():
 
 
 def test_amx_flag_is_part_of_the_key(monkeypatch):
-    monkeypatch.setattr(np_mod, 'cpu_vendor_and_flags',
-                        lambda: ('GenuineIntel', {'avx512f', 'amx_bf16'}))
+    monkeypatch.setattr(np_mod, 'cpu_vendor', lambda: 'GenuineIntel')
+    monkeypatch.setattr(np_mod, 'has_amx', lambda: True)
     assert np_mod.numeric_platform().endswith('-amx')
-    monkeypatch.setattr(np_mod, 'cpu_vendor_and_flags',
-                        lambda: ('AuthenticAMD', {'avx512f'}))
+    monkeypatch.setattr(np_mod, 'cpu_vendor', lambda: 'AuthenticAMD')
+    monkeypatch.setattr(np_mod, 'has_amx', lambda: False)
     key = np_mod.numeric_platform()
     assert '-AuthenticAMD-' in key and not key.endswith('-amx')

@@ -56,24 +56,23 @@ def _unpack(saved):
     return saved
 
 
-def conv_norm(conv: nn.Module, norm: nn.Module, inputs: Tensor,
-              recompute: bool = True) -> Tensor:
+def conv_norm(conv: nn.Module, norm: nn.Module, inputs: Tensor) -> Tensor:
     """``norm(conv(inputs))``, keeping ``inputs`` instead of the conv output.
+
+    The norm's saved input is recomputed in the backward pass. This applies
+    only when a graph is recorded, on real tensors and not under
+    ``torch.compile`` (whose partitioner plans memory itself).
 
     Args:
         conv (nn.Module): The conv layer.
         norm (nn.Module): The norm layer that follows it.
         inputs (Tensor): Input of ``conv``.
-        recompute (bool): Recompute the norm's saved input in the backward
-            pass. Only applies when a graph is recorded, on real tensors
-            and not under ``torch.compile`` (whose partitioner plans memory
-            itself).
 
     Returns:
         Tensor: ``norm(conv(inputs))``, the same values either way.
     """
     conv_out = conv(inputs)
-    if not (recompute and conv_out.requires_grad and not conv_out.is_meta
+    if not (conv_out.requires_grad and not conv_out.is_meta
             and not torch.compiler.is_compiling()):
         return norm(conv_out)
     recipe = _ConvOutputRecipe(conv, inputs)
