@@ -39,8 +39,9 @@ depend on the CPU's kernels) in ``docs/demo_expected.md``. With several
 as mean ± std.
 
 Each step is skipped when its output exists, so an interrupted demo resumes
-where it stopped. ``<out>/demo_run.json`` records the sizes and a hash of the
-code; a later run with other sizes or other code refuses to reuse the folder
+where it stopped. ``<out>/demo_run.json`` records the sizes, the numeric
+platform and a hash of the code; a later run with other sizes, on another
+kind of CPU or with other code refuses to reuse the folder
 (``make clean-demo`` starts afresh), since reused outputs of an older version
 print a table that the current code does not produce.
 """
@@ -168,9 +169,11 @@ def code_hash(root: str = ROOT) -> str:
 
 def run_record(args, code: str) -> dict:
     """What the outputs in ``--out`` depend on (not the seeds: one folder
-    per seed)."""
+    per seed), the numeric platform included: a folder copied from another
+    kind of CPU holds other numbers."""
+    from mmseg_dda.utils.numeric_platform import numeric_platform
     rec = {k: getattr(args, k) for k in DEFAULTS}
-    rec.update(amp=args.amp, code=code)
+    rec.update(amp=args.amp, platform=numeric_platform(), code=code)
     return rec
 
 
@@ -390,13 +393,12 @@ class Demo:
 
     def run(self) -> None:
         start = time.time()
-        from mmseg_dda.utils.numeric_platform import numeric_platform
+        record = run_record(self.args, code_hash())
         print(f'[demo] training precision: {self.args.amp}' +
               (' (fast mode: bf16 autocast + channels-last)'
                if self.args.amp == 'bf16' else '') +
-              f'; numeric platform: {numeric_platform()}', flush=True)
-        check_reuse(osp.join(self.out, 'demo_run.json'),
-                    run_record(self.args, code_hash()))
+              f'; numeric platform: {record["platform"]}', flush=True)
+        check_reuse(osp.join(self.out, 'demo_run.json'), record)
         self.prepare()
         results = {seed: self.run_seed(seed) for seed in self.args.seeds}
         figure = self.figure(self.args.seeds[0])

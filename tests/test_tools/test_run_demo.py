@@ -195,6 +195,8 @@ def test_reuse_of_an_output_folder_is_checked(demo, tmp_path):
         demo.check_reuse(path, other)
     with pytest.raises(SystemExit, match='other code.*make clean-demo'):
         demo.check_reuse(path, dict(record, code='def'))
+    with pytest.raises(SystemExit, match=r'other settings \(platform: '):
+        demo.check_reuse(path, dict(record, platform='another-cpu'))
 
 
 def test_code_hash_follows_the_code(demo, tmp_path):
