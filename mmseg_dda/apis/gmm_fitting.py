@@ -23,11 +23,11 @@ from typing import Callable, Dict, Optional, Sequence, Union
 import numpy as np
 from mmengine.config import Config
 
+from ..datasets.formats.synthia import (build_source_dataset, resolve_gmm,
+                                        resolve_grid, source_items)
 from ..density.fitting import (collect_points, fit_class_gmms, gmm_json,
                                write_json_atomic)
 from ..density.grid import has_segmentor, tool_feature_grid
-from ..density.source_data import (build_source_dataset, resolve_gmm,
-                                   resolve_grid, source_items)
 from ..utils.runtime import read_config
 
 

@@ -12,9 +12,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .resize import pil_nearest_indices
-from .source_data import load_source_label_depth
+from ..datasets.formats.synthia import load_source_label_depth
 from ..utils.atomic_io import atomic_write_json
+from .resize import pil_nearest_indices
 
 
 def grid_points(label: np.ndarray, inv_depth: np.ndarray,

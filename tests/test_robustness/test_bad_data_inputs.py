@@ -352,7 +352,7 @@ def test_depth_png_not_16bit_single_channel(toy_data_root, tmp_path, kind):
         ds[1]
     # STEP 1 reports the image as failed and writes no map for it.
     from mmseg_dda.density.generation import generate_density_maps
-    from mmseg_dda.density.source_data import source_items
+    from mmseg_dda.datasets.formats.synthia import source_items
     gmm = write_gmm_json(tmp_path / 'gmm.json', 16, GRID)
     summary = generate_density_maps(
         source_items(SynthiaDataset(str(root))), load_gmm_params(str(gmm)),

@@ -10,7 +10,7 @@ from PIL import Image
 import mmseg_dda  # noqa: F401
 from mmseg_dda.density import GMMDensity, load_density_maps, squash_density
 from mmseg_dda.density.generation import generate_density_maps
-from mmseg_dda.density.io import tiff_paths
+from mmseg_dda.datasets.formats.density_maps import tiff_paths
 
 from _helpers import load_tool, write_toy_gmm
 
@@ -141,7 +141,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(setup, tmp_path):
 def _items(cfg):
     from mmengine.config import Config
 
-    from mmseg_dda.density.source_data import (build_source_dataset,
+    from mmseg_dda.datasets.formats.synthia import (build_source_dataset,
                                                source_items)
     return source_items(build_source_dataset(Config.fromfile(str(cfg))))
 

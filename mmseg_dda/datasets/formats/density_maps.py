@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .gmm import squash_density
-from ..utils.atomic_io import atomic_open
+from ...density.gmm import squash_density
+from ...utils.atomic_io import atomic_open
 
 LAYOUTS = ('npy', 'tiff', 'both')
 # <stem>.npy or <stem>-<c>.tiff; hidden temp files of atomic writes excluded.

@@ -11,9 +11,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..utils.annotation_io import map_label, read_label_image
-from .gmm import GMMParams, load_gmm_params
-from .io import load_synthia_inverse_depth
+from .labels import map_label, read_label_image
+from ...density.gmm import GMMParams, load_gmm_params
+from .density_maps import load_synthia_inverse_depth
 
 
 def source_dataset_cfg(cfg) -> dict:
