@@ -34,7 +34,8 @@ from mmseg_dda.datasets import SynthiaDataset, feature_grid_size  # noqa
 from mmseg_dda.datasets.toy import generate_toy_dataset  # noqa: E402
 from mmseg_dda.datasets.transforms import (LoadInverseDepth,  # noqa: E402
                                            LoadMappedAnnotations)
-from mmseg_dda.density import GMMDensity, save_density_maps  # noqa: E402
+from mmseg_dda.datasets.formats import save_density_maps  # noqa: E402
+from mmseg_dda.density import GMMDensity  # noqa: E402
 
 SCALE = (1280, 760)
 

@@ -23,12 +23,12 @@ from typing import Callable, Dict, Optional, Sequence, Union
 import numpy as np
 from mmengine.config import Config
 
-from ..datasets.formats.synthia import (build_source_dataset, resolve_gmm,
-                                        resolve_grid, source_items)
 from ..density.fitting import (collect_points, fit_class_gmms, gmm_json,
                                write_json_atomic)
-from ..density.grid import has_segmentor, tool_feature_grid
 from ..utils.runtime import read_config
+from .model_grid import has_segmentor
+from .step_inputs import (build_source_dataset, resolve_gmm, resolve_grid,
+                          source_items, tool_feature_grid)
 
 
 def fit_gmm_priors(config: Union[str, Config],

@@ -73,7 +73,7 @@ def generate_density_maps(items: Sequence[Dict],
     Args:
         items (Sequence[dict]): Records with ``stem``, ``seg_map_path``,
             ``depth_map_path``, ``label_lut`` (see
-            :func:`~mmseg_dda.datasets.formats.synthia.source_items`).
+            :func:`~mmseg_dda.apis.step_inputs.source_items`).
         params (GMMParams): GMM set.
         grid_hw (tuple[int, int]): Feature grid ``(h, w)``.
         out_dir (str): Output folder (created if needed).

@@ -15,7 +15,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
-from ..datasets.formats.density_maps import SYNTHIA_DEPTH_DECODING
+from ..datasets.formats.synthia import SYNTHIA_DEPTH_DECODING
 from ..utils.provenance import (diff_fields, manifest_path, read_manifest,
                                 sha256_arrays)
 from .gmm import GMMParams, load_gmm_params

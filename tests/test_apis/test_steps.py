@@ -12,7 +12,8 @@ from PIL import Image
 
 from mmseg_dda.apis import (StepInputError, fit_gmm_priors,
                             generate_source_density_maps)
-from mmseg_dda.density import load_density_maps, load_gmm_params
+from mmseg_dda.datasets.formats import load_density_maps
+from mmseg_dda.density import load_gmm_params
 
 RAW_OF_7 = [3, 2, 7, 6, 1, 10, 8]  # one raw SYNTHIA id per train id
 

@@ -18,7 +18,7 @@ from mmseg_dda.datasets.base import reference_split_file
 from mmseg_dda.datasets.class_mappings import get_label_lut
 from mmseg_dda.datasets.toy.writer import (CITYSCAPES_RAW, MAPILLARY_RAW,
                                            SYNTHIA_RAW)
-from mmseg_dda.density import save_density_maps
+from mmseg_dda.datasets.formats import save_density_maps
 
 LOAD = dict(type='LoadImageFromFile', imdecode_backend='pillow')
 

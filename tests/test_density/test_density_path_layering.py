@@ -58,7 +58,7 @@ def test_one_synthia_depth_decoder():
             if isinstance(node, ast.Constant) and \
                     type(node.value) in (int, float) and node.value == 65536:
                 found.append(path.relative_to(PKG).as_posix())
-    assert sorted(set(found)) == ['datasets/formats/density_maps.py']
+    assert sorted(set(found)) == ['datasets/formats/synthia.py']
 
 
 def test_feature_grid_size_lives_in_density_grid():

@@ -18,7 +18,8 @@ import mmseg_dda  # noqa: F401,I001
 from mmseg_dda.datasets.class_mappings import class_names
 from mmseg_dda.datasets import (CityscapesUDADataset, MapillaryUDADataset,
                                 SynthiaDataset, feature_grid_size)
-from mmseg_dda.density import load_density_maps, load_gmm_params
+from mmseg_dda.datasets.formats import load_density_maps
+from mmseg_dda.density import load_gmm_params
 from mmseg_dda.pseudo_labels import load_pseudo_label
 from robustness_helpers import write_gmm_json
 
@@ -121,7 +122,7 @@ def test_density_map_with_nan_is_recomputed_on_resume(tiny_dda_config,
 
 @pytest.mark.parametrize('layout', ['npy', 'tiff'])
 def test_density_map_with_nan_is_refused_when_read(tmp_path, layout):
-    from mmseg_dda.density import save_density_maps
+    from mmseg_dda.datasets.formats import save_density_maps
     maps = np.ones((16, ) + GRID, np.float32)
     maps[3, 0, 0] = np.inf
     save_density_maps(maps, str(tmp_path), '0000000', layout)
@@ -130,7 +131,7 @@ def test_density_map_with_nan_is_refused_when_read(tmp_path, layout):
                        match=rf'^{path}: 1 density-map cells are NaN or inf '
                        r'\(expected finite values >= 0\); regenerate the '
                        r'maps \(tools/gen_density_maps\.py\)$'):
-        load_density_maps(str(path), 16, squash=True)
+        load_density_maps(str(path), 16)
     # LoadSourceDensityMaps (training) reads through the same check.
     from mmseg_dda.datasets.transforms import LoadSourceDensityMaps
     with pytest.raises(ValueError, match='density-map cells are NaN or inf'):
@@ -352,7 +353,7 @@ def test_depth_png_not_16bit_single_channel(toy_data_root, tmp_path, kind):
         ds[1]
     # STEP 1 reports the image as failed and writes no map for it.
     from mmseg_dda.density.generation import generate_density_maps
-    from mmseg_dda.datasets.formats.synthia import source_items
+    from mmseg_dda.apis.step_inputs import source_items
     gmm = write_gmm_json(tmp_path / 'gmm.json', 16, GRID)
     summary = generate_density_maps(
         source_items(SynthiaDataset(str(root))), load_gmm_params(str(gmm)),

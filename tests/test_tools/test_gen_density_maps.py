@@ -8,7 +8,8 @@ import torch
 from PIL import Image
 
 import mmseg_dda  # noqa: F401
-from mmseg_dda.density import GMMDensity, load_density_maps, squash_density
+from mmseg_dda.datasets.formats import load_density_maps
+from mmseg_dda.density import GMMDensity, squash_density
 from mmseg_dda.density.generation import generate_density_maps
 from mmseg_dda.datasets.formats.density_maps import tiff_paths
 
@@ -101,7 +102,7 @@ def test_generate_both_layouts_and_read_back(setup, capsys):
         np.testing.assert_array_equal(
             load_density_maps(str(out / stem), 7), exp)  # TIFF prefix
         np.testing.assert_array_equal(
-            load_density_maps(str(out / f'{stem}.npy'), 7, squash=True),
+            squash_density(load_density_maps(str(out / f'{stem}.npy'), 7)),
             squash_density(exp))
     assert not [p for p in out.iterdir() if p.name.startswith('.')]
     with pytest.raises(ValueError, match='expected 16'):
@@ -141,7 +142,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(setup, tmp_path):
 def _items(cfg):
     from mmengine.config import Config
 
-    from mmseg_dda.datasets.formats.synthia import (build_source_dataset,
+    from mmseg_dda.apis.step_inputs import (build_source_dataset,
                                                source_items)
     return source_items(build_source_dataset(Config.fromfile(str(cfg))))
 

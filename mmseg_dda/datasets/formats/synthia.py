@@ -1,96 +1,70 @@
-"""SYNTHIA source-set access shared by the density-map and GMM-fit tools.
+"""SYNTHIA files: 16-bit depth PNGs and the label + depth of one image.
 
-Builds the source dataset of a training config (contract of DESIGN.md: data
-infos with ``img_path``, ``seg_map_path``, ``depth_map_path``, ``label_lut``),
-resolves the GMM set and feature grid, and reads one image's train-id label and
-inverse depth at native resolution (docs/method.md §3.4).
+SYNTHIA depth is decoded here only (docs/method.md §7.3); labels are read
+by :mod:`.labels`. The loading transform, STEP 1 and the GMM fit read the
+SYNTHIA files through this module (docs/method.md §3.4).
 """
-import copy
-import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Tuple
 
+import cv2
 import numpy as np
 
 from .labels import map_label, read_label_image
-from ...density.gmm import GMMParams, load_gmm_params
-from .density_maps import load_synthia_inverse_depth
+
+#: How the SYNTHIA depth PNGs are decoded (recorded in STEP 1 manifests).
+SYNTHIA_DEPTH_DECODING = 'inverse 65536/(raw+1) of 16-bit PNG'
 
 
-def source_dataset_cfg(cfg) -> dict:
-    """The SYNTHIA dataset config of a training config, ready to build.
+def decode_synthia_depth(raw: np.ndarray) -> np.ndarray:
+    """SYNTHIA depth in cm to inverse depth ``65536 / (raw + 1)`` (§7.3).
 
-    Uses ``cfg.train_dataloader.dataset.source`` (or the dataset itself when
-    it is not a source/target pair), with an empty pipeline (only the data
-    infos are needed) and without requiring existing density maps.
+    The only decoder of SYNTHIA depth: the loading transform, STEP 1 and the
+    GMM fit all read depth through it (float32 maths, as the reference).
+
+    Args:
+        raw (np.ndarray): uint16 ``(H, W)`` centimetres
+            (:func:`read_synthia_depth`).
+
+    Returns:
+        np.ndarray: float32 ``(H, W)`` in ``[1, 65536]``.
     """
-    try:
-        ds_cfg = cfg['train_dataloader']['dataset']
-    except (KeyError, TypeError) as e:
-        raise KeyError('config has no train_dataloader.dataset') from e
-    src = ds_cfg.get('source', ds_cfg)
-    src = copy.deepcopy(dict(src))
-    src['pipeline'] = []
-    if 'with_density_maps' in src:
-        src['with_density_maps'] = False
-    return src
+    return np.float32(65536.0) / (raw.astype(np.float32) + np.float32(1.0))
 
 
-def build_source_dataset(cfg):
-    """Build the source dataset (mmseg ``DATASETS``) of a config."""
-    import mmseg_dda  # noqa: F401  (registers SynthiaDataset)
-    from mmseg.registry import DATASETS
-    from mmengine.registry import init_default_scope
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    return DATASETS.build(source_dataset_cfg(cfg))
+def load_synthia_inverse_depth(path: str) -> np.ndarray:
+    """Read a 16-bit SYNTHIA depth PNG as inverse depth ``65536/(raw+1)``.
+
+    Returns:
+        np.ndarray: float32 ``(H, W)`` in ``[1, 65536]``.
+    """
+    return decode_synthia_depth(read_synthia_depth(path))
 
 
-def source_items(dataset) -> List[Dict]:
-    """Per-image records ``stem, seg_map_path, depth_map_path, label_lut,
-    label_format``."""
-    items = []
-    for i in range(len(dataset)):
-        info = dataset.get_data_info(i)
-        for key in ('seg_map_path', 'depth_map_path'):
-            if not info.get(key):
-                raise KeyError(f'source data info {i} ({info.get("img_path")}'
-                               f') has no {key!r}; the density tools need '
-                               'SYNTHIA labels and depth')
-        lut = info.get('label_lut')
-        items.append(
-            dict(
-                stem=osp.splitext(osp.basename(info['seg_map_path']))[0],
-                seg_map_path=info['seg_map_path'],
-                depth_map_path=info['depth_map_path'],
-                label_format=info.get('label_format'),
-                label_lut=None if lut is None else np.asarray(lut)))
-    return items
+def read_synthia_depth(path: str) -> np.ndarray:
+    """Read a SYNTHIA depth PNG: single-channel, 16-bit, centimetres.
 
+    Read unchanged (not with ``IMREAD_ANYDEPTH``, which would silently turn
+    a 3-channel file into grey), so that 8-bit or multi-channel files, whose
+    values are not centimetres, are refused instead of giving inverse depths
+    off by orders of magnitude.
 
-def resolve_gmm(cfg=None,
-                gmm: Optional[str] = None,
-                gmm_set: Optional[str] = None) -> GMMParams:
-    """GMM parameters from ``--gmm`` or ``cfg.model.density.params``."""
-    if gmm is None:
-        density = (cfg or {}).get('model', {}).get('density') or {}
-        gmm = density.get('params')
-        gmm_set = gmm_set or density.get('set_name')
-        if gmm is None:
-            raise ValueError('no GMM set: pass --gmm or set '
-                             'model.density.params in the config')
-    return load_gmm_params(gmm, gmm_set)
+    Returns:
+        np.ndarray: uint16 ``(H, W)``.
 
-
-def resolve_grid(grid: Optional[Sequence[int]],
-                 params: Optional[GMMParams]) -> Tuple[int, int]:
-    """Feature grid ``(h, w)``: explicit, else the GMM set's own grid."""
-    if grid is not None:
-        if len(grid) != 2 or min(grid) < 1:
-            raise ValueError(f'grid must be two positive ints H W, got {grid}')
-        return int(grid[0]), int(grid[1])
-    if params is None or params.grid_hw is None:
-        raise ValueError('the GMM set has no grid in its _meta block; pass '
-                         '--grid H W')
-    return params.grid_hw
+    Raises:
+        OSError: If the file is missing, truncated or not an image.
+        ValueError: If it is not a single-channel 16-bit image.
+    """
+    raw = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if raw is None:
+        raise OSError(f'Cannot read depth file {path} (missing, truncated or '
+                      'not an image)')
+    if raw.ndim != 2 or raw.dtype != np.uint16:
+        channels = 1 if raw.ndim == 2 else raw.shape[2]
+        raise ValueError(
+            f'Depth file {path} is {channels}-channel {raw.dtype}: expected a '
+            'single-channel 16-bit PNG of depths in cm (SYNTHIA Depth/)')
+    return raw
 
 
 def load_source_label_depth(item: Dict) -> Tuple[np.ndarray, np.ndarray]:
