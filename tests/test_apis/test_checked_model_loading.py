@@ -7,7 +7,7 @@ import torch
 
 from mmseg_dda.apis import init_dda_model
 from mmseg_dda.utils.checked_loading import IncompleteCheckpointError
-from mmseg_dda.visualization.demo_figure import predict_example
+from mmseg_dda.apis.examples import predict_example
 
 
 @pytest.fixture(scope='module')
