@@ -237,7 +237,7 @@ def test_pseudo_labels_for_another_class_count_refused(toy_data_root,
 
 # -- STEP 3: stale and invalid pseudo-labels ---------------------------------
 @pytest.fixture()
-def tiny_checkpoints(tiny_dda_config, tmp_path):
+def two_dda_checkpoints(tiny_dda_config, tmp_path):
     """Two checkpoints of the tiny DDA model (other random weights)."""
     cfg = Config.fromfile(str(tiny_dda_config))
     paths = []
@@ -252,10 +252,10 @@ PL_COMMON = ['--num-workers', '0', '--device', 'cpu', '--threshold', '0.01']
 
 
 def test_pseudo_labels_rerun_with_other_threshold_or_checkpoint(
-        tiny_dda_config, tiny_checkpoints, tmp_path):
+        tiny_dda_config, two_dda_checkpoints, tmp_path):
     tool = load_tool('gen_pseudo_labels')
     out = tmp_path / 'pl'
-    args = [str(tiny_dda_config), tiny_checkpoints[0], '--out', str(out)]
+    args = [str(tiny_dda_config), two_dda_checkpoints[0], '--out', str(out)]
     assert tool.main(args + PL_COMMON).images == 4
     first = _files(out)
     with pytest.raises(SystemExit,
@@ -266,12 +266,12 @@ def test_pseudo_labels_rerun_with_other_threshold_or_checkpoint(
     with pytest.raises(SystemExit,
                        match=r'other inputs .*: weights_sha256: old '
                        r'"[0-9a-f]{64}" vs new "[0-9a-f]{64}"\. '):
-        tool.main([str(tiny_dda_config), tiny_checkpoints[1], '--out',
+        tool.main([str(tiny_dda_config), two_dda_checkpoints[1], '--out',
                    str(out)] + PL_COMMON)
     assert _files(out) == first
     # The same weights in another file (other metadata): a resume.
     copy = tmp_path / 'copy.pth'
-    ckpt = torch.load(tiny_checkpoints[0], weights_only=True)
+    ckpt = torch.load(two_dda_checkpoints[0], weights_only=True)
     ckpt['meta'] = dict(note='saved again')
     torch.save(ckpt, copy)
     assert tool.main([str(tiny_dda_config), str(copy), '--out',
@@ -284,10 +284,10 @@ def test_pseudo_labels_rerun_with_other_threshold_or_checkpoint(
 
 
 def test_invalid_pseudo_label_is_relabelled_on_resume(
-        tiny_dda_config, tiny_checkpoints, tmp_path, capsys):
+        tiny_dda_config, two_dda_checkpoints, tmp_path, capsys):
     tool = load_tool('gen_pseudo_labels')
     out = tmp_path / 'pl'
-    args = [str(tiny_dda_config), tiny_checkpoints[0], '--out',
+    args = [str(tiny_dda_config), two_dda_checkpoints[0], '--out',
             str(out)] + PL_COMMON
     tool.main(args)
     expected = _files(out)
@@ -308,11 +308,11 @@ def test_invalid_pseudo_label_is_relabelled_on_resume(
 
 
 @pytest.mark.parametrize('value', ['1.5', '0', '-0.1', 'nan'])
-def test_threshold_outside_unit_interval(tiny_dda_config, tiny_checkpoints,
+def test_threshold_outside_unit_interval(tiny_dda_config, two_dda_checkpoints,
                                          tmp_path, capsys, value):
     with pytest.raises(SystemExit) as exc:
         load_tool('gen_pseudo_labels').main(
-            [str(tiny_dda_config), tiny_checkpoints[0], '--threshold', value])
+            [str(tiny_dda_config), two_dda_checkpoints[0], '--threshold', value])
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.endswith(
@@ -322,13 +322,13 @@ def test_threshold_outside_unit_interval(tiny_dda_config, tiny_checkpoints,
 
 
 def test_threshold_in_config_outside_unit_interval(tiny_dda_config,
-                                                   tiny_checkpoints,
+                                                   two_dda_checkpoints,
                                                    tmp_path):
     with pytest.raises(ValueError,
                        match=r'^pseudo_label_cfg\.threshold must be in '
                        r'\(0, 1\] \(a softmax confidence\), got 1\.5$'):
         load_tool('gen_pseudo_labels').main(
-            [str(tiny_dda_config), tiny_checkpoints[0], '--out',
+            [str(tiny_dda_config), two_dda_checkpoints[0], '--out',
              str(tmp_path / 'pl'), '--device', 'cpu', '--cfg-options',
              'pseudo_label_cfg.threshold=1.5'])
 
