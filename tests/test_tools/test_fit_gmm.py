@@ -6,7 +6,7 @@ import pytest
 
 import mmseg_dda  # noqa: F401
 from mmseg_dda.density import GMMDensity, load_gmm_params
-from mmseg_dda.density.fitting import _BottomKSampler, grid_points
+from mmseg_dda.density.fitting import BottomKSampler, grid_points
 
 from _fake_synthia import write_fake_synthia
 from _helpers import load_tool
@@ -72,7 +72,7 @@ def test_grid_points_convention():
 
 
 def test_bottom_k_sampler_is_uniform_subset():
-    s = _BottomKSampler(10, np.random.default_rng(0))
+    s = BottomKSampler(10, np.random.default_rng(0))
     for start in range(0, 100, 7):
         s.add(np.arange(start, min(start + 7, 100), dtype=np.float32)[:, None]
               .repeat(3, 1))
