@@ -1,8 +1,8 @@
 """The density data path points one way and each fact lives in one place.
 
-See docs/DESIGN.md (density data path): ``utils`` (file readers) <-
-``density`` (GMM maths, grid, map I/O) <- ``datasets`` (transforms) <-
-``models`` (DDA attaches the targets, the head reads them).
+See docs/DESIGN.md (density data path): ``utils`` <- ``datasets/formats``
+(file readers and writers) <- ``density`` (GMM maths, grid) <- ``datasets``
+(transforms) <- ``models`` (DDA attaches the targets, the head reads them).
 """
 import ast
 from pathlib import Path
