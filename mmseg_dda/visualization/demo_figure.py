@@ -110,7 +110,7 @@ def predict_example(config: str, checkpoint: str, index: int,
     from mmseg.registry import DATASETS, MODELS
 
     import mmseg_dda  # noqa: F401  (registration)
-    from mmseg_dda.utils.checked_loading import load_model_checkpoint
+    from mmseg_dda.checkpoint import load_model_checkpoint
     from mmseg_dda.utils.runtime import read_config
 
     cfg = read_config(config, cfg_options)

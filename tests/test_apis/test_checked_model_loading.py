@@ -1,12 +1,12 @@
 """Models built outside the Runner load checkpoints checked: inference
 (:func:`init_dda_model`) and the demo figure (:func:`predict_example`)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401
 
 import pytest
 import torch
 
 from mmseg_dda.apis import init_dda_model
-from mmseg_dda.utils.checked_loading import IncompleteCheckpointError
+from mmseg_dda.checkpoint import IncompleteCheckpointError
 from mmseg_dda.visualization.demo_figure import predict_example
 
 

@@ -1,5 +1,5 @@
 """The density feature grid is read from the model (density/grid.py)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import json
 from pathlib import Path
 

@@ -11,8 +11,8 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-import mmseg_dda  # noqa: F401,I001
-from mmseg_dda.compat import safe_torch_load
+import mmseg_dda  # noqa: F401
+from mmseg_dda.checkpoint import read_checkpoint
 
 N = 4
 
@@ -78,8 +78,8 @@ def test_resume_is_exact(tmp_path, tiny_dda_config):
     assert {**first, **second} == straight
     assert straight[3] != straight[4]  # the weights do change
 
-    a = safe_torch_load(str(tmp_path / 'straight' / f'iter_{N}.pth'))
-    b = safe_torch_load(str(tmp_path / 'split' / f'iter_{N}.pth'))
+    a = read_checkpoint(str(tmp_path / 'straight' / f'iter_{N}.pth'))
+    b = read_checkpoint(str(tmp_path / 'split' / f'iter_{N}.pth'))
     assert a['meta']['iter'] == b['meta']['iter'] == N
     sd = a['state_dict']
     assert any(k.startswith('segmentor.') for k in sd)

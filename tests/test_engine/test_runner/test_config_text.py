@@ -2,7 +2,7 @@
 import mmengine.config.config as mmengine_config
 from mmengine.config import Config
 
-import mmseg_dda  # noqa: F401  (installs the cache)
+import mmseg_dda  # noqa: F401
 from mmseg_dda.compat.config_text import install_config_text_cache
 
 CONFIG = 'configs/dda/syn2city_16cls.py'

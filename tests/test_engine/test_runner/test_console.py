@@ -4,7 +4,7 @@ The round trip runs the real tools on the tiny DDA config: the console
 shows progress and results but not the environment/config/hook dump, which
 the work_dir log file still holds.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import glob
 import io
