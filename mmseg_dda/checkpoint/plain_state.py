@@ -4,18 +4,41 @@ MMEngine pickles :class:`~mmengine.logging.HistoryBuffer` objects into a
 checkpoint's ``message_hub``; unpickling them needs ``builtins.getattr``,
 which ``weights_only=True`` rightly refuses. :func:`to_plain` stores every
 buffer as a dict of tensors and :func:`from_plain` rebuilds it after
-loading, so the project's own checkpoints load safely for ``load_from``
-and ``--resume`` alike (used by
+loading. NumPy scalars and arrays that MMEngine and MMSeg put into
+``meta`` and the message hub become Python numbers and lists. The
+project's own checkpoints thus load with a bare
+``torch.load(weights_only=True)`` (MMSeg's ``init_model`` included), for
+``load_from`` and ``--resume`` alike (used by
 :class:`~mmseg_dda.engine.hooks.PlainCheckpointHook`).
 """
+import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 
 _MARKER = '__history_buffer__'
 
 
+def _without_numpy(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        for key, item in list(value.items()):
+            value[key] = _without_numpy(item)
+        return value
+    if isinstance(value, list):
+        value[:] = [_without_numpy(item) for item in value]
+        return value
+    if isinstance(value, tuple):
+        return type(value)(_without_numpy(item) for item in value) \
+            if not hasattr(value, '_fields') else value
+    return value
+
+
 def to_plain(checkpoint: dict) -> None:
-    """Replace the message hub's history buffers by tensors (in place)."""
+    """Replace the message hub's history buffers by tensors and NumPy
+    values in ``meta`` and the message hub by Python ones (in place)."""
     scalars = checkpoint.get('message_hub', {}).get('log_scalars', {})
     for key, buffer in list(scalars.items()):
         if isinstance(buffer, HistoryBuffer):
@@ -26,6 +49,9 @@ def to_plain(checkpoint: dict) -> None:
                 'count_history': torch.as_tensor(counts, dtype=torch.float64),
                 'max_length': int(buffer.max_length),
             }
+    for key in ('meta', 'message_hub'):
+        if isinstance(checkpoint.get(key), dict):
+            _without_numpy(checkpoint[key])
 
 
 def from_plain(checkpoint: dict) -> None:
