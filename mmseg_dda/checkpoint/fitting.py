@@ -28,9 +28,8 @@ from scratch. Resuming needs every tensor, the discriminator included.
 BN ``num_batches_tracked`` counters are not required (MMEngine ignores
 them too; evaluation does not read them).
 """
-import re
 from collections import OrderedDict
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 from mmengine.runner.checkpoint import get_state_dict
 

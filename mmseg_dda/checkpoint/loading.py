@@ -192,8 +192,9 @@ def load_model_checkpoint(model, filename: str, map_location='cpu',
         model (nn.Module): Segmentor or DDA model (unwrapped).
         filename (str): Checkpoint path.
         map_location: As for :func:`torch.load`.
-        logger: Where to log what was adapted or ignored (an MMLogger;
-            ``'silent'`` or None: nothing).
+        logger: Where to log the loading and what was adapted or ignored
+            (an MMLogger; ``'silent'``: nothing; None: the loading line is
+            printed).
 
     Returns:
         dict: The loaded checkpoint.
@@ -203,8 +204,12 @@ def load_model_checkpoint(model, filename: str, map_location='cpu',
         IncompleteCheckpointError: If the checkpoint leaves model tensors
             unset.
     """
+    from mmengine.logging import print_log
+
     from .fitting import fit_state_dict
     checkpoint = read_checkpoint(filename, map_location=map_location)
+    if logger != 'silent':
+        print_log(f'Loads checkpoint from path: {filename}', logger=logger)
     if not hasattr(logger, 'info'):
         logger = None
     fitted = fit_state_dict(model, checkpoint_state_dict(checkpoint, filename),
