@@ -24,7 +24,7 @@ import tempfile
 import time
 
 
-import mmseg_dda  # noqa: E402,F401  (compat shims first)
+import mmseg_dda  # noqa: E402,F401  (registers the project's modules)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402

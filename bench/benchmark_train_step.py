@@ -96,7 +96,7 @@ import time
 from collections import defaultdict
 from typing import Dict, List, Optional
 
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 import numpy as np
 import torch
 import torch.nn.functional as F

@@ -11,7 +11,7 @@ import torch
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 
-from ..utils.checked_loading import load_model_checkpoint
+from ..checkpoint import load_model_checkpoint
 from ..utils.runtime import read_config
 
 

@@ -4,7 +4,7 @@
 called as a user would, on a stage-1 DDA checkpoint (with class names) and a
 self-training style segmentor checkpoint (without, like converted files).
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import glob
 import os.path as osp

@@ -1,6 +1,6 @@
 """The pipeline steps as functions: GMM fitting, then STEP 1, on a config
 object (no tool, no config file), tiny synthesised SYNTHIA data."""
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401
 
 import json
 

@@ -9,7 +9,7 @@ synthetic toy set of ``_helpers.write_toy_gmm`` on that grid (six toy images
 are too few to fit five components per class on it), STEP 1 writes the maps,
 and ``tools/train.py`` runs two iterations.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import math
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg.registry import DATASETS
 
 from mmseg_dda.datasets import (CityscapesUDADataset, MapillaryUDADataset,

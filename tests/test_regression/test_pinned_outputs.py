@@ -27,7 +27,7 @@ Only an issue that asks for a numeric change may regenerate the pins, and a
 new platform may only add its own from a commit whose pins pass elsewhere:
 ``python tests/test_regression/test_pinned_outputs.py --regenerate``.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import argparse
 import contextlib
 import sys

@@ -14,7 +14,7 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 from PIL import Image
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg_dda.datasets.class_mappings import class_names
 from mmseg_dda.datasets import (CityscapesUDADataset, MapillaryUDADataset,
                                 SynthiaDataset, feature_grid_size)

@@ -1,5 +1,5 @@
 """Tests of tools/convert_reference_checkpoint.py (docs/method.md §11)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import pytest
 import torch

@@ -1,5 +1,5 @@
 """Tests of the DDA wrapper's train_step (docs/method.md §4, §5.1)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import copy
 
 import pytest

@@ -4,7 +4,7 @@ DDA computes the source and target density targets with its GMM prior and
 attaches them to the data samples (``gt_density_target``); the density head
 reads them there with MMSeg's ``loss_by_feat(pred, batch_data_samples)``.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import pytest
 import torch

@@ -9,7 +9,7 @@
   bf16``): bf16 autocast on the CPU, finite losses, the weights change, and
   the first-iteration losses stay close to fp32.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import copy
 
 import pytest
