@@ -10,15 +10,16 @@ The output folder records what made it (:func:`density_manifest_inputs`,
 to the expected shape with finite values.
 """
 import multiprocessing as mp
+import os.path as osp
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from ..utils.provenance import prepare_output_dir
+from ..utils.output_policy import claim_output_folder
 from .gmm import GMMDensity, GMMParams
-from .io import (is_density_output, output_exists, outputs_complete,
-                 save_density_maps)
+from .io import (is_density_output, output_exists, output_names,
+                 outputs_complete, save_density_maps)
 from .manifest import MANIFEST_KIND, density_manifest_inputs
 from .source_data import load_source_label_depth
 
@@ -101,12 +102,16 @@ def generate_density_maps(items: Sequence[Dict],
     if len(set(stems)) != len(stems):
         raise ValueError('source images with the same file stem would write '
                          'the same density-map file')
-    prepare_output_dir(
-        out_dir, MANIFEST_KIND,
+    claim_output_folder(
+        out_dir, MANIFEST_KIND, output_names(stems, layout, shape[0]),
         density_manifest_inputs(items, params, grid_hw, layout,
                                 mask_outside),
-        is_density_output, overwrite=overwrite,
+        overwrite=overwrite,
         info=dict(gmm_source=params.source, images=len(items), **(info or {})),
+        legacy=is_density_output,
+        trees=sorted({osp.dirname(it[key]) for it in items
+                      for key in ('img_path', 'seg_map_path',
+                                  'depth_map_path') if it.get(key)}),
         log=log)
     pending, invalid = [], []
     for it in items:

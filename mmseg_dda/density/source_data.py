@@ -45,8 +45,8 @@ def build_source_dataset(cfg):
 
 
 def source_items(dataset) -> List[Dict]:
-    """Per-image records ``stem, seg_map_path, depth_map_path, label_lut,
-    label_format``."""
+    """Per-image records ``stem, img_path, seg_map_path, depth_map_path,
+    label_lut, label_format``."""
     items = []
     for i in range(len(dataset)):
         info = dataset.get_data_info(i)
@@ -59,6 +59,7 @@ def source_items(dataset) -> List[Dict]:
         items.append(
             dict(
                 stem=osp.splitext(osp.basename(info['seg_map_path']))[0],
+                img_path=info.get('img_path'),
                 seg_map_path=info['seg_map_path'],
                 depth_map_path=info['depth_map_path'],
                 label_format=info.get('label_format'),
