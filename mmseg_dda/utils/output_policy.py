@@ -299,3 +299,39 @@ def claim_output_folder(folder: str,
 def is_policy_file(name: str) -> bool:
     """Files of the policy itself in an output folder (manifest, lock)."""
     return name in (MANIFEST_NAME, FOLDER_LOCK_NAME)
+
+
+def checkpoint_marked(meta_key: str) -> Callable[[str], bool]:
+    """``is_own`` for :func:`claim_output_file`: a checkpoint whose
+    ``meta`` has ``meta_key`` (the writing tool's mark). An unreadable or
+    unmarked file is not the tool's."""
+
+    def is_own(path: str) -> bool:
+        import torch
+        try:
+            ckpt = torch.load(path, map_location='cpu', weights_only=True,
+                              mmap=True)
+        except Exception:  # noqa: BLE001 - unreadable: not ours
+            return False
+        meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+        return isinstance(meta, dict) and meta_key in meta
+
+    return is_own
+
+
+def json_marked(keys: Sequence[str], value) -> Callable[[str], bool]:
+    """``is_own`` for :func:`claim_output_file`: a JSON file whose nested
+    ``keys`` hold ``value`` (e.g. ``_meta.source.tool``)."""
+
+    def is_own(path: str) -> bool:
+        import json
+        try:
+            with open(path, encoding='utf-8') as f:
+                node = json.load(f)
+            for key in keys:
+                node = node[key]
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        return node == value
+
+    return is_own
