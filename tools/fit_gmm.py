@@ -25,7 +25,7 @@ from mmengine.config import DictAction
 
 from mmseg_dda.apis import fit_gmm_priors
 from mmseg_dda.utils.cli_types import non_negative_int, positive_int
-from mmseg_dda.utils.output_policy import OutputPolicyError
+from mmseg_dda.utils.output_policy import OUTPUT_ERRORS
 from mmseg_dda.utils.runtime import read_config
 from mmseg_dda.utils.threads import add_threads_arg, apply_threads
 
@@ -70,7 +70,7 @@ def main(argv=None) -> int:
             samples_per_class=args.samples_per_class,
             components=args.components, seed=args.seed, grid=args.grid,
             input_size=args.input_size)
-    except OutputPolicyError as e:
+    except OUTPUT_ERRORS as e:
         raise SystemExit(f'error: {e}') from e
     return 0
 

@@ -27,7 +27,7 @@ from mmengine.config import DictAction
 from mmseg_dda.apis import StepInputError, generate_source_density_maps
 from mmseg_dda.density.generation import format_summary
 from mmseg_dda.utils.cli_types import positive_int
-from mmseg_dda.utils.provenance import StaleOutputError
+from mmseg_dda.utils.output_policy import OUTPUT_ERRORS
 from mmseg_dda.utils.runtime import read_config
 from mmseg_dda.utils.threads import add_threads_arg, apply_threads
 
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
             max_images=args.max_images, overwrite=args.overwrite)
     except StepInputError as e:
         raise SystemExit(str(e)) from e
-    except StaleOutputError as e:
+    except OUTPUT_ERRORS as e:  # refused folder, 2nd writer, full disk
         raise SystemExit(f'error: {e}') from e
     print(format_summary(summary))
     return 1 if summary['failed'] else 0

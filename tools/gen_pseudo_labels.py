@@ -23,7 +23,7 @@ from mmseg_dda.apis import generate_pseudo_labels
 from mmseg_dda.pseudo_labels import (DEFAULT_THRESHOLD, PseudoLabelStats,
                                      check_threshold)
 from mmseg_dda.utils.cli_types import non_negative_int, positive_int
-from mmseg_dda.utils.provenance import StaleOutputError
+from mmseg_dda.utils.output_policy import OUTPUT_ERRORS
 from mmseg_dda.utils.runtime import read_config
 from mmseg_dda.utils.threads import add_threads_arg, apply_threads
 
@@ -77,7 +77,7 @@ def main(argv: Optional[List[str]] = None) -> PseudoLabelStats:
             split=args.split, device=args.device,
             num_workers=args.num_workers, log_interval=args.log_interval,
             overwrite=args.overwrite)
-    except StaleOutputError as e:
+    except OUTPUT_ERRORS as e:  # refused folder, 2nd writer, full disk
         raise SystemExit(f'error: {e}') from e
 
 

@@ -37,7 +37,7 @@ from mmseg_dda.apis import (infer_images, init_dda_model, list_images,
 from mmseg_dda.apis import writers
 from mmseg_dda.utils.cli_types import positive_int, unit_interval
 from mmseg_dda.utils.malloc_tuning import apply_malloc_cfg
-from mmseg_dda.utils.output_policy import (OutputPolicyError,
+from mmseg_dda.utils.output_policy import (OUTPUT_ERRORS,
                                            check_outside_inputs,
                                            claim_output_folder)
 from mmseg_dda.utils.threads import add_threads_arg, apply_threads
@@ -163,7 +163,7 @@ def main(argv=None) -> int:
     inputs = [args.config, args.checkpoint]
     try:  # before the model is loaded: fail fast
         check_outside_inputs(args.out, trees, inputs)
-    except OutputPolicyError as e:
+    except OUTPUT_ERRORS as e:
         raise SystemExit(f'error: {e}') from e
     model = init_dda_model(args.config, args.checkpoint, device=args.device,
                            cfg_options=args.cfg_options)
@@ -183,17 +183,21 @@ def main(argv=None) -> int:
             compare_inputs=False, trees=trees, files=inputs,
             info=dict(config=osp.abspath(args.config),
                       checkpoint=osp.abspath(args.checkpoint)))
-    except OutputPolicyError as e:
+    except OUTPUT_ERRORS as e:
         raise SystemExit(f'error: {e}') from e
 
     print(f'{len(images)} images -> {args.out} ({args.device}, batch '
           f'{args.batch_size}, {threads} threads)', flush=True)
     start = time.perf_counter()
     progress = ProgressBar(len(images), file=sys.stdout)
-    for image_path, sample in infer_images(model, images, args.batch_size):
-        write_outputs(image_path, maps_at_original_size(sample), palette,
-                      num_classes, args)
-        progress.update()
+    try:
+        for image_path, sample in infer_images(model, images,
+                                               args.batch_size):
+            write_outputs(image_path, maps_at_original_size(sample),
+                          palette, num_classes, args)
+            progress.update()
+    except OUTPUT_ERRORS as e:  # a full disk: one line naming the file
+        raise SystemExit(f'\nerror: {e}') from e
     seconds = time.perf_counter() - start
     print(f'\ndone: {len(images)} images in {seconds:.1f} s '
           f'({len(images) / max(seconds, 1e-9):.2f} images/s, outputs '

@@ -21,8 +21,7 @@ import time
 import mmseg_dda  # noqa: F401  (compat shims first)
 from mmseg_dda.datasets.toy import generate_toy_dataset
 from mmseg_dda.utils.cli_types import int_at_least
-from mmseg_dda.utils.output_policy import claim_output_folder
-from mmseg_dda.utils.provenance import StaleOutputError
+from mmseg_dda.utils.output_policy import OUTPUT_ERRORS, claim_output_folder
 
 #: What the tool writes under ``--out`` (deleted by ``--overwrite``).
 TREES = ('synthia', 'cityscapes', 'mapillary')
@@ -65,16 +64,17 @@ def main(argv=None):
     args = parse_args(argv)
     inputs = {k: v for k, v in vars(args).items()
               if k not in ('out', 'overwrite')}
+    t0 = time.time()
     try:
         prepare_out(args.out, inputs, args.overwrite)
-    except StaleOutputError as e:
+        roots = generate_toy_dataset(
+            args.out, num_source=args.num_source,
+            num_target=args.num_target, num_val=args.num_val,
+            size=tuple(args.size), seed=args.seed,
+            with_train_labels=args.with_train_labels,
+            source_view=args.source_view)
+    except OUTPUT_ERRORS as e:
         raise SystemExit(f'error: {e}') from e
-    t0 = time.time()
-    roots = generate_toy_dataset(
-        args.out, num_source=args.num_source, num_target=args.num_target,
-        num_val=args.num_val, size=tuple(args.size), seed=args.seed,
-        with_train_labels=args.with_train_labels,
-        source_view=args.source_view)
     n = args.num_source + 2 * (args.num_target + args.num_val)
     print(json.dumps(dict(roots=roots, images=n,
                           seconds=round(time.time() - t0, 2)), indent=1))

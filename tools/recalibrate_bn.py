@@ -23,7 +23,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint, save_checkpoint
 from mmseg.registry import DATASETS, MODELS
 
-from mmseg_dda.utils.output_policy import (OutputPolicyError,
+from mmseg_dda.utils.output_policy import (OUTPUT_ERRORS,
                                            checkpoint_marked,
                                            claim_output_file)
 from mmseg_dda.utils.runtime import read_config
@@ -80,7 +80,7 @@ def main(argv=None):
             trees=[target.get('data_root')],
             files=[args.config, args.checkpoint, args.target_config],
             tool='tools/recalibrate_bn.py')
-    except OutputPolicyError as e:
+    except OUTPUT_ERRORS as e:
         raise SystemExit(f'error: {e}') from e
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)

@@ -15,7 +15,7 @@ import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
 from mmseg_dda.compat.cpu_distributed import init_cpu_distributed
 # The Runner, with the set-up dump (environment, config) in the log file only.
 from mmseg_dda.utils.console_log import ConsoleRunner as Runner
-from mmseg_dda.utils.output_policy import (OutputPolicyError,
+from mmseg_dda.utils.output_policy import (OUTPUT_ERRORS,
                                            check_outside_inputs,
                                            claim_output_folder)
 from mmseg_dda.utils.runtime import add_common_args, load_config
@@ -76,7 +76,7 @@ def main(argv=None):
     init_cpu_distributed(cfg)
     try:
         claim_outputs(cfg, args)
-    except OutputPolicyError as e:
+    except OUTPUT_ERRORS as e:
         raise SystemExit(f'error: {e}') from e
     if args.show_dir:
         cfg.default_hooks['visualization'] = dict(

@@ -16,6 +16,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from ..utils.atomic_io import OutputWriteError
 from ..utils.output_policy import claim_output_folder
 from .gmm import GMMDensity, GMMParams
 from .io import (is_density_output, output_exists, output_names,
@@ -38,7 +39,11 @@ def _init_worker(params: GMMParams, grid_hw: Tuple[int, int], out_dir: str,
 
 
 def _process(item: Dict) -> Tuple[str, Optional[str], float]:
-    """Compute and write one image. Returns ``(stem, error, seconds)``."""
+    """Compute and write one image. Returns ``(stem, error, seconds)``.
+
+    A bad input fails its image only; a failed write (full disk) is
+    returned as the :class:`OutputWriteError` itself and stops the run.
+    """
     start = time.perf_counter()
     try:
         label, depth = load_source_label_depth(item)
@@ -51,6 +56,8 @@ def _process(item: Dict) -> Tuple[str, Optional[str], float]:
         save_density_maps(maps.numpy(), _WORKER['out_dir'], item['stem'],
                           _WORKER['layout'])
         err = None
+    except OutputWriteError as e:  # the next image would fail alike
+        err = e
     except Exception as e:  # noqa: BLE001 - reported per image, run goes on
         err = f'{type(e).__name__}: {e}'
     return item['stem'], err, time.perf_counter() - start
@@ -90,6 +97,10 @@ def generate_density_maps(items: Sequence[Dict],
             :func:`density_manifest_inputs`) raises
             :class:`~mmseg_dda.utils.provenance.StaleOutputError`.
         info (dict, optional): Extra facts for the manifest (not compared).
+
+    Raises:
+        OutputWriteError: At the first map that cannot be written (e.g. a
+            full disk): the maps written so far stay and a rerun resumes.
 
     Returns:
         dict: ``total, skipped, invalid, done, failed, pending_left, seconds,
@@ -138,6 +149,8 @@ def generate_density_maps(items: Sequence[Dict],
     def _report(result):
         nonlocal done
         stem, err, _ = result
+        if isinstance(err, OutputWriteError):
+            raise err
         if err is not None:
             failures.append((stem, err))
             log(f'FAILED {stem}: {err}')

@@ -118,14 +118,45 @@ def source_density_dir(cfg) -> Optional[str]:
                     src.get('density_map_dir', 'source_density_maps'))
 
 
+def check_maps_grid(cfg, folder: str) -> None:
+    """Refuse precomputed maps made for another grid than the model's.
+
+    Training on them failed at iteration 1 with a bare shape error. The
+    message names the folder, the grid the maps were made for, the model's
+    grid and the command that remakes them.
+
+    Raises:
+        GridMismatchError: If the grids differ.
+    """
+    from .grid import (GridMismatchError, config_feature_grid,
+                       config_input_hw, density_maps_grid, has_segmentor)
+    maps_grid = density_maps_grid(folder)
+    if maps_grid is None or not has_segmentor(cfg):
+        return
+    try:
+        input_hw = config_input_hw(cfg)
+    except ValueError:  # no fixed input size: DensityGridCheckHook's case
+        return
+    model_grid = config_feature_grid(cfg, input_hw)
+    if tuple(maps_grid) == tuple(model_grid):
+        return
+    config = cfg.filename or 'CONFIG'
+    raise GridMismatchError(
+        f'the source density maps in {folder} were made for the feature '
+        f'grid {maps_grid[0]}x{maps_grid[1]} (h x w), but the model of '
+        f'{osp.basename(config)} predicts on {model_grid[0]}x{model_grid[1]} '
+        f'(input {input_hw[0]}x{input_hw[1]}). Remake them for this config: '
+        f'python tools/gen_density_maps.py {config} --overwrite')
+
+
 def check_config_density_maps(cfg) -> Optional[Dict]:
-    """Refuse to train on density maps made with another GMM set.
+    """Refuse to train on density maps made with another GMM set or grid.
 
     First the config itself (:func:`~.gmm_names.check_config_gmm`: an
     on-the-fly ``ComputeSourceDensityMaps`` must use the model's GMM set),
-    then the manifest of the config's density-map folder against the
-    model's GMM set (``model.density``: name and parameter hash, class
-    count).
+    then the grid of the config's density-map folder against the model's
+    (:func:`check_maps_grid`), then its manifest against the model's GMM
+    set (``model.density``: name and parameter hash, class count).
 
     Returns:
         dict | None: The manifest, or None when nothing was compared.
@@ -133,8 +164,11 @@ def check_config_density_maps(cfg) -> Optional[Dict]:
     check_config_gmm(cfg)
     folder = source_density_dir(cfg)
     density = (cfg.get('model') or {}).get('density') or {}
-    if folder is None or not density.get('params') or not osp.isdir(folder):
+    if folder is None or not osp.isdir(folder):
         return None  # on-the-fly maps, or the dataset reports the folder
+    check_maps_grid(cfg, folder)
+    if not density.get('params'):
+        return None
     params = load_gmm_params(density['params'], density.get('set_name'))
     # The grids (model, GMM set, maps) are compared by DensityGridCheckHook.
     expected = dict(**gmm_identity(params), num_classes=params.num_classes)

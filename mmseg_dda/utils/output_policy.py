@@ -31,10 +31,11 @@ import os.path as osp
 import shutil
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
-from .provenance import (MANIFEST_NAME, diff_fields, jsonable, manifest_path,
-                         read_manifest, StaleOutputError)
-from .atomic_io import atomic_write_json
-from .work_dir_lock import FOLDER_LOCK_NAME, acquire_folder_lock
+from .atomic_io import OutputWriteError, atomic_write_json
+from .provenance import (MANIFEST_NAME, StaleOutputError, diff_fields,
+                         jsonable, manifest_path, read_manifest)
+from .work_dir_lock import (FOLDER_LOCK_NAME, FolderLockedError,
+                            acquire_folder_lock)
 
 #: Version of the manifest layout: 2 adds ``outputs``.
 MANIFEST_VERSION = 2
@@ -42,6 +43,11 @@ MANIFEST_VERSION = 2
 
 class OutputPolicyError(StaleOutputError):
     """An output location overlaps an input, or holds files of others."""
+
+
+#: What a tool reports as one line ``error: <message>`` (exit code 1): a
+#: refused output location, a second writer, a failed write (full disk).
+OUTPUT_ERRORS = (StaleOutputError, FolderLockedError, OutputWriteError)
 
 
 def _real(path: str) -> str:

@@ -15,7 +15,7 @@ import torch
 from mmengine.config import Config, DictAction
 
 from ..compat.cpu_distributed import cpu_model_wrapper
-from .config_check import check_config_keys
+from .config_check import check_config_keys, check_option_types
 from .threads import add_threads_arg, apply_threads
 
 
@@ -53,11 +53,14 @@ def read_config(config: str, cfg_options: Optional[dict] = None) -> Config:
         FileNotFoundError: If ``config`` does not exist.
         UnknownConfigKeyError: If a section of this project has a key it
             does not know (see :mod:`mmseg_dda.utils.config_check`).
+        ConfigValueTypeError: If an override has another type than the
+            config's value (``train_cfg.max_iters=abc``).
     """
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file {config} does not exist')
     cfg = Config.fromfile(config)
     if cfg_options:
+        check_option_types(cfg, cfg_options)  # max_iters=abc, named
         cfg.merge_from_dict(cfg_options)
     check_config_keys(cfg.to_dict())  # typos in the project's sections
     return cfg

@@ -214,6 +214,26 @@ def test_training_refuses_maps_of_another_gmm_set(tiny_dda_config,
                                  str(tmp_path / 'w')])
 
 
+def test_training_refuses_maps_of_another_grid(tiny_dda_config,
+                                              toy_data_root, tmp_path):
+    """Issue 22: maps of another grid failed at iteration 1 with a bare
+    shape error; now refused before the runner, naming the folder, both
+    grids and the command that remakes the maps."""
+    cfg = _maps_config(tmp_path, toy_data_root, tmp_path / 'gmm_tiny.json')
+    maps = tmp_path / 'syn' / 'maps'
+    assert load_tool('gen_density_maps').main(
+        [str(cfg), '--out', str(maps), '--grid', '6', '10']) == 0
+    with pytest.raises(ValueError,
+                       match=rf'^the source density maps in {maps} were made '
+                       r'for the feature grid 6x10 \(h x w\), but the model '
+                       rf'of maps_cfg\.py predicts on {GRID[0]}x{GRID[1]} '
+                       r'\(input 56x96\)\. Remake them for this config: '
+                       rf'python tools/gen_density_maps\.py {cfg} '
+                       r'--overwrite$'):
+        load_tool('train').main([str(cfg), '--work-dir',
+                                 str(tmp_path / 'w')])
+
+
 def _manifest_only(folder: Path, kind: str, **inputs) -> Path:
     """Make ``folder`` holding just a ``manifest.json`` of ``kind`` that
     records ``inputs``."""
