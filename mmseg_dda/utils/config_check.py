@@ -64,7 +64,8 @@ def _type_name(value) -> str:
     if isinstance(value, Mapping):
         return 'a section (dict)'
     if isinstance(value, (list, tuple)):
-        return 'a list'
+        numbers = value and all(map(_is_number, value))
+        return 'a list of numbers' if numbers else 'a list'
     if isinstance(value, str):
         return 'text'
     return f'a {type(value).__name__}'

@@ -53,7 +53,8 @@ def _describe(path: str) -> str:
 def acquire_folder_lock(folder: str, lock_name: str = FOLDER_LOCK_NAME,
                         refusal: str = '',
                         error: type = FolderLockedError,
-                        other: str = 'another output folder') -> str:
+                        other: str = 'another output folder',
+                        what: str = 'output folder') -> str:
     """Lock ``folder`` for this process until it exits (or is released).
 
     Args:
@@ -64,6 +65,8 @@ def acquire_folder_lock(folder: str, lock_name: str = FOLDER_LOCK_NAME,
             process'``.
         error (type): Exception class raised when the lock is held.
         other (str): What the message suggests choosing instead.
+        what (str): What the folder is, for the warning on a file system
+            without locks.
 
     Returns:
         str: Path of the lock file.
@@ -87,8 +90,8 @@ def acquire_folder_lock(folder: str, lock_name: str = FOLDER_LOCK_NAME,
             f'choose {other}.') from None
     except OSError as err:  # e.g. ENOLCK: a file system without locks
         os.close(fd)
-        warnings.warn(f'cannot lock {folder} ({err.strerror}): a second '
-                      'writer into it would not be detected')
+        warnings.warn(f'cannot lock {what} {folder} ({err.strerror}): a '
+                      'second writer into it would not be detected')
         return path
     owner = dict(
         pid=os.getpid(), host=socket.gethostname(),
@@ -115,7 +118,7 @@ def acquire_work_dir_lock(work_dir: str) -> str:
     """
     return acquire_folder_lock(
         work_dir, LOCK_NAME, f'work_dir {work_dir} is in use by another '
-        'training run', WorkDirLockedError, 'another --work-dir')
+        'training run', WorkDirLockedError, 'another --work-dir', 'work_dir')
 
 
 def launcher_rank() -> int:
