@@ -17,7 +17,6 @@ import pytest
 import torch
 
 import mmseg_dda  # noqa: F401,I001
-from mmseg_dda.utils.config_check import ConfigValueTypeError
 
 from _helpers import REPO, load_tool, record_runner, tool_env
 
@@ -194,6 +193,7 @@ def test_second_step1_writer_is_refused(tiny_dda_config, tmp_path):
 ])
 def test_typed_cfg_options_name_the_key(tiny_dda_config, tmp_path,
                                         monkeypatch, option, message):
+    from mmseg_dda.utils.config_check import ConfigValueTypeError
     train = load_tool('train')
     record_runner(monkeypatch, train)
     with pytest.raises(ConfigValueTypeError) as exc:
