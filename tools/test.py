@@ -19,6 +19,7 @@ from mmseg_dda.utils.output_policy import (OUTPUT_ERRORS,
                                            check_outside_inputs,
                                            claim_output_folder)
 from mmseg_dda.utils.runtime import add_common_args, load_config
+from mmseg_dda.utils.work_dir_lock import launcher_rank
 
 
 def parse_args(argv=None):
@@ -75,7 +76,8 @@ def main(argv=None):
     cfg.load_from = args.checkpoint
     init_cpu_distributed(cfg)
     try:
-        claim_outputs(cfg, args)
+        if launcher_rank() == 0:  # one claim (and lock) per run
+            claim_outputs(cfg, args)
     except OUTPUT_ERRORS as e:
         raise SystemExit(f'error: {e}') from e
     if args.show_dir:

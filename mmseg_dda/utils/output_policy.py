@@ -34,8 +34,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence
 from .atomic_io import OutputWriteError, atomic_write_json
 from .provenance import (MANIFEST_NAME, StaleOutputError, diff_fields,
                          jsonable, manifest_path, read_manifest)
-from .work_dir_lock import (FOLDER_LOCK_NAME, FolderLockedError,
-                            acquire_folder_lock)
+from .work_dir_lock import FolderLockedError, acquire_folder_lock
 
 #: Version of the manifest layout: 2 adds ``outputs``.
 MANIFEST_VERSION = 2
@@ -300,11 +299,6 @@ def claim_output_folder(folder: str,
     return _write_manifest(folder, kind, inputs,
                            old.get('info') if old is not None and not info
                            else info, outputs)
-
-
-def is_policy_file(name: str) -> bool:
-    """Files of the policy itself in an output folder (manifest, lock)."""
-    return name in (MANIFEST_NAME, FOLDER_LOCK_NAME)
 
 
 def checkpoint_marked(meta_key: str) -> Callable[[str], bool]:
