@@ -37,6 +37,8 @@ from mmseg_dda.checkpoint import (convert_discriminator_state_dict,
                                   convert_segnet_state_dict,
                                   load_reference_state_dict,
                                   save_checkpoint_atomic)
+from mmseg_dda.utils.cli_types import positive_int
+from mmseg_dda.utils.output_policy import checkpoint_marked, claim_output_file
 
 
 def parse_args(argv=None):
@@ -51,7 +53,7 @@ def parse_args(argv=None):
         help='what SRC holds (default: segmentor)')
     parser.add_argument(
         '--num-classes',
-        type=int,
+        type=positive_int,
         default=None,
         help='expected number of classes (checked against the checkpoint)')
     parser.add_argument(
@@ -65,7 +67,8 @@ def parse_args(argv=None):
         help='keep enc4_4/dec4 as density_head.conv4/dec (needs '
         'DensityHead(with_unused_branch=True))')
     parser.add_argument(
-        '--depth', type=int, default=101, help='ResNet depth (default 101)')
+        '--depth', type=int, choices=(50, 101, 152), default=101,
+        help='ResNet depth (default 101)')
     parser.add_argument(
         '--plain',
         action='store_true',
@@ -84,6 +87,10 @@ def convert(args) -> int:
         print('--discriminator is only valid with --kind segmentor',
               file=sys.stderr)
         return 2
+    # Only a file this converter wrote (meta.converter) is replaced.
+    claim_output_file(args.dst, checkpoint_marked('converter'),
+                      files=[args.src, args.discriminator], flag='DST',
+                      tool='tools/convert_reference_checkpoint.py')
     src = load_reference_state_dict(args.src)
     if args.kind == 'segmentor':
         state_dict, report = convert_segnet_state_dict(

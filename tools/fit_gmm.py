@@ -24,7 +24,10 @@ import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmengine.config import DictAction
 
 from mmseg_dda.apis import fit_gmm_priors
+from mmseg_dda.utils.cli_types import non_negative_int, positive_int
+from mmseg_dda.utils.output_policy import OUTPUT_ERRORS
 from mmseg_dda.utils.runtime import read_config
+from mmseg_dda.utils.threads import add_threads_arg, apply_threads
 
 
 def parse_args(argv=None):
@@ -35,30 +38,40 @@ def parse_args(argv=None):
                         help='output JSON')
     parser.add_argument('--set-name', default='fitted',
                         help='name of the set in the JSON')
-    parser.add_argument('--num-images', type=int,
+    parser.add_argument('--num-images', type=positive_int,
                         help='random subset of N images (default: all)')
-    parser.add_argument('--samples-per-class', type=int, default=200000,
+    parser.add_argument('--samples-per-class', type=positive_int,
+                        default=200000,
                         help='uniform subsample of grid points per class')
-    parser.add_argument('--components', type=int, default=5)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--grid', type=int, nargs=2, metavar=('H', 'W'),
+    parser.add_argument('--components', type=positive_int, default=5,
+                        help='Gaussian components per class (default 5)')
+    parser.add_argument('--seed', type=non_negative_int, default=0)
+    parser.add_argument('--grid', type=positive_int, nargs=2,
+                        metavar=('H', 'W'),
                         help='feature grid (default: the output grid of the '
                         'config\'s model at its input size)')
-    parser.add_argument('--input-size', type=int, nargs=2,
+    parser.add_argument('--input-size', type=positive_int, nargs=2,
                         metavar=('H', 'W'),
                         help='network input size for the model grid '
                         '(default: the source pipeline\'s resize)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_threads_arg(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    apply_threads(args.threads)
     cfg = read_config(args.config, args.cfg_options)
-    fit_gmm_priors(
-        cfg, out=args.out, set_name=args.set_name, num_images=args.num_images,
-        samples_per_class=args.samples_per_class, components=args.components,
-        seed=args.seed, grid=args.grid, input_size=args.input_size)
+    try:
+        fit_gmm_priors(
+            cfg, out=args.out, set_name=args.set_name,
+            num_images=args.num_images,
+            samples_per_class=args.samples_per_class,
+            components=args.components, seed=args.seed, grid=args.grid,
+            input_size=args.input_size)
+    except OUTPUT_ERRORS as e:
+        raise SystemExit(f'error: {e}') from e
     return 0
 
 

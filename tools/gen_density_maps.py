@@ -14,7 +14,9 @@ resumed by running the same command again.
 The folder's ``manifest.json`` records the GMM set (name and parameter hash),
 grid, class count, label folder and id table, layout and the ablation switch.
 A rerun with other values stops with the differing fields; ``--overwrite``
-deletes the old maps and starts afresh.
+deletes the old maps (the files the manifest lists, nothing else) and starts
+afresh. One run at a time writes a folder; a second is refused, naming the
+first (:mod:`mmseg_dda.utils.output_policy`).
 """
 import argparse
 import sys
@@ -24,15 +26,10 @@ from mmengine.config import DictAction
 
 from mmseg_dda.apis import StepInputError, generate_source_density_maps
 from mmseg_dda.density.generation import format_summary
-from mmseg_dda.utils.provenance import StaleOutputError
+from mmseg_dda.utils.cli_types import positive_int
+from mmseg_dda.utils.output_policy import OUTPUT_ERRORS
 from mmseg_dda.utils.runtime import read_config
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
-    return value
+from mmseg_dda.utils.threads import add_threads_arg, apply_threads
 
 
 def parse_args(argv=None):
@@ -42,36 +39,38 @@ def parse_args(argv=None):
     parser.add_argument(
         '--out', help='output folder (default: <synthia root>/'
         '<density_map_dir of the config, else source_density_maps>)')
-    parser.add_argument('--workers', type=_positive_int, default=1,
+    parser.add_argument('--workers', type=positive_int, default=1,
                         help='worker processes (default 1)')
     parser.add_argument('--layout', choices=['npy', 'tiff', 'both'],
                         help='file layout (default: the dataset\'s '
                         'density_map_layout, else npy)')
-    parser.add_argument('--num-classes', type=_positive_int,
+    parser.add_argument('--num-classes', type=positive_int,
                         help='expected number of classes (checked against '
                         'the GMM set and the dataset)')
     parser.add_argument('--gmm', help='GMM set name or JSON path (default: '
                         'model.density.params of the config)')
     parser.add_argument('--gmm-set', help='set inside a --gmm JSON file')
-    parser.add_argument('--grid', type=_positive_int, nargs=2,
+    parser.add_argument('--grid', type=positive_int, nargs=2,
                         metavar=('H', 'W'),
                         help='feature grid (default: the output grid of '
                         'the config\'s model, else the GMM set\'s grid)')
     parser.add_argument('--mask-outside', action='store_true',
                         help='ablation: zero cells outside the class')
-    parser.add_argument('--max-images', type=_positive_int,
+    parser.add_argument('--max-images', type=positive_int,
                         help='process at most N pending images, then stop')
     parser.add_argument('--overwrite', action='store_true',
-                        help='delete the maps already in the output folder '
-                        '(and its manifest) and start afresh; needed when '
-                        'they were made from other inputs')
+                        help='delete the maps listed in the output folder\'s '
+                        'manifest and start afresh; needed when they were '
+                        'made from other inputs')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
+    add_threads_arg(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    apply_threads(args.threads)  # --workers > 1: one thread per worker
     cfg = read_config(args.config, args.cfg_options)
     try:
         summary = generate_source_density_maps(
@@ -81,7 +80,7 @@ def main(argv=None) -> int:
             max_images=args.max_images, overwrite=args.overwrite)
     except StepInputError as e:
         raise SystemExit(str(e)) from e
-    except StaleOutputError as e:
+    except OUTPUT_ERRORS as e:  # refused folder, 2nd writer, full disk
         raise SystemExit(f'error: {e}') from e
     print(format_summary(summary))
     return 1 if summary['failed'] else 0

@@ -10,7 +10,8 @@ A command line over :func:`mmseg_dda.apis.generate_pseudo_labels` (its
 docstring describes the ``pseudo_label_cfg`` config key, the resume and the
 folder's ``manifest.json``); command-line flags win over the config. A
 rerun with other inputs stops with the differing fields; ``--overwrite``
-deletes the old labels and starts afresh.
+deletes the old labels (those the manifest lists) and starts afresh. One
+run at a time writes a folder (:mod:`mmseg_dda.utils.output_policy`).
 """
 import argparse
 from typing import List, Optional
@@ -21,8 +22,10 @@ from mmengine.config import DictAction
 from mmseg_dda.apis import generate_pseudo_labels
 from mmseg_dda.pseudo_labels import (DEFAULT_THRESHOLD, PseudoLabelStats,
                                      check_threshold)
-from mmseg_dda.utils.provenance import StaleOutputError
+from mmseg_dda.utils.cli_types import non_negative_int, positive_int
+from mmseg_dda.utils.output_policy import OUTPUT_ERRORS
 from mmseg_dda.utils.runtime import read_config
+from mmseg_dda.utils.threads import add_threads_arg, apply_threads
 
 
 def _confidence(text: str) -> float:
@@ -31,13 +34,6 @@ def _confidence(text: str) -> float:
         check_threshold(value)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from e
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'must be >= 0, got {value}')
     return value
 
 
@@ -52,25 +48,27 @@ def parse_args(argv=None):
     parser.add_argument('--threshold', type=_confidence, nargs='+',
                         help='confidence threshold, one or one per class '
                         f'(default {DEFAULT_THRESHOLD})')
-    parser.add_argument('--min-count', type=_non_negative_int, nargs='+',
+    parser.add_argument('--min-count', type=non_negative_int, nargs='+',
                         help='per-class minimum component size (§8.2)')
     parser.add_argument('--split', help='override the dataset ann_file '
                         '(e.g. train, selftrain)')
     parser.add_argument('--device', default=None,
                         help='cuda or cpu (default: cuda when available)')
-    parser.add_argument('--num-workers', type=_non_negative_int, default=2)
-    parser.add_argument('--log-interval', type=_non_negative_int, default=50)
+    parser.add_argument('--num-workers', type=non_negative_int, default=2)
+    parser.add_argument('--log-interval', type=positive_int, default=50)
     parser.add_argument('--overwrite', action='store_true',
-                        help='delete the labels already in the output folder '
-                        '(and its manifest) and start afresh; needed when '
+                        help='delete the labels listed in the output '
+                        'folder\'s manifest and start afresh; needed when '
                         'they were made from other inputs')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
+    add_threads_arg(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> PseudoLabelStats:
     args = parse_args(argv)
+    apply_threads(args.threads)
     cfg = read_config(args.config, args.cfg_options)
     try:
         return generate_pseudo_labels(
@@ -79,7 +77,7 @@ def main(argv: Optional[List[str]] = None) -> PseudoLabelStats:
             split=args.split, device=args.device,
             num_workers=args.num_workers, log_interval=args.log_interval,
             overwrite=args.overwrite)
-    except StaleOutputError as e:
+    except OUTPUT_ERRORS as e:  # refused folder, 2nd writer, full disk
         raise SystemExit(f'error: {e}') from e
 
 

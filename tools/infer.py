@@ -16,6 +16,9 @@ after the image stem)::
     DIR/panel/<stem>.png        --panel: image | overlay | depth | density
 
 Depth and density are written when the model has those heads.
+``DIR/manifest.json`` lists the files written; a rerun replaces only those,
+and ``DIR`` may not overlap the input folders
+(:mod:`mmseg_dda.utils.output_policy`).
 """
 import argparse
 import os.path as osp
@@ -32,7 +35,15 @@ from mmengine.utils import ProgressBar
 from mmseg_dda.apis import (infer_images, init_dda_model, list_images,
                             maps_at_original_size)
 from mmseg_dda.apis import writers
+from mmseg_dda.utils.cli_types import positive_int, unit_interval
 from mmseg_dda.utils.malloc_tuning import apply_malloc_cfg
+from mmseg_dda.utils.output_policy import (OUTPUT_ERRORS,
+                                           check_outside_inputs,
+                                           claim_output_folder)
+from mmseg_dda.utils.threads import add_threads_arg, apply_threads
+
+#: ``kind`` of the manifest of an inference output folder.
+MANIFEST_KIND = 'inference_outputs'
 
 
 def parse_args(argv=None):
@@ -46,7 +57,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu',
         help='cpu, cuda or cuda:N (default: cuda when available)')
-    parser.add_argument('--batch-size', type=int, default=1,
+    parser.add_argument('--batch-size', type=positive_int, default=1,
                         help='images per forward pass (default 1)')
     parser.add_argument(
         '--save-format', choices=['png', 'npy'], default='png',
@@ -60,14 +71,13 @@ def parse_args(argv=None):
         '--panel', action='store_true',
         help='also write image | overlay | inverse depth | density side by '
         'side (DIR/panel/)')
-    parser.add_argument('--alpha', type=float, default=0.5,
+    parser.add_argument('--alpha', type=unit_interval, default=0.5,
                         help='label opacity of the overlay (default 0.5)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, e.g. key=value')
+    add_threads_arg(parser)
     args = parser.parse_args(argv)
-    if args.batch_size < 1:
-        parser.error(f'--batch-size must be >= 1, got {args.batch_size}')
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         parser.error(f'--device {args.device}: no CUDA GPU is available to '
                      'this PyTorch; use --device cpu')
@@ -84,6 +94,33 @@ def _check_unique_stems(images) -> None:
             f'{len(dup)} image names occur more than once and would '
             f'overwrite each other\'s outputs, e.g. {clash}; run the '
             'folders separately (different --out)')
+
+
+def input_trees(inputs, images) -> list:
+    """The folders the inputs come from (named folders, the images' own
+    folders, the fixed part of glob patterns): none may overlap ``--out``."""
+    trees = {osp.dirname(osp.abspath(p)) for p in images}
+    for item in inputs:
+        item = str(item)
+        if osp.isdir(item):
+            trees.add(item)
+    return sorted(trees)
+
+
+def planned_outputs(images, kinds, args) -> list:
+    """Every file :func:`write_outputs` writes, relative to ``--out``."""
+    names = []
+    ext = '.' + args.save_format
+    for path in images:
+        stem = osp.splitext(osp.basename(path))[0]
+        names += [f'label/{stem}.png', f'overlay/{stem}.jpg']
+        for kind in kinds:
+            names += [f'{kind}/{stem}{ext}', f'{kind}_vis/{stem}.png']
+        if args.panel:
+            names.append(f'panel/{stem}.png')
+        if args.out_format == 'cityscapes':
+            names.append('labelIds/' + writers.cityscapes_name(path))
+    return names
 
 
 def write_outputs(image_path: str, maps: dict, palette, num_classes: int,
@@ -119,8 +156,15 @@ def write_outputs(image_path: str, maps: dict, palette, num_classes: int,
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    threads = apply_threads(args.threads)
     images = list_images(args.inputs)
     _check_unique_stems(images)
+    trees = input_trees(args.inputs, images)
+    inputs = [args.config, args.checkpoint]
+    try:  # before the model is loaded: fail fast
+        check_outside_inputs(args.out, trees, inputs)
+    except OUTPUT_ERRORS as e:
+        raise SystemExit(f'error: {e}') from e
     model = init_dda_model(args.config, args.checkpoint, device=args.device,
                            cfg_options=args.cfg_options)
     # As tools/train.py and tools/test.py (ConsoleRunner.setup_env).
@@ -129,15 +173,31 @@ def main(argv=None) -> int:
     if args.out_format == 'cityscapes':
         writers.cityscapes_label_id_lut(num_classes)  # fail before running
     palette = model.dataset_meta['palette']
+    segmentor = getattr(model, 'segmentor', model)  # DDA or a segmentor
+    kinds = [kind for kind in ('depth', 'density')
+             if getattr(segmentor, f'with_{kind}_head', False)]
+    try:
+        claim_output_folder(
+            args.out, MANIFEST_KIND,
+            planned_outputs(images, kinds, args),
+            compare_inputs=False, trees=trees, files=inputs,
+            info=dict(config=osp.abspath(args.config),
+                      checkpoint=osp.abspath(args.checkpoint)))
+    except OUTPUT_ERRORS as e:
+        raise SystemExit(f'error: {e}') from e
 
     print(f'{len(images)} images -> {args.out} ({args.device}, batch '
-          f'{args.batch_size})', flush=True)
+          f'{args.batch_size}, {threads} threads)', flush=True)
     start = time.perf_counter()
     progress = ProgressBar(len(images), file=sys.stdout)
-    for image_path, sample in infer_images(model, images, args.batch_size):
-        write_outputs(image_path, maps_at_original_size(sample), palette,
-                      num_classes, args)
-        progress.update()
+    try:
+        for image_path, sample in infer_images(model, images,
+                                               args.batch_size):
+            write_outputs(image_path, maps_at_original_size(sample),
+                          palette, num_classes, args)
+            progress.update()
+    except OUTPUT_ERRORS as e:  # a full disk: one line naming the file
+        raise SystemExit(f'\nerror: {e}') from e
     seconds = time.perf_counter() - start
     print(f'\ndone: {len(images)} images in {seconds:.1f} s '
           f'({len(images) / max(seconds, 1e-9):.2f} images/s, outputs '

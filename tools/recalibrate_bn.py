@@ -23,7 +23,15 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 
 from mmseg_dda.checkpoint import load_model_checkpoint, save_checkpoint_atomic
+from mmseg_dda.utils.output_policy import (OUTPUT_ERRORS,
+                                           checkpoint_marked,
+                                           claim_output_file)
 from mmseg_dda.utils.runtime import read_config
+from mmseg_dda.utils.threads import add_threads_arg, apply_threads
+
+#: The mark in ``meta`` of the checkpoints this tool writes: only such a
+#: file is replaced by ``--out``.
+MARK = 'bn_recalibrated_on'
 
 
 def parse_args(argv=None):
@@ -35,6 +43,7 @@ def parse_args(argv=None):
     p.add_argument('--out', required=True, help='checkpoint to write')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='overrides of TARGET_CONFIG')
+    add_threads_arg(p)
     return p.parse_args(argv)
 
 
@@ -61,14 +70,24 @@ def recalibrate_bn(model: torch.nn.Module, batches) -> int:
 
 def main(argv=None):
     args = parse_args(argv)
+    apply_threads(args.threads)
     cfg = read_config(args.config)
     tcfg = read_config(args.target_config, args.cfg_options)
+    target = tcfg.train_dataloader.dataset.target
+    try:
+        claim_output_file(
+            args.out, checkpoint_marked(MARK),
+            trees=[target.get('data_root')],
+            files=[args.config, args.checkpoint, args.target_config],
+            tool='tools/recalibrate_bn.py')
+    except OUTPUT_ERRORS as e:
+        raise SystemExit(f'error: {e}') from e
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)
     # Checked: a checkpoint that leaves tensors unset is refused, so the
     # file written below never carries initialisation weights.
     load_model_checkpoint(model, args.checkpoint, map_location='cpu')
-    dataset = DATASETS.build(tcfg.train_dataloader.dataset.target)
+    dataset = DATASETS.build(target)
     if len(dataset) == 0:
         raise ValueError(f'{args.target_config}: the target dataset has no '
                          'images to estimate BN statistics from')
@@ -83,7 +102,7 @@ def main(argv=None):
 
     n = recalibrate_bn(model, batches())
     save_checkpoint_atomic(model.state_dict(), args.out,
-                           meta=dict(bn_recalibrated_on=len(dataset)))
+                           meta={MARK: len(dataset)})
     print(f'{n} BN layers re-estimated on {len(dataset)} target images; '
           f'wrote {args.out}')
 

@@ -391,6 +391,22 @@ class Demo:
                              spec_path], module=True)
         return out
 
+    def claim_out(self) -> None:
+        """One demo per --out, and never over files it did not make
+        (:mod:`mmseg_dda.utils.output_policy`); a folder with a
+        ``demo_run.json`` is the demo's own."""
+        from mmseg_dda.utils.output_policy import (OutputPolicyError,
+                                                   claim_output_folder)
+        names = ['data/', 'logs/', 'gmm_toy.json', 'example.png',
+                 'figure_spec.json', 'demo_run.json', 'results.md',
+                 'summary.md'] + [f'seed{s}/' for s in self.args.seeds]
+        own = osp.isfile(osp.join(self.out, 'demo_run.json'))
+        try:
+            claim_output_folder(self.out, 'demo', [] if own else names,
+                                compare_inputs=False)
+        except OutputPolicyError as e:
+            raise SystemExit(f'[demo] {e}') from e
+
     def run(self) -> None:
         start = time.time()
         record = run_record(self.args, code_hash())
@@ -398,6 +414,7 @@ class Demo:
               (' (fast mode: bf16 autocast + channels-last)'
                if self.args.amp == 'bf16' else '') +
               f'; numeric platform: {record["platform"]}', flush=True)
+        self.claim_out()
         check_reuse(osp.join(self.out, 'demo_run.json'), record)
         self.prepare()
         results = {seed: self.run_seed(seed) for seed in self.args.seeds}

@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from mmseg_dda.compat.cpu_distributed import init_cpu_distributed
-from mmseg_dda.density.manifest import check_config_density_maps
+from mmseg_dda.apis.step_inputs import check_config_density_maps
 from mmseg_dda.engine import enable_fast_bf16
 from mmseg_dda.utils.runtime import (add_common_args, enable_tensorboard,
                                      load_config, resolve_resume)

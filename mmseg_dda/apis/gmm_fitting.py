@@ -17,6 +17,7 @@ Writes a JSON in the format of the reference sets (a ``_meta`` block and one
 set), readable with ``load_gmm_params(path)`` and usable as
 ``model.density.params`` or ``tools/gen_density_maps.py --gmm``.
 """
+import os.path as osp
 import time
 from typing import Callable, Dict, Optional, Sequence, Union
 
@@ -25,10 +26,15 @@ from mmengine.config import Config
 
 from ..density.fitting import (collect_points, fit_class_gmms, gmm_json,
                                write_json_atomic)
+from ..utils.output_policy import claim_output_file, json_marked
 from ..utils.runtime import read_config
 from .model_grid import has_segmentor
 from .step_inputs import (build_source_dataset, resolve_gmm, resolve_grid,
                           source_items, tool_feature_grid)
+
+#: The mark of a fitted set (``_meta.source.tool``): only such a file is
+#: replaced by a new fit.
+FIT_TOOL = 'tools/fit_gmm.py'
 
 
 def fit_gmm_priors(config: Union[str, Config],
@@ -61,6 +67,11 @@ def fit_gmm_priors(config: Union[str, Config],
 
     Returns:
         dict: The written JSON content.
+
+    Raises:
+        OutputPolicyError: If ``out`` is an input (the config, its GMM set)
+            or lies among the source images, or is a file not written by
+            this tool.
     """
     cfg = config if isinstance(config, Config) else read_config(
         config, cfg_options)
@@ -72,6 +83,13 @@ def fit_gmm_priors(config: Union[str, Config],
     log(f'feature grid {grid_hw[0]}x{grid_hw[1]} ({grid_from})')
     dataset = build_source_dataset(cfg)
     items = source_items(dataset)
+    density = (cfg.get('model') or {}).get('density') or {}
+    claim_output_file(
+        out, json_marked(('_meta', 'source', 'tool'), FIT_TOOL),
+        trees=sorted({osp.dirname(it[key]) for it in items
+                      for key in ('img_path', 'seg_map_path',
+                                  'depth_map_path') if it.get(key)}),
+        files=[cfg.filename, density.get('params')], tool=FIT_TOOL)
     if num_images is not None and num_images < len(items):
         pick = np.random.default_rng(seed).permutation(
             len(items))[:num_images]
@@ -87,7 +105,7 @@ def fit_gmm_priors(config: Union[str, Config],
                             class_names=classes or None)
     import sklearn
     provenance = dict(
-        tool='tools/fit_gmm.py', config=cfg.filename, num_images=len(items),
+        tool=FIT_TOOL, config=cfg.filename, num_images=len(items),
         samples_per_class=samples_per_class, seed=seed,
         grid_points_per_class=seen,
         fitted_points_per_class=[len(p) for p in points],

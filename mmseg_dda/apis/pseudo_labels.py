@@ -50,8 +50,8 @@ from ..pseudo_labels import (DEFAULT_THRESHOLD, PseudoLabelStats,
                              pseudo_label_path, save_pseudo_label)
 from ..pseudo_labels.manifest import MANIFEST_KIND
 from ..utils.config_check import pseudo_label_cfg
-from ..utils.provenance import (jsonable, prepare_output_dir,
-                                sha256_state_dict)
+from ..utils.output_policy import claim_output_folder
+from ..utils.provenance import jsonable, sha256_state_dict
 from ..utils.runtime import read_config
 from .segmentor import build_segmentor
 
@@ -247,18 +247,21 @@ def generate_pseudo_labels(config: Union[str, Config],
     input_hw = fixed_input_hw(ds_cfg.get('pipeline') or [])
     inputs = manifest_inputs(cfg, ds_cfg, settings, segmentor, num_classes,
                              input_hw)
-    prepare_output_dir(
-        settings['out_dir'], MANIFEST_KIND, inputs,
-        is_pseudo_label_output, overwrite=overwrite,
+    images = [dataset.get_data_info(i)['img_path']
+              for i in range(len(dataset))]
+    paths = [pseudo_label_path(settings['out_dir'], p, settings['fmt'])
+             for p in images]
+    claim_output_folder(
+        settings['out_dir'], MANIFEST_KIND,
+        [osp.basename(p) for p in paths], inputs, overwrite=overwrite,
+        legacy=is_pseudo_label_output,
+        trees=sorted({osp.dirname(p) for p in images}),
+        files=[checkpoint],
         info=dict(checkpoint=osp.abspath(checkpoint),
                   config=osp.abspath(cfg.filename) if cfg.filename else None,
                   data_root=getattr(dataset, 'data_root', None),
                   images=len(dataset), device=device),
         log=logger.info)
-
-    paths = [pseudo_label_path(settings['out_dir'],
-                               dataset.get_data_info(i)['img_path'],
-                               settings['fmt']) for i in range(len(dataset))]
     todo, invalid = [], []
     for i, p in enumerate(paths):
         if not is_complete(p, input_hw, num_classes):

@@ -67,16 +67,25 @@ def read_split_file(path: str) -> List[str]:
 
     Raises:
         FileNotFoundError: If the file is missing.
-        ValueError: If it holds no entry.
+        ValueError: If it holds no entry, or an entry twice (the image
+            would weigh double in training and evaluation).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'Split list not found: {path}')
     with open(path, encoding='utf-8') as f:
-        names = [line.strip() for line in f if line.strip()]
-    if not names:
+        lines = [(i, line.strip()) for i, line in enumerate(f, 1)
+                 if line.strip()]
+    if not lines:
         raise ValueError(f'Split list {path} is empty: expected one image '
                          'name per line.')
-    return names
+    first: Dict[str, int] = {}
+    for i, name in lines:
+        if name in first:
+            raise ValueError(
+                f'Split list {path} lists {name} twice (lines {first[name]} '
+                f'and {i}): each image once, or it counts double.')
+        first[name] = i
+    return [name for _, name in lines]
 
 
 class UDABaseDataset(BaseSegDataset):

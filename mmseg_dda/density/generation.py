@@ -10,16 +10,18 @@ The output folder records what made it (:func:`density_manifest_inputs`,
 to the expected shape with finite values.
 """
 import multiprocessing as mp
+import os.path as osp
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
 from ..datasets.formats.density_maps import (is_density_output, output_exists,
-                                             outputs_complete,
+                                             output_names, outputs_complete,
                                              save_density_maps)
 from ..datasets.formats.synthia import load_source_label_depth
-from ..utils.provenance import prepare_output_dir
+from ..utils.atomic_io import OutputWriteError
+from ..utils.output_policy import claim_output_folder
 from .gmm import GMMDensity, GMMParams
 from .manifest import MANIFEST_KIND, density_manifest_inputs
 
@@ -38,7 +40,11 @@ def _init_worker(params: GMMParams, grid_hw: Tuple[int, int], out_dir: str,
 
 
 def _process(item: Dict) -> Tuple[str, Optional[str], float]:
-    """Compute and write one image. Returns ``(stem, error, seconds)``."""
+    """Compute and write one image. Returns ``(stem, error, seconds)``.
+
+    A bad input fails its image only; a failed write (full disk) is
+    returned as the :class:`OutputWriteError` itself and stops the run.
+    """
     start = time.perf_counter()
     try:
         label, depth = load_source_label_depth(item)
@@ -51,6 +57,8 @@ def _process(item: Dict) -> Tuple[str, Optional[str], float]:
         save_density_maps(maps.numpy(), _WORKER['out_dir'], item['stem'],
                           _WORKER['layout'])
         err = None
+    except OutputWriteError as e:  # the next image would fail alike
+        err = e
     except Exception as e:  # noqa: BLE001 - reported per image, run goes on
         err = f'{type(e).__name__}: {e}'
     return item['stem'], err, time.perf_counter() - start
@@ -91,6 +99,10 @@ def generate_density_maps(items: Sequence[Dict],
             :class:`~mmseg_dda.utils.provenance.StaleOutputError`.
         info (dict, optional): Extra facts for the manifest (not compared).
 
+    Raises:
+        OutputWriteError: At the first map that cannot be written (e.g. a
+            full disk): the maps written so far stay and a rerun resumes.
+
     Returns:
         dict: ``total, skipped, invalid, done, failed, pending_left, seconds,
         images_per_s, failures`` (list of ``(stem, error)``); ``invalid``
@@ -102,12 +114,16 @@ def generate_density_maps(items: Sequence[Dict],
     if len(set(stems)) != len(stems):
         raise ValueError('source images with the same file stem would write '
                          'the same density-map file')
-    prepare_output_dir(
-        out_dir, MANIFEST_KIND,
+    claim_output_folder(
+        out_dir, MANIFEST_KIND, output_names(stems, layout, shape[0]),
         density_manifest_inputs(items, params, grid_hw, layout,
                                 mask_outside),
-        is_density_output, overwrite=overwrite,
+        overwrite=overwrite,
         info=dict(gmm_source=params.source, images=len(items), **(info or {})),
+        legacy=is_density_output,
+        trees=sorted({osp.dirname(it[key]) for it in items
+                      for key in ('img_path', 'seg_map_path',
+                                  'depth_map_path') if it.get(key)}),
         log=log)
     pending, invalid = [], []
     for it in items:
@@ -134,6 +150,8 @@ def generate_density_maps(items: Sequence[Dict],
     def _report(result):
         nonlocal done
         stem, err, _ = result
+        if isinstance(err, OutputWriteError):
+            raise err
         if err is not None:
             failures.append((stem, err))
             log(f'FAILED {stem}: {err}')

@@ -7,12 +7,31 @@ write exists only as a hidden ``.<name>.<random>.tmp`` that reruns ignore.
 The final file gets the permissions a plain ``open()`` would give it
 (``0o666`` less the umask), not the ``0o600`` of :func:`tempfile.mkstemp`,
 so teammates can read checkpoints, maps and figures on a shared disk.
+
+A failed write (a full disk, a quota, a read-only or vanished folder) raises
+:class:`OutputWriteError`, an ``OSError`` whose one-line message names the
+file; the tools stop at the first one instead of failing image after image.
 """
 import contextlib
 import os
 import os.path as osp
 import tempfile
 from typing import IO, Iterator
+
+
+class OutputWriteError(OSError):
+    """An output file could not be written; ``str()`` names it."""
+
+    def __init__(self, path: str, err: OSError):
+        super().__init__(err.errno, err.strerror or str(err), path)
+        self.path = path
+
+    def __str__(self) -> str:
+        return f'cannot write {self.path}: {self.strerror}'
+
+    def __reduce__(self):  # crosses process pools (STEP 1 workers)
+        return (self.__class__,
+                (self.path, OSError(self.errno, self.strerror)))
 
 
 def current_umask() -> int:
@@ -47,11 +66,18 @@ def atomic_open(path: str, mode: str = 'wb', fsync: bool = False,
     Yields:
         The open temporary file. On an exception it is removed and
         ``path`` is left untouched.
+
+    Raises:
+        OutputWriteError: If the file system refuses the write (``ENOSPC``
+            and the like), naming ``path``.
     """
     folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
+    except OSError as err:
+        raise OutputWriteError(path, err) from err
     try:
         os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, mode, **kwargs) as f:
@@ -60,9 +86,12 @@ def atomic_open(path: str, mode: str = 'wb', fsync: bool = False,
                 f.flush()
                 os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as err:
+        with contextlib.suppress(OSError):
             os.remove(tmp)
+        if isinstance(err, OSError) and not isinstance(
+                err, OutputWriteError) and err.errno is not None:
+            raise OutputWriteError(path, err) from err
         raise
 
 

@@ -13,9 +13,18 @@ tool read ``threshold`` with a default). Two kinds of sections are checked:
 The error names the section, the unknown key and the known keys, e.g.
 ``pseudo_label_cfg: unknown key 'treshold'; known keys: dataset, format,
 min_count, out_dir, threshold``.
+
+Values are typed too: :func:`check_option_types` compares every
+``--cfg-options`` value with the config's own value at that key (an integer
+stays an integer, a number a number, a flag a flag, a section a section),
+and :data:`NUMBER_SECTIONS` hold numbers only, so
+``train_cfg.max_iters=abc`` is refused naming the key and the expected type
+instead of failing later in MMEngine or the loss code.
 """
 import inspect
-from typing import Iterable, Mapping, Optional, Set
+import math
+from numbers import Real
+from typing import Any, Iterable, Mapping, Optional, Set
 
 from mmseg import registry
 
@@ -26,6 +35,8 @@ SECTIONS = {
     'model.loss_weights':
     ('seg_src', 'density_src', 'depth_src', 'adv_tgt', 'density_tgt'),
 }
+#: Plain sections whose values must be finite numbers.
+NUMBER_SECTIONS = ('model.loss_weights', )
 #: Keys every registry-built dict may carry besides the class's arguments.
 _BUILD_KEYS = {'type', '_scope_', '_delete_'}
 
@@ -35,6 +46,96 @@ class UnknownConfigKeyError(KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0])
+
+
+class ConfigValueTypeError(TypeError):
+    """A config value (often from ``--cfg-options``) has the wrong type."""
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _type_name(value) -> str:
+    if isinstance(value, bool):
+        return 'true/false'
+    if isinstance(value, int):
+        return 'an integer'
+    if _is_number(value):
+        return 'a number'
+    if isinstance(value, Mapping):
+        return 'a section (dict)'
+    if isinstance(value, (list, tuple)):
+        numbers = value and all(map(_is_number, value))
+        return 'a list of numbers' if numbers else 'a list'
+    if isinstance(value, str):
+        return 'text'
+    return f'a {type(value).__name__}'
+
+
+def _fits(old, new) -> bool:
+    """Whether ``new`` may replace ``old`` (see the module docstring)."""
+    if old is None or new is None:
+        return True
+    if isinstance(old, bool):
+        return isinstance(new, bool)
+    if isinstance(old, int):
+        return isinstance(new, int) and not isinstance(new, bool)
+    if _is_number(old):
+        return _is_number(new)
+    if isinstance(old, Mapping):
+        return isinstance(new, Mapping)
+    if isinstance(old, (list, tuple)) and old and all(map(_is_number, old)):
+        return isinstance(new, (list, tuple)) and all(map(_is_number, new))
+    return True
+
+
+def _lookup(cfg, key: str) -> Any:
+    """Value at a dotted ``--cfg-options`` key, or a sentinel if absent."""
+    node = getattr(cfg, '_cfg_dict', cfg)  # a Config is not a Mapping
+    for part in key.split('.'):
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() and \
+                int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return _MISSING
+    return node
+
+
+_MISSING = object()
+
+
+def check_option_types(cfg: Mapping, options: Mapping) -> None:
+    """Refuse ``--cfg-options`` values of another type than the config's.
+
+    Args:
+        cfg (Mapping): The config before the options are merged.
+        options (Mapping): ``--cfg-options`` (dotted key -> parsed value).
+
+    Raises:
+        ConfigValueTypeError: Naming the key, the expected type (with the
+            config's value) and the value given.
+    """
+    for key, new in options.items():
+        old = _lookup(cfg, key)
+        if old is _MISSING or _fits(old, new):
+            continue
+        shown = (f'the config has {old!r}' if not isinstance(
+            old, (Mapping, list, tuple)) else 'as in the config')
+        raise ConfigValueTypeError(
+            f'--cfg-options {key}={new!r}: expected {_type_name(old)} '
+            f'({shown}), got {_type_name(new)}')
+
+
+def _check_numbers(section: str, values: Mapping) -> None:
+    for key, value in values.items():
+        if key == '_delete_':
+            continue
+        if not _is_number(value) or not math.isfinite(value):
+            raise ConfigValueTypeError(
+                f'{section}.{key}: expected a finite number, got {value!r}')
 
 
 def check_keys(section: str, values: Mapping, known: Iterable[str],
@@ -109,6 +210,8 @@ def _walk(node, path: str) -> None:
     if isinstance(node, Mapping):
         if path in SECTIONS:
             check_keys(path, node, SECTIONS[path])
+        if path in NUMBER_SECTIONS:
+            _check_numbers(path, node)
         cls = _project_class(node.get('type'))
         if cls is not None:
             known = _init_args(cls)
@@ -130,5 +233,6 @@ def check_config_keys(cfg: Mapping) -> None:
 
     Raises:
         UnknownConfigKeyError: At the first unknown key.
+        ConfigValueTypeError: If a number section holds a non-number.
     """
     _walk(cfg, '')

@@ -5,24 +5,22 @@ The resumable tools (STEP 1 ``tools/gen_density_maps.py``, STEP 3
 already exist. Reusing a file is only right when it was made from the same
 inputs, so each folder holds a ``manifest.json`` with the inputs that decide
 its numbers (``inputs``, compared on every rerun) and some facts for the
-reader (``info``, never compared). A rerun with other inputs is refused with
-the differing fields, or, with ``overwrite``, the old outputs are deleted.
-Readers of the outputs (the training datasets) compare the fields they know
-with :func:`read_manifest`.
+reader (``info``, never compared), and the files the tool wrote there
+(``outputs``). A rerun with other inputs is refused with the differing
+fields, or, with ``overwrite``, the listed outputs are deleted: see
+:func:`mmseg_dda.utils.output_policy.claim_output_folder`, the one function
+that prepares an output folder. Readers of the outputs (the training
+datasets) compare the fields they know with :func:`read_manifest`.
 """
 import hashlib
 import json
-import os
 import os.path as osp
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 
-from .atomic_io import atomic_write_json
 
 MANIFEST_NAME = 'manifest.json'
-#: Version of the manifest layout (not of the outputs).
-MANIFEST_VERSION = 1
 
 
 class StaleOutputError(RuntimeError):
@@ -125,96 +123,3 @@ def diff_fields(old: Dict, new: Dict,
 def _short(value, limit: int = 200) -> str:
     text = json.dumps(value)
     return text if len(text) <= limit else text[:limit - 3] + '...'
-
-
-def prepare_output_dir(folder: str,
-                       kind: str,
-                       inputs: Dict,
-                       is_output: Callable[[str], bool],
-                       overwrite: bool = False,
-                       info: Optional[Dict] = None,
-                       log: Callable[[str], None] = print) -> Dict:
-    """Make ``folder`` ready for a (resumed) run of a resumable tool.
-
-    * no manifest and no outputs: a new folder, the manifest is written;
-    * a manifest with the same ``kind`` and ``inputs``: a resume;
-    * other inputs, another kind, or outputs without a manifest:
-      :class:`StaleOutputError`.
-
-    With ``overwrite`` the outputs (the files for which ``is_output(name)``
-    is true, plus hidden temp files of interrupted writes) and the manifest
-    are deleted first, whatever made them, and the run starts afresh.
-
-    The manifest is written before any output, so an interrupted first run
-    leaves a folder that the same command resumes.
-
-    Args:
-        folder (str): Output folder (created if needed).
-        kind (str): What the folder holds, e.g. ``'source_density_maps'``.
-        inputs (dict): JSON-able values that decide the outputs' numbers.
-        is_output (callable): Whether a file name is one of the outputs.
-        overwrite (bool): Delete the old outputs and start afresh.
-        info (dict, optional): Facts recorded but never compared.
-        log (callable): Sink for the messages.
-
-    Returns:
-        dict: The manifest now in the folder.
-    """
-    os.makedirs(folder, exist_ok=True)
-    inputs = jsonable(inputs)
-    if overwrite:
-        removed = _remove_outputs(folder, is_output)
-        if removed:
-            log(f'--overwrite: deleted {removed} old files in {folder}')
-        return _write(folder, kind, inputs, info)
-    old = read_manifest(folder)
-    outputs = _outputs(folder, is_output)
-    problem = None
-    if old is None:
-        if outputs:
-            problem = (f'{folder} holds {len(outputs)} output files (e.g. '
-                       f'{outputs[0]}) but no {MANIFEST_NAME}, so what made '
-                       'them is unknown')
-    elif old.get('kind') != kind:
-        problem = (f'{folder} holds {old.get("kind")!r}, not {kind!r} '
-                   f'({manifest_path(folder)})')
-    else:
-        diffs = diff_fields(old['inputs'], inputs)
-        if diffs:
-            problem = (f'{folder} was made from other inputs '
-                       f'({manifest_path(folder)}): ' + '; '.join(diffs))
-    if problem is not None:
-        raise StaleOutputError(
-            f'{problem}. Its files would be reused as if this run had made '
-            'them. Rerun with --overwrite to delete them and start afresh, '
-            'or choose another output folder.')
-    return old if old is not None else _write(folder, kind, inputs, info)
-
-
-def _write(folder: str, kind: str, inputs: Dict,
-           info: Optional[Dict]) -> Dict:
-    manifest = dict(
-        kind=kind,
-        manifest_version=MANIFEST_VERSION,
-        inputs=inputs,
-        info=jsonable(info or {}))
-    atomic_write_json(manifest_path(folder), manifest)
-    return manifest
-
-
-def _outputs(folder: str, is_output: Callable[[str], bool]) -> List[str]:
-    return sorted(n for n in os.listdir(folder)
-                  if is_output(n) and osp.isfile(osp.join(folder, n)))
-
-
-def _remove_outputs(folder: str, is_output: Callable[[str], bool]) -> int:
-    """Delete outputs, temp files of interrupted writes and the manifest."""
-    removed = 0
-    for name in os.listdir(folder):
-        path = osp.join(folder, name)
-        temp = name.startswith('.') and name.endswith('.tmp')
-        if osp.isfile(path) and (is_output(name) or temp
-                                 or name == MANIFEST_NAME):
-            os.remove(path)
-            removed += 1
-    return removed

@@ -16,7 +16,8 @@ import torch
 from mmengine.config import Config, DictAction
 
 from ..compat.cpu_distributed import cpu_model_wrapper
-from .config_check import check_config_keys
+from .config_check import check_config_keys, check_option_types
+from .threads import add_threads_arg, apply_threads
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +37,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     # torch.distributed launchers pass --local-rank (torch >= 2.0) or
     # --local_rank; torchrun sets LOCAL_RANK instead.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_threads_arg(parser)
 
 
 def read_config(config: str, cfg_options: Optional[dict] = None) -> Config:
@@ -52,22 +54,27 @@ def read_config(config: str, cfg_options: Optional[dict] = None) -> Config:
         FileNotFoundError: If ``config`` does not exist.
         UnknownConfigKeyError: If a section of this project has a key it
             does not know (see :mod:`mmseg_dda.utils.config_check`).
+        ConfigValueTypeError: If an override has another type than the
+            config's value (``train_cfg.max_iters=abc``).
     """
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file {config} does not exist')
     cfg = Config.fromfile(config)
     if cfg_options:
+        check_option_types(cfg, cfg_options)  # max_iters=abc, named
         cfg.merge_from_dict(cfg_options)
     check_config_keys(cfg.to_dict())  # typos in the project's sections
     return cfg
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    """:func:`read_config`, then ``--work-dir``, launcher and CPU backend.
+    """:func:`read_config`, then ``--work-dir``, launcher, CPU backend and
+    ``--threads`` (:func:`~.threads.apply_threads`).
 
     The distributed backend falls back to ``gloo`` when no GPU is present, so
     the same config runs under ``torchrun`` on CPU and on GPU clusters.
     """
+    apply_threads(getattr(args, 'threads', None))
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     cfg = read_config(args.config, args.cfg_options)

@@ -31,7 +31,9 @@ GRID = feature_grid_size((56, 96))  # of the tiny config's input
 
 
 def _files(folder: Path):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """Name -> bytes, but the writer lock (its owner line has a time)."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+            if p.name != '.writer.lock'}
 
 
 def _warnings(fn):
@@ -62,8 +64,9 @@ def test_density_maps_rerun_with_other_gmm(tiny_dda_config, tmp_path,
                        rf'\({out}/manifest.json\): gmm_params_sha256: old '
                        r'"[0-9a-f]{64}" vs new "[0-9a-f]{64}"\. Its files '
                        r'would be reused as if this run had made them\. '
-                       r'Rerun with --overwrite to delete them and start '
-                       r'afresh, or choose another output folder\.$'):
+                       r'Rerun with --overwrite to delete them \(only the '
+                       r'files its manifest\.json lists\) and start afresh, '
+                       r'or choose another --out\.$'):
         tool.main([str(tiny_dda_config), '--out', str(out), '--gmm',
                    str(other)])
     assert _files(out) == first  # nothing touched
@@ -90,15 +93,48 @@ def test_density_maps_rerun_with_other_grid_and_layout(tiny_dda_config,
 
 
 def test_density_maps_folder_without_manifest(tiny_dda_config, tmp_path):
+    """Issue 22: a user's own .npy was called an old output, and --overwrite
+    deleted it. Files no manifest lists are never touched."""
     out = tmp_path / 'maps'
     out.mkdir()
-    np.save(out / '0000000.npy', np.zeros((16, ) + GRID, np.float32))
-    with pytest.raises(SystemExit,
-                       match=rf'^error: {out} holds 1 output files \(e\.g\. '
-                       r'0000000\.npy\) but no manifest\.json, so what made '
-                       r'them is unknown\. .* --overwrite'):
-        load_tool('gen_density_maps').main([str(tiny_dda_config), '--out',
-                                            str(out)])
+    mine = np.arange(5, dtype=np.float32)
+    np.save(out / '0000000.npy', mine)
+    np.save(out / 'notes.npy', mine)
+    for extra in ([], ['--overwrite']):
+        with pytest.raises(SystemExit,
+                           match=rf'^error: {out} holds 1 files this run '
+                           r'would write \(e\.g\. 0000000\.npy\) that it did '
+                           r'not make \(the folder has no manifest\.json\)\. '
+                           r'Refusing to replace them; --overwrite deletes '
+                           r'only files a manifest of this tool lists\. Move '
+                           r'them away or choose another --out\.$'):
+            load_tool('gen_density_maps').main(
+                [str(tiny_dda_config), '--out', str(out)] + extra)
+        np.testing.assert_array_equal(np.load(out / '0000000.npy'), mine)
+    # Without the clash the run goes ahead and leaves the other file alone;
+    # a later --overwrite (other grid) deletes only what the manifest lists.
+    (out / '0000000.npy').unlink()
+    tool = load_tool('gen_density_maps')
+    assert tool.main([str(tiny_dda_config), '--out', str(out)]) == 0
+    assert tool.main([str(tiny_dda_config), '--out', str(out), '--grid', '6',
+                      '10', '--overwrite']) == 0
+    np.testing.assert_array_equal(np.load(out / 'notes.npy'), mine)
+    assert np.load(out / '0000000.npy').shape == (16, 6, 10)
+
+
+def test_density_maps_overwrite_keeps_unlisted_files(tiny_dda_config,
+                                                     tmp_path):
+    """A file dropped into a STEP 1 folder after the run, not listed in the
+    manifest, survives --overwrite; listed maps are replaced."""
+    tool = load_tool('gen_density_maps')
+    out = tmp_path / 'maps'
+    assert tool.main([str(tiny_dda_config), '--out', str(out)]) == 0
+    manifest = json.loads((out / 'manifest.json').read_text())
+    assert manifest['outputs'] == [f'{i:07d}.npy' for i in range(6)]
+    (out / 'mine.npy').write_bytes(b'user data')
+    assert tool.main([str(tiny_dda_config), '--out', str(out), '--grid', '6',
+                      '10', '--overwrite']) == 0
+    assert (out / 'mine.npy').read_bytes() == b'user data'
 
 
 def test_density_map_with_nan_is_recomputed_on_resume(tiny_dda_config,
@@ -175,6 +211,26 @@ def test_training_refuses_maps_of_another_gmm_set(tiny_dda_config,
                        r'"[0-9a-f]{64}"\. Regenerate them with '
                        r'tools/gen_density_maps\.py --overwrite, or point '
                        r'density_map_dir at maps made for this config\.$'):
+        load_tool('train').main([str(cfg), '--work-dir',
+                                 str(tmp_path / 'w')])
+
+
+def test_training_refuses_maps_of_another_grid(tiny_dda_config,
+                                              toy_data_root, tmp_path):
+    """Issue 22: maps of another grid failed at iteration 1 with a bare
+    shape error; now refused before the runner, naming the folder, both
+    grids and the command that remakes the maps."""
+    cfg = _maps_config(tmp_path, toy_data_root, tmp_path / 'gmm_tiny.json')
+    maps = tmp_path / 'syn' / 'maps'
+    assert load_tool('gen_density_maps').main(
+        [str(cfg), '--out', str(maps), '--grid', '6', '10']) == 0
+    with pytest.raises(ValueError,
+                       match=rf'^the source density maps in {maps} were made '
+                       r'for the feature grid 6x10 \(h x w\), but the model '
+                       rf'of maps_cfg\.py predicts on {GRID[0]}x{GRID[1]} '
+                       r'\(input 56x96\)\. Remake them for this config: '
+                       rf'python tools/gen_density_maps\.py {cfg} '
+                       r'--overwrite$'):
         load_tool('train').main([str(cfg), '--work-dir',
                                  str(tmp_path / 'w')])
 
@@ -463,31 +519,34 @@ def test_gmm_grid_metadata_not_two_positive_ints(tmp_path, grid):
 
 
 # -- tools/make_toy_data.py --------------------------------------------------
-def test_make_toy_data_refuses_non_empty_out(tmp_path):
+def test_make_toy_data_keeps_files_it_did_not_make(tmp_path):
     tool = load_tool('make_toy_data')
     out = tmp_path / 'data'
-    out.mkdir()
+    (out / 'synthia').mkdir(parents=True)
+    (out / 'synthia' / 'mine.txt').write_text('precious')
     (out / 'mine.txt').write_text('precious')
-    with pytest.raises(SystemExit,
-                       match=rf'^error: --out {out} is not empty and has no '
-                       r'toy-data manifest\.json: refusing to write the toy '
-                       r'trees into it\. Choose an empty or new folder, or '
-                       r'pass --overwrite to delete synthia, cityscapes, '
-                       r'mapillary there first\.$'):
-        tool.main(['--out', str(out), '--num-source', '1'])
-    assert sorted(p.name for p in out.iterdir()) == ['mine.txt']
     small = ['--num-source', '1', '--num-target', '1', '--num-val', '1',
              '--size', '16', '10']
-    tool.main(['--out', str(out), '--overwrite'] + small)
-    assert (out / 'mine.txt').exists()  # only the toy trees are replaced
+    for extra in ([], ['--overwrite']):
+        with pytest.raises(SystemExit,
+                           match=rf'^error: {out} holds 1 files this run '
+                           r'would write \(e\.g\. synthia/\) that it did not '
+                           r'make \(the folder has no manifest\.json\)\. '):
+            tool.main(['--out', str(out)] + small + extra)
+    assert (out / 'synthia' / 'mine.txt').read_text() == 'precious'
+    (out / 'synthia' / 'mine.txt').unlink()
+    (out / 'synthia').rmdir()
+    tool.main(['--out', str(out)] + small)
+    assert (out / 'mine.txt').exists()  # other files are left alone
     tool.main(['--out', str(out)] + small)  # same arguments: a rerun
     with pytest.raises(SystemExit,
-                       match=r'holds toy data made with other arguments: '
-                       r'num_source: old 1 vs new 2\. Pass --overwrite'):
+                       match=r'was made from other inputs .*: num_source: '
+                       r'old 1 vs new 2\. .* Rerun with --overwrite'):
         tool.main(['--out', str(out)] + small[2:] + ['--num-source', '2'])
     tool.main(['--out', str(out), '--overwrite'] + small[2:] +
               ['--num-source', '2'])
     assert len(list((out / 'synthia' / 'RGB').iterdir())) == 2
+    assert (out / 'mine.txt').read_text() == 'precious'
 
 
 @pytest.mark.parametrize('args,message', [

@@ -163,6 +163,22 @@ def test_empty_split_list(toy_data_root, tmp_path):
         SynthiaDataset(toy_data_root['synthia'], ann_file=str(split))
 
 
+def test_split_list_with_a_duplicate_or_a_missing_image(toy_data_root,
+                                                       tmp_path):
+    split = tmp_path / 'dup.txt'
+    split.write_text('0000000.png\n0000001.png\n\n0000000.png\n')
+    with pytest.raises(ValueError,
+                       match=rf'^Split list {split} lists 0000000\.png twice '
+                       r'\(lines 1 and 4\): each image once, or it counts '
+                       r'double\.$'):
+        SynthiaDataset(toy_data_root['synthia'], ann_file=str(split))
+    split.write_text('0000000.png\n0000099.png\n')
+    with pytest.raises(FileNotFoundError,
+                       match=r'^SynthiaDataset: image .*/RGB/0000099\.png '
+                       rf'\(listed in {split}\) does not exist$'):
+        SynthiaDataset(toy_data_root['synthia'], ann_file=str(split))
+
+
 # -- model / checkpoints -----------------------------------------------------
 def _tiny_7cls_config(folder: Path, toy: dict) -> Path:
     """The tiny DDA config with 7 classes and a test loader."""

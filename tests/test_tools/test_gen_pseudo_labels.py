@@ -59,7 +59,8 @@ def test_generates_expected_labels_and_resumes(tmp_path, model_type, keys):
     stats = tool.main([cfg, ckpt, '--num-workers', '0', '--device', 'cpu'])
     assert stats.images == 3
     files = sorted(p.name for p in (tmp_path / 'pl').iterdir())
-    assert files == [f'img{k}.png.png' for k in range(3)] + ['manifest.json']
+    assert files == ['.writer.lock'] + [f'img{k}.png.png' for k in range(3)] \
+        + ['manifest.json']
     label = load_pseudo_label(str(tmp_path / 'pl' / 'img0.png.png'))
     assert label.shape == (32, 64) and label.dtype == np.uint8
     # Weights were loaded (scale 0 would give conf 1/3 -> all 255).

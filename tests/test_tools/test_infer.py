@@ -148,7 +148,8 @@ def test_bad_input_is_named(infer_tool, tiny_checkpoints, val_images, tmp_path):
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match='empty holds no image'):
         infer_tool.main(base + [str(empty)] + out)
-    bad = tmp_path / 'bad.png'
+    (tmp_path / 'in').mkdir()
+    bad = tmp_path / 'in' / 'bad.png'  # --out may not lie in its folder
     bad.write_bytes(b'\x89PNG\r\n\x1a\n truncated')
     with pytest.raises(OSError, match='cannot read image .*bad.png'):
         infer_tool.main(base + [str(bad)] + out)

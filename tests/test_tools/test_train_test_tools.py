@@ -315,6 +315,9 @@ def test_test_main_show_dir_out_and_checkpoint(test_tool, tmp_path,
                                                monkeypatch):
     runs = []
     built = record_runner(monkeypatch, test_tool, runs)
+    # No data here: the output policy (tests/test_robustness/
+    # test_output_policy_tools.py) is not what this test checks.
+    monkeypatch.setattr(test_tool, 'claim_outputs', lambda cfg, args: None)
     test_tool.main([DDA_CFG, 'some/ckpt.pth', '--work-dir', str(tmp_path)])
     (cfg, ) = built
     assert runs == ['test']

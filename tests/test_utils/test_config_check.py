@@ -71,3 +71,45 @@ def test_tools_refuse_typos(tmp_path, monkeypatch):
                        match="pseudo_label_cfg: unknown key 'treshold'"):
         gen.main([DEMO, 'unused.pth', '--out', str(tmp_path / 'pl'),
                   '--cfg-options', 'pseudo_label_cfg.treshold=0.5'])
+
+
+@pytest.mark.parametrize('options,message', [
+    ({'train_cfg.max_iters': 'abc'}, "--cfg-options train_cfg.max_iters="
+     "'abc': expected an integer (the config has 90000), got text"),
+    ({'train_cfg.max_iters': 1.5}, '--cfg-options train_cfg.max_iters=1.5: '
+     'expected an integer (the config has 90000), got a number'),
+    ({'model.loss_weights.seg_src': 'x'}, "--cfg-options model.loss_weights"
+     ".seg_src='x': expected a number (the config has 1.0), got text"),
+    ({'model.density': 3}, '--cfg-options model.density=3: expected a '
+     'section (dict) (as in the config), got an integer'),
+    ({'model.segmentor.decode_head.loss_decode.class_weight': ['a', 'b']},
+     '--cfg-options model.segmentor.decode_head.loss_decode.class_weight='
+     "['a', 'b']: expected a list of numbers (as in the config), got a "
+     'list'),
+])
+def test_typed_cfg_options(options, message):
+    from mmseg_dda.utils.config_check import ConfigValueTypeError
+    from mmseg_dda.utils.runtime import read_config
+    with pytest.raises(ConfigValueTypeError) as exc:
+        read_config(str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py'),
+                    options)
+    assert str(exc.value) == message
+
+
+def test_typed_cfg_options_accept_fitting_values():
+    from mmseg_dda.utils.runtime import read_config
+    cfg = read_config(str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py'), {
+        'train_cfg.max_iters': 10, 'optim_wrapper.optimizer.lr': 1,
+        'model.loss_weights.seg_src': 2, 'work_dir': 'w', 'new_key': 'x'})
+    assert cfg.train_cfg.max_iters == 10
+    assert cfg.optim_wrapper.optimizer.lr == 1
+
+
+def test_loss_weights_in_a_config_file_must_be_numbers(tmp_path):
+    from mmseg_dda.utils.config_check import ConfigValueTypeError
+    cfg = Config.fromfile(str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py'))
+    cfg.model.loss_weights['adv_tgt'] = '0.001'
+    with pytest.raises(ConfigValueTypeError,
+                       match=r"^model\.loss_weights\.adv_tgt: expected a "
+                       r"finite number, got '0\.001'$"):
+        check_config_keys(cfg.to_dict())

@@ -4,51 +4,8 @@ import json
 import pytest
 import torch
 
-from mmseg_dda.utils.provenance import (StaleOutputError, diff_fields,
-                                        prepare_output_dir, read_manifest,
+from mmseg_dda.utils.provenance import (diff_fields, read_manifest,
                                         sha256_state_dict)
-
-
-def _is_out(name):
-    return name.endswith('.out')
-
-
-def test_new_folder_resume_and_refusal(tmp_path):
-    folder = tmp_path / 'f'
-    m = prepare_output_dir(str(folder), 'k', dict(a=1, b=(2, 3)), _is_out,
-                           info=dict(note='x'))
-    assert m == read_manifest(str(folder))
-    assert m['inputs'] == dict(a=1, b=[2, 3]) and m['info'] == dict(note='x')
-    (folder / 'x.out').write_text('1')
-    # Same inputs (tuples and lists compare equal): a resume, no rewrite.
-    assert prepare_output_dir(str(folder), 'k', dict(a=1, b=[2, 3]),
-                              _is_out)['info'] == dict(note='x')
-    with pytest.raises(StaleOutputError,
-                       match=rf'^{folder} was made from other inputs '
-                       rf'\({folder}/manifest\.json\): a: old 1 vs new 2; '
-                       r'c: old "<not recorded>" vs new 0\. '):
-        prepare_output_dir(str(folder), 'k', dict(a=2, b=[2, 3], c=0),
-                           _is_out)
-    with pytest.raises(StaleOutputError, match=r"holds 'k', not 'other'"):
-        prepare_output_dir(str(folder), 'other', dict(a=1, b=[2, 3]),
-                           _is_out)
-    assert (folder / 'x.out').exists()
-
-
-def test_overwrite_deletes_only_outputs_and_temp_files(tmp_path):
-    folder = tmp_path / 'f'
-    folder.mkdir()
-    for name in ('a.out', '.a.out.123.tmp', 'keep.txt'):
-        (folder / name).write_text('1')
-    with pytest.raises(StaleOutputError, match=r'holds 1 output files '
-                       r'\(e\.g\. a\.out\) but no manifest\.json'):
-        prepare_output_dir(str(folder), 'k', {}, _is_out)
-    logs = []
-    prepare_output_dir(str(folder), 'k', dict(a=1), _is_out, overwrite=True,
-                       log=logs.append)
-    assert sorted(p.name for p in folder.iterdir()) == ['keep.txt',
-                                                        'manifest.json']
-    assert logs == [f'--overwrite: deleted 2 old files in {folder}']
 
 
 def test_unreadable_manifest(tmp_path):
@@ -59,9 +16,6 @@ def test_unreadable_manifest(tmp_path):
     (tmp_path / 'manifest.json').write_text(json.dumps([1]))
     with pytest.raises(ValueError, match='not a manifest'):
         read_manifest(str(tmp_path))
-    # --overwrite recovers the folder.
-    prepare_output_dir(str(tmp_path), 'k', {}, _is_out, overwrite=True)
-    assert read_manifest(str(tmp_path))['kind'] == 'k'
 
 
 def test_state_dict_hash_ignores_order_but_not_values():

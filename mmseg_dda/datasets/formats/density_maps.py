@@ -77,6 +77,18 @@ def save_density_maps(maps: np.ndarray,
     return written
 
 
+def output_names(stems: Sequence[str], layout: str,
+                 num_classes: int) -> List[str]:
+    """File names STEP 1 writes for ``stems`` (listed in its manifest)."""
+    names = []
+    for stem in stems:
+        if layout in ('npy', 'both'):
+            names.append(f'{stem}.npy')
+        if layout in ('tiff', 'both'):
+            names += [osp.basename(p) for p in tiff_paths(stem, num_classes)]
+    return names
+
+
 def is_density_output(name: str) -> bool:
     """Whether a file name is an output of STEP 1 (either layout)."""
     return bool(_OUTPUT_NAME.fullmatch(name))
