@@ -130,6 +130,9 @@ def check_maps_grid(cfg, folder: str) -> None:
     """
     from .grid import (GridMismatchError, config_feature_grid,
                        config_input_hw, density_maps_grid, has_segmentor)
+    if any(isinstance(h, dict) and h.get('type') == 'DensityGridCheckHook'
+           for h in cfg.get('custom_hooks') or []):
+        return  # the hook compares all three grids before iteration 1
     maps_grid = density_maps_grid(folder)
     if maps_grid is None or not has_segmentor(cfg):
         return
