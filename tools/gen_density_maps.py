@@ -21,7 +21,7 @@ first (:mod:`mmseg_dda.utils.output_policy`).
 import argparse
 import sys
 
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmengine.config import DictAction
 
 from mmseg_dda.apis import StepInputError, generate_source_density_maps

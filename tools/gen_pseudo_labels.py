@@ -16,7 +16,7 @@ run at a time writes a folder (:mod:`mmseg_dda.utils.output_policy`).
 import argparse
 from typing import List, Optional
 
-import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmengine.config import DictAction
 
 from mmseg_dda.apis import generate_pseudo_labels

@@ -18,7 +18,7 @@ import argparse
 import json
 import time
 
-import mmseg_dda  # noqa: F401  (compat shims first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmseg_dda.datasets.toy import generate_toy_dataset
 from mmseg_dda.utils.cli_types import int_at_least
 from mmseg_dda.utils.output_policy import OUTPUT_ERRORS, claim_output_folder

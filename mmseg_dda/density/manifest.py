@@ -15,11 +15,11 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
+from ..datasets.formats.synthia import SYNTHIA_DEPTH_DECODING
 from ..utils.provenance import (diff_fields, manifest_path, read_manifest,
                                 sha256_arrays)
 from .gmm import GMMParams, load_gmm_params
 from .gmm_names import check_config_gmm, gmm_identity
-from .io import SYNTHIA_DEPTH_DECODING
 
 #: ``kind`` of the manifest of a density-map folder.
 MANIFEST_KIND = 'source_density_maps'
@@ -118,47 +118,13 @@ def source_density_dir(cfg) -> Optional[str]:
                     src.get('density_map_dir', 'source_density_maps'))
 
 
-def check_maps_grid(cfg, folder: str) -> None:
-    """Refuse precomputed maps made for another grid than the model's.
-
-    Training on them failed at iteration 1 with a bare shape error. The
-    message names the folder, the grid the maps were made for, the model's
-    grid and the command that remakes them.
-
-    Raises:
-        GridMismatchError: If the grids differ.
-    """
-    from .grid import (GridMismatchError, config_feature_grid,
-                       config_input_hw, density_maps_grid, has_segmentor)
-    if any(isinstance(h, dict) and h.get('type') == 'DensityGridCheckHook'
-           for h in cfg.get('custom_hooks') or []):
-        return  # the hook compares all three grids before iteration 1
-    maps_grid = density_maps_grid(folder)
-    if maps_grid is None or not has_segmentor(cfg):
-        return
-    try:
-        input_hw = config_input_hw(cfg)
-    except ValueError:  # no fixed input size: DensityGridCheckHook's case
-        return
-    model_grid = config_feature_grid(cfg, input_hw)
-    if tuple(maps_grid) == tuple(model_grid):
-        return
-    config = cfg.filename or 'CONFIG'
-    raise GridMismatchError(
-        f'the source density maps in {folder} were made for the feature '
-        f'grid {maps_grid[0]}x{maps_grid[1]} (h x w), but the model of '
-        f'{osp.basename(config)} predicts on {model_grid[0]}x{model_grid[1]} '
-        f'(input {input_hw[0]}x{input_hw[1]}). Remake them for this config: '
-        f'python tools/gen_density_maps.py {config} --overwrite')
-
-
 def check_config_density_maps(cfg) -> Optional[Dict]:
-    """Refuse to train on density maps made with another GMM set or grid.
+    """Refuse to train on density maps made with another GMM set (the grid:
+    :func:`mmseg_dda.apis.model_grid.check_maps_grid`).
 
     First the config itself (:func:`~.gmm_names.check_config_gmm`: an
     on-the-fly ``ComputeSourceDensityMaps`` must use the model's GMM set),
-    then the grid of the config's density-map folder against the model's
-    (:func:`check_maps_grid`), then its manifest against the model's GMM
+    then its manifest against the model's GMM
     set (``model.density``: name and parameter hash, class count).
 
     Returns:
@@ -169,7 +135,6 @@ def check_config_density_maps(cfg) -> Optional[Dict]:
     density = (cfg.get('model') or {}).get('density') or {}
     if folder is None or not osp.isdir(folder):
         return None  # on-the-fly maps, or the dataset reports the folder
-    check_maps_grid(cfg, folder)
     if not density.get('params'):
         return None
     params = load_gmm_params(density['params'], density.get('set_name'))
