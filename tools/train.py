@@ -12,7 +12,8 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from mmseg_dda.compat.cpu_distributed import init_cpu_distributed
-from mmseg_dda.apis.step_inputs import check_config_density_maps
+from mmseg_dda.apis.model_grid import check_maps_grid
+from mmseg_dda.density.manifest import check_config_density_maps
 from mmseg_dda.engine import enable_fast_bf16
 from mmseg_dda.utils.runtime import (add_common_args, enable_tensorboard,
                                      load_config, resolve_resume)
@@ -68,6 +69,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
     check_config_density_maps(cfg)  # STEP 1 maps made with this GMM set
+    check_maps_grid(cfg)  # ... and for this model's grid
     if args.amp == 'bf16':
         enable_fast_bf16(cfg)
     elif args.amp:

@@ -9,6 +9,7 @@ DeepLab-v2 ResNet alone, without a model, is
 """
 import copy
 import json
+import os.path as osp
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -177,3 +178,40 @@ def has_segmentor(cfg) -> bool:
         model = model.get('segmentor')
     return isinstance(model, dict) and 'backbone' in model and \
         'decode_head' in model
+
+
+def check_maps_grid(cfg) -> None:
+    """Refuse precomputed maps made for another grid than the model's.
+
+    Training on them failed at iteration 1 with a bare shape error. The
+    message names the folder, the grid the maps were made for, the model's
+    grid and the command that remakes them.
+
+    Raises:
+        GridMismatchError: If the grids differ.
+    """
+    from ..datasets.formats.density_maps import density_maps_grid
+    from ..density.manifest import source_density_dir
+    folder = source_density_dir(cfg)
+    if folder is None or not osp.isdir(folder):
+        return
+    if any(isinstance(h, dict) and h.get('type') == 'DensityGridCheckHook'
+           for h in cfg.get('custom_hooks') or []):
+        return  # the hook compares all three grids before iteration 1
+    maps_grid = density_maps_grid(folder)
+    if maps_grid is None or not has_segmentor(cfg):
+        return
+    try:
+        input_hw = config_input_hw(cfg)
+    except ValueError:  # no fixed input size: DensityGridCheckHook's case
+        return
+    model_grid = config_feature_grid(cfg, input_hw)
+    if tuple(maps_grid) == tuple(model_grid):
+        return
+    config = cfg.filename or 'CONFIG'
+    raise GridMismatchError(
+        f'the source density maps in {folder} were made for the feature '
+        f'grid {maps_grid[0]}x{maps_grid[1]} (h x w), but the model of '
+        f'{osp.basename(config)} predicts on {model_grid[0]}x{model_grid[1]} '
+        f'(input {input_hw[0]}x{input_hw[1]}). Remake them for this config: '
+        f'python tools/gen_density_maps.py {config} --overwrite')

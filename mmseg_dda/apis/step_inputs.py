@@ -15,11 +15,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 from ..density.gmm import GMMParams, load_gmm_params
-from ..density.gmm_names import check_config_gmm, gmm_identity
-from ..datasets.formats.density_maps import density_maps_grid
-from ..density.grid import Grid, GridMismatchError, check_grids
-from ..density.manifest import (check_density_maps_manifest,
-                                source_density_dir)
+from ..density.grid import Grid, check_grids
 from .model_grid import config_feature_grid, config_input_hw, has_segmentor
 
 
@@ -140,60 +136,3 @@ def tool_feature_grid(cfg,
         raise ValueError('the config has no segmentor model to read the '
                          'feature grid from; pass --grid H W')
     return tuple(gmm.grid_hw), f'grid of GMM set {gmm.name!r}'
-
-
-def check_maps_grid(cfg, folder: str) -> None:
-    """Refuse precomputed maps made for another grid than the model's.
-
-    Training on them failed at iteration 1 with a bare shape error. The
-    message names the folder, the grid the maps were made for, the model's
-    grid and the command that remakes them.
-
-    Raises:
-        GridMismatchError: If the grids differ.
-    """
-    maps_grid = density_maps_grid(folder)
-    if maps_grid is None or not has_segmentor(cfg):
-        return
-    try:
-        input_hw = config_input_hw(cfg)
-    except ValueError:  # no fixed input size: DensityGridCheckHook's case
-        return
-    model_grid = config_feature_grid(cfg, input_hw)
-    if tuple(maps_grid) == tuple(model_grid):
-        return
-    config = cfg.filename or 'CONFIG'
-    raise GridMismatchError(
-        f'the source density maps in {folder} were made for the feature '
-        f'grid {maps_grid[0]}x{maps_grid[1]} (h x w), but the model of '
-        f'{osp.basename(config)} predicts on {model_grid[0]}x{model_grid[1]} '
-        f'(input {input_hw[0]}x{input_hw[1]}). Remake them for this config: '
-        f'python tools/gen_density_maps.py {config} --overwrite')
-
-
-def check_config_density_maps(cfg) -> Optional[Dict]:
-    """Refuse to train on density maps made with another GMM set or grid.
-
-    First the config itself (:func:`~.gmm_names.check_config_gmm`: an
-    on-the-fly ``ComputeSourceDensityMaps`` must use the model's GMM set),
-    then the grid of the config's density-map folder against the model's
-    (:func:`check_maps_grid`), then its manifest against the model's GMM
-    set (``model.density``: name and parameter hash, class count).
-
-    Returns:
-        dict | None: The manifest, or None when nothing was compared.
-    """
-    check_config_gmm(cfg)
-    folder = source_density_dir(cfg)
-    density = (cfg.get('model') or {}).get('density') or {}
-    if folder is None or not osp.isdir(folder):
-        return None  # on-the-fly maps, or the dataset reports the folder
-    check_maps_grid(cfg, folder)
-    if not density.get('params'):
-        return None
-    params = load_gmm_params(density['params'], density.get('set_name'))
-    # The grids (model, GMM set, maps) are compared by DensityGridCheckHook.
-    expected = dict(**gmm_identity(params), num_classes=params.num_classes)
-    return check_density_maps_manifest(
-        folder, expected, owner=f'config {osp.basename(cfg.filename or "")}'
-        f' (model.density.params={density["params"]!r})')

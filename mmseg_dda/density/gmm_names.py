@@ -9,7 +9,7 @@ A DDA config names the GMM prior in up to three places:
   ``gmm={{_base_.model.density.params}}``.
 * the STEP 1 folder ``density_map_dir``: its ``manifest.json`` records the
   GMM set the maps were made with (compared by
-  :func:`~mmseg_dda.apis.step_inputs.check_config_density_maps`).
+  :func:`~mmseg_dda.density.manifest.check_config_density_maps`).
 
 :func:`check_config_gmm` refuses a config whose on-the-fly transform names
 another set than the model; ``tools/train.py`` runs it (through

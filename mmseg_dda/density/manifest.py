@@ -5,8 +5,7 @@ STEP 1 (:func:`~mmseg_dda.density.generation.generate_density_maps`) writes
 :mod:`mmseg_dda.utils.provenance`) with :func:`density_manifest_inputs`. The
 readers compare it with what they know: :class:`SynthiaDataset` the class
 count, label folder and id table, and the file layout;
-:func:`~mmseg_dda.apis.step_inputs.check_config_density_maps`
-(``tools/train.py``) the GMM set of the
+:func:`check_config_density_maps` (``tools/train.py``) the GMM set of the
 model. Maps without a manifest (made by the reference code) are used with a
 warning.
 """
@@ -19,8 +18,8 @@ from mmengine.logging import print_log
 from ..datasets.formats.synthia import SYNTHIA_DEPTH_DECODING
 from ..utils.provenance import (diff_fields, manifest_path, read_manifest,
                                 sha256_arrays)
-from .gmm import GMMParams
-from .gmm_names import gmm_identity
+from .gmm import GMMParams, load_gmm_params
+from .gmm_names import check_config_gmm, gmm_identity
 
 #: ``kind`` of the manifest of a density-map folder.
 MANIFEST_KIND = 'source_density_maps'
@@ -117,3 +116,30 @@ def source_density_dir(cfg) -> Optional[str]:
         return None
     return osp.join(src['data_root'],
                     src.get('density_map_dir', 'source_density_maps'))
+
+
+def check_config_density_maps(cfg) -> Optional[Dict]:
+    """Refuse to train on density maps made with another GMM set (the grid:
+    :func:`mmseg_dda.apis.model_grid.check_maps_grid`).
+
+    First the config itself (:func:`~.gmm_names.check_config_gmm`: an
+    on-the-fly ``ComputeSourceDensityMaps`` must use the model's GMM set),
+    then its manifest against the model's GMM
+    set (``model.density``: name and parameter hash, class count).
+
+    Returns:
+        dict | None: The manifest, or None when nothing was compared.
+    """
+    check_config_gmm(cfg)
+    folder = source_density_dir(cfg)
+    density = (cfg.get('model') or {}).get('density') or {}
+    if folder is None or not osp.isdir(folder):
+        return None  # on-the-fly maps, or the dataset reports the folder
+    if not density.get('params'):
+        return None
+    params = load_gmm_params(density['params'], density.get('set_name'))
+    # The grids (model, GMM set, maps) are compared by DensityGridCheckHook.
+    expected = dict(**gmm_identity(params), num_classes=params.num_classes)
+    return check_density_maps_manifest(
+        folder, expected, owner=f'config {osp.basename(cfg.filename or "")}'
+        f' (model.density.params={density["params"]!r})')

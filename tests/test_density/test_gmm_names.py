@@ -13,8 +13,8 @@ from mmseg_dda.datasets.transforms import ComputeSourceDensityMaps
 from mmseg_dda.density import GMMDensity, squash_density
 from mmseg_dda.density.gmm import BUILTIN_PARAMS_FILE
 from mmseg_dda.density.gmm_names import check_config_gmm, config_gmm_refs
-from mmseg_dda.apis.step_inputs import check_config_density_maps
-from mmseg_dda.density.manifest import source_density_dir
+from mmseg_dda.density.manifest import (check_config_density_maps,
+                                        source_density_dir)
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 
