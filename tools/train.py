@@ -5,6 +5,7 @@ and the CPU otherwise.
 """
 import argparse
 import logging
+import os
 
 import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
 from mmengine.logging import print_log
@@ -13,6 +14,7 @@ from mmseg.registry import RUNNERS
 from mmseg_dda.compat.cpu_distributed import init_cpu_distributed
 from mmseg_dda.density.manifest import check_config_density_maps
 from mmseg_dda.engine import enable_fast_bf16
+from mmseg_dda.preflight import run_preflight
 # The Runner, with the set-up dump (environment, config) in the log file only.
 from mmseg_dda.utils.console_log import ConsoleRunner as Runner
 from mmseg_dda.utils.console_log import enable_tensorboard
@@ -44,6 +46,12 @@ def parse_args(argv=None):
         default=False,
         help='also write TensorBoard events to <work_dir>/<timestamp>/'
         "vis_data (needs the optional extra: pip install -e '.[tensorboard]')")
+    parser.add_argument(
+        '--no-preflight',
+        action='store_true',
+        default=False,
+        help='skip the quick preflight (tools/preflight.py) that checks '
+        'data, weights, work_dir and device before training')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -66,9 +74,23 @@ def enable_amp(cfg) -> None:
         wrapper['loss_scale'] = 'dynamic'
 
 
+def preflight(cfg, args) -> None:
+    """The quick preflight, once per run (rank 0): print its table and stop
+    with the same rows when a blocking check fails (docs/preflight.md).
+    ``MMSEG_DDA_PREFLIGHT=0`` in the environment skips it like
+    ``--no-preflight`` (scripted runs, the test suite)."""
+    if args.no_preflight or launcher_rank() != 0 or \
+            os.environ.get('MMSEG_DDA_PREFLIGHT', '1') == '0':
+        return
+    report = run_preflight(cfg, args.config, resume=args.resume)
+    print(report.table(), flush=True)
+    report.raise_if_failed()
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
+    preflight(cfg, args)
     check_config_density_maps(cfg)  # STEP 1 maps made with this GMM set
     if args.amp == 'bf16':
         enable_fast_bf16(cfg)

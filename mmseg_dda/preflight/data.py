@@ -48,7 +48,8 @@ def dataset_configs(cfg) -> List[Tuple[str, str, dict]]:
 
 
 def _recording(cls: type) -> type:
-    """``cls`` with :meth:`_require_pair` recording instead of raising."""
+    """``cls`` with :meth:`_require_pair` recording instead of raising
+    (``missing``: {kind: {path: None}}, in listing order)."""
     if cls in _CLASS_NAMES:
         return _CLASS_NAMES[cls]
 
@@ -57,10 +58,11 @@ def _recording(cls: type) -> type:
         cls.__init__(self, *args, **kwargs)
 
     def _require_pair(self, img_path, other, what):
-        if not osp.isfile(img_path):
-            self.missing.setdefault('image', []).append(img_path)
-        elif other and not osp.isfile(other):
-            self.missing.setdefault(what, []).append(other)
+        # Called once per partner file of an entry: each missing file is
+        # recorded once, under its own kind.
+        for kind, path in (('image', img_path), (what, other)):
+            if path and not osp.isfile(path):
+                self.missing.setdefault(kind, OrderedDict())[path] = None
 
     sub = type(cls.__name__, (cls, ), dict(
         __init__=__init__, _require_pair=_require_pair,
@@ -71,7 +73,7 @@ def _recording(cls: type) -> type:
 
 def build_listing(ds_cfg: dict):
     """Build a dataset of ``ds_cfg`` with its own listing and pairing, the
-    missing files recorded in ``dataset.missing`` ({kind: [paths]}).
+    missing files recorded in ``dataset.missing`` ({kind: {path: None}}).
 
     Raises:
         Whatever the dataset raises for a missing root or folder, an
@@ -164,6 +166,7 @@ def check_dataset(role: str, key: str, ds_cfg: dict,
         return [Check('data', name, OK, detail)], ds
     lines, fixes = [detail], []
     for kind, paths in missing.items():
+        paths = list(paths)
         lines.append(f'{len(paths)} of {n} {kind}s missing, e.g. '
                      + ', '.join(paths[:3]))
         fixes.append(_fix_missing(ds, key, kind, config))

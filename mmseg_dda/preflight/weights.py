@@ -30,7 +30,7 @@ SEGMENTOR = 'segmentor.'
 
 def _node(cfg, dotted: str):
     node = cfg
-    for part in dotted.split('.')[1:]:
+    for part in dotted.split('.'):
         if '[' in part:
             name, idx = part[:-1].split('[')
             node = node[name][int(idx)]
