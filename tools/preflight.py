@@ -8,7 +8,6 @@ check failed. ``tools/train.py`` runs the quick part before training
 (``--no-preflight`` skips it). See docs/preflight.md.
 """
 import argparse
-import sys
 
 import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
 from mmengine.config import DictAction
@@ -41,7 +40,8 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def main(argv=None) -> int:
+def main(argv=None):
+    """Print the table; exit status 1 when a blocking check failed."""
     args = parse_args(argv)
     cfg = read_config(args.config, args.cfg_options)
     cfg.work_dir = work_dir_of(cfg, args.config, args.work_dir)
@@ -50,8 +50,10 @@ def main(argv=None) -> int:
                            workers=args.workers,
                            measure_gpu=not args.no_measure)
     print(report.table(), flush=True)
-    return 0 if report.ok else 1
+    if not report.ok:
+        raise SystemExit(1)
+    return report
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    main()
