@@ -103,23 +103,24 @@ def read_entries(ds, indices: List[int], workers: int = 1,
         print(f'reading {len(indices)} entries of {label} with {workers} '
               'worker(s)', file=sys.stderr)
     bar = ProgressBar(len(indices), file=sys.stderr) if progress else None
-    out = []
-    if workers > 1 and len(indices) > 1:
-        _WORKER.update(ds=ds, prefix=prefix)
-        ctx = multiprocessing.get_context('fork')
-        with ctx.Pool(workers) as pool:
+    out, step = [], max(1, len(indices) // 100)  # the bar moves by 1%
+    _WORKER.update(ds=ds, prefix=prefix)
+    try:
+        if workers > 1 and len(indices) > 1:
+            pool = multiprocessing.get_context('fork').Pool(workers)
             chunk = max(1, min(64, len(indices) // (workers * 8)))
-            for res in pool.imap_unordered(_worker_read, indices, chunk):
-                out.append(res)
-                if bar:
-                    bar.update()
-        _WORKER.clear()
-    else:
-        _WORKER.update(ds=ds, prefix=prefix)
-        for idx in indices:
-            out.append(_worker_read(idx))
-            if bar:
-                bar.update()
+            results = pool.imap_unordered(_worker_read, indices, chunk)
+        else:
+            pool, results = None, map(_worker_read, indices)
+        for res in results:
+            out.append(res)
+            if bar and (len(out) % step == 0 or len(out) == len(indices)):
+                bar.update(step if len(out) % step == 0 else
+                           len(out) % step)
+        if pool is not None:
+            pool.close()
+            pool.join()
+    finally:
         _WORKER.clear()
     if bar:
         sys.stderr.write('\n')

@@ -22,7 +22,7 @@ from typing import List, Optional
 
 from ..compat.atomic_checkpoint import find_latest_checkpoint
 from ..compat.torch_load import safe_torch_load
-from ..density.grid import _build_on_meta
+from ..density.grid import _build_on_meta, segmentor_config
 from ..utils import work_dir_lock
 from ..utils.checked_loading import fit_state_dict
 from ..utils.runtime import check_writable_dir
@@ -87,14 +87,14 @@ def checkpoint_bytes(cfg, work_dir: str) -> (int, str):
     found = sorted(glob.glob(osp.join(glob.escape(work_dir), 'iter_*.pth')))
     if found:
         return osp.getsize(found[-1]), f'size of {osp.basename(found[-1])}'
-    model = _build_on_meta(_strip_init(cfg.model))
-    weights = sum(t.numel() * t.element_size()
-                  for t in model.state_dict().values())
+    # Segmentor and discriminator, built without the GMM file (which may
+    # not exist yet; the density row reports it).
+    parts = [segmentor_config(cfg.model)]
+    if cfg.model.get('type') == 'DDA' and cfg.model.get('discriminator'):
+        parts.append(_strip_init(cfg.model['discriminator']))
+    weights = sum(t.numel() * t.element_size() for part in parts
+                  for t in _build_on_meta(part).state_dict().values())
     factor = max([_STATE_FACTOR.get(o, 2) for o in _optimizers(cfg)] + [0])
-    momentum = cfg.get('optim_wrapper', {}).get('optimizer', {}).get(
-        'momentum', None)
-    if momentum == 0:
-        factor = 0
     return (weights * (1 + factor),
             f'estimate: weights x {1 + factor} (optimiser state)')
 
