@@ -78,6 +78,7 @@ def check_pretrained(cfg) -> List[Check]:
     except FileNotFoundError as err:
         text = str(err)
         detail, _, fix = text.partition(' Create it once:\n')
+        fix = '\n'.join(ln.strip() for ln in fix.splitlines())
         return [Check('weights', 'ImageNet checkpoint' if fix else
                       'pretrained checkpoint', FAIL, detail,
                       fix or 'download or convert it, or override the key')]
