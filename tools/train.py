@@ -1,7 +1,9 @@
 """Train a segmentor or a DDA model: ``python tools/train.py CONFIG [options]``.
 
 Mirrors MMSegmentation's ``tools/train.py``; uses the GPU when one is present
-and the CPU otherwise.
+and the CPU otherwise. Runs the quick preflight first (``tools/preflight.py``,
+docs/preflight.md) and stops with its table when a blocking check fails;
+``--no-preflight`` skips it.
 """
 import argparse
 import logging
