@@ -15,7 +15,7 @@ from mmengine.registry import DefaultScope
 from mmseg.registry import DATASETS
 
 from ..datasets.base import SPLITS_DIR, UDABaseDataset
-from .report import FAIL, OK, WARN, Check, fail_from
+from .report import FAIL, OK, Check, fail_from
 
 #: What to download for each dataset class (shown when its root is missing).
 DOWNLOAD = {
