@@ -5,7 +5,7 @@ import mmseg_dda  # noqa: F401,I001
 from mmseg_dda.preflight import PreflightError, run_preflight
 from mmseg_dda.preflight.report import FAIL, OK, Check, Report
 
-from conftest import rows
+from _preflight_rows import rows
 
 
 def test_every_check_passes_on_toy_data(tiny_cfg):

@@ -7,7 +7,7 @@ from mmseg_dda.preflight import run_preflight
 from mmseg_dda.preflight.data import build_listing, dataset_configs
 from mmseg_dda.preflight.report import FAIL
 
-from conftest import only_failure
+from _preflight_rows import only_failure
 
 
 def test_listing_uses_the_dataset_class(tiny_cfg):

@@ -4,7 +4,7 @@ import json
 import mmseg_dda  # noqa: F401,I001
 from mmseg_dda.preflight import run_preflight
 
-from conftest import only_failure
+from _preflight_rows import only_failure
 
 
 def test_maps_of_another_grid(own_data_cfg):

@@ -9,7 +9,7 @@ from mmseg_dda.preflight import run_preflight
 from mmseg_dda.preflight.data import build_listing
 from mmseg_dda.preflight.formats import sample_indices
 
-from conftest import only_failure
+from _preflight_rows import only_failure
 
 
 def test_sample_spreads_over_the_list(tiny_cfg):

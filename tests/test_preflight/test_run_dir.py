@@ -9,7 +9,7 @@ import mmseg_dda  # noqa: F401,I001
 from mmseg_dda.preflight import run_preflight
 from mmseg_dda.preflight.report import OK, WARN
 
-from conftest import only_failure, rows
+from _preflight_rows import only_failure, rows
 
 
 def test_too_little_disk(tiny_cfg, monkeypatch):

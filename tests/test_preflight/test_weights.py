@@ -8,7 +8,7 @@ from mmseg_dda.preflight.report import OK
 from mmseg_dda.preflight.weights import (check_load_from,
                                          check_pseudo_label_source)
 
-from conftest import only_failure, rows
+from _preflight_rows import only_failure, rows
 
 
 def _backbone_state(cfg):
