@@ -541,7 +541,7 @@ def expected_note(results: Dict[int, Dict[str, dict]], args,
 
 def demo_feature_grid():
     """Feature grid of the demo input size (the GMM is fitted on it)."""
-    import mmseg_dda  # noqa: F401
+    import mmseg_dda  # noqa: F401  (registers the project's modules)
     from mmseg_dda.datasets.transforms.density import feature_grid_size
     from mmseg_dda.utils.runtime import read_config
     w, h = read_config(osp.join(ROOT, CONFIGS['dda'])).input_scale

@@ -9,7 +9,7 @@ from typing import Optional
 
 from mmengine.registry import init_default_scope
 
-from ..compat.atomic_checkpoint import find_latest_checkpoint
+from ..checkpoint.lookup import find_latest_checkpoint
 
 from .data import check_dataset, dataset_configs
 from .density import check_density

@@ -20,11 +20,11 @@ import os.path as osp
 import shutil
 from typing import List, Optional
 
-from ..compat.atomic_checkpoint import find_latest_checkpoint
-from ..compat.torch_load import safe_torch_load
+from ..checkpoint.lookup import find_latest_checkpoint
+from ..checkpoint.loading import read_checkpoint
 from ..density.grid import _build_on_meta, segmentor_config
 from ..utils import work_dir_lock
-from ..utils.checked_loading import fit_state_dict
+from ..checkpoint.fitting import fit_state_dict
 from ..utils.runtime import check_writable_dir
 from .report import FAIL, OK, WARN, Check, fail_from
 from .weights import _state_dict, _strip_init
@@ -142,7 +142,7 @@ def check_resume(cfg, work_dir: str, resume: bool) -> List[Check]:
                       f'--resume: no checkpoint in {work_dir} yet, a fresh '
                       'run starts')]
     try:
-        ckpt = safe_torch_load(latest, 'cpu')
+        ckpt = read_checkpoint(latest, 'cpu')
         state = _state_dict(ckpt, latest)
         model = _build_on_meta(_strip_init(cfg.model))
         fit_state_dict(model, state, latest,

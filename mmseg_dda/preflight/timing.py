@@ -37,8 +37,7 @@ def device_name() -> str:
 def time_iterations(cfg, n: int) -> List[Check]:
     """Train ``n + 1`` iterations; one row with the estimate."""
     from mmengine.registry import RUNNERS
-
-    from ..utils.console_log import ConsoleRunner
+    from mmengine.runner import Runner
     max_iters = int((cfg.get('train_cfg') or {}).get('max_iters') or 0)
     run = copy.deepcopy(cfg)
     tmp = tempfile.mkdtemp(prefix='preflight_time_')
@@ -53,7 +52,7 @@ def time_iterations(cfg, n: int) -> List[Check]:
     run.resume = False
     t0 = time.time()
     try:
-        runner = (ConsoleRunner.from_cfg(run) if 'runner_type' not in run
+        runner = (Runner.from_cfg(run) if 'runner_type' not in run
                   else RUNNERS.build(run))
         runner.train()
         times = list(runner.message_hub.get_scalar('train/time').data[0])

@@ -6,7 +6,7 @@
   initialises, at the module's shapes (the module is built on the ``meta``
   device: no weights are allocated);
 * ``load_from`` exists, loads and fits the model
-  (:func:`~mmseg_dda.utils.checked_loading.fit_state_dict`, as the Runner's
+  (:func:`~mmseg_dda.checkpoint.fitting.fit_state_dict`, as the Runner's
   loading);
 * for self-training: the pseudo-label folder's manifest names the weights
   of ``load_from`` (the SHA-256 of the segmentor weights that STEP 3
@@ -17,9 +17,9 @@ import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
-from ..compat.torch_load import safe_torch_load
+from ..checkpoint.loading import read_checkpoint
 from ..density.grid import _build_on_meta, _plain
-from ..utils.checked_loading import fit_state_dict
+from ..checkpoint.fitting import fit_state_dict
 from ..utils.pretrained_check import (_REMOTE, _pretrained_entries,
                                       check_pretrained_files)
 from ..utils.provenance import read_manifest, sha256_state_dict
@@ -94,7 +94,7 @@ def check_pretrained(cfg) -> List[Check]:
         owner_key = key.rsplit('.init_cfg', 1)[0]
         init = _node(cfg, key.rsplit('.', 1)[0])
         try:
-            state = _state_dict(safe_torch_load(path, 'cpu'), path)
+            state = _state_dict(read_checkpoint(path, 'cpu'), path)
             prefix = init.get('prefix')
             if prefix:
                 prefix = prefix if prefix.endswith('.') else prefix + '.'
@@ -147,7 +147,7 @@ def check_load_from(cfg, load_from: Optional[str]) -> Tuple[List[Check],
             'run the stage that writes it (STEP 2: tools/train.py '
             'STAGE1_CONFIG), or --cfg-options load_from=CKPT')], None
     try:
-        state = _state_dict(safe_torch_load(load_from, 'cpu'), load_from)
+        state = _state_dict(read_checkpoint(load_from, 'cpu'), load_from)
         model = _build_on_meta(_strip_init(cfg.model))
         fitted = fit_state_dict(model, state, load_from,
                                 allow_missing_discriminator=True)
