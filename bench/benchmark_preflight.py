@@ -101,7 +101,7 @@ def write_density_maps(syn: str, names) -> None:
     STEP 1 would write for GMM set c16 (what the readers compare)."""
     from mmseg_dda.datasets import SynthiaDataset
     from mmseg_dda.density.gmm import load_gmm_params
-    from mmseg_dda.density.io import is_density_output
+    from mmseg_dda.datasets.formats.density_maps import is_density_output
     from mmseg_dda.density.manifest import (MANIFEST_KIND,
                                             density_manifest_inputs)
     from mmseg_dda.utils.provenance import prepare_output_dir

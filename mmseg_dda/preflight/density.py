@@ -11,8 +11,9 @@ import os.path as osp
 from typing import List
 
 from ..density.gmm import load_gmm_params
-from ..density.grid import (check_grids, config_feature_grid,
-                            config_input_hw, density_maps_grid)
+from ..apis.model_grid import config_feature_grid, config_input_hw
+from ..datasets.formats.density_maps import density_maps_grid
+from ..density.grid import check_grids
 from ..density.manifest import check_config_density_maps, source_density_dir
 from .report import FAIL, OK, WARN, Check, fail_from
 

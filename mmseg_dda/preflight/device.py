@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from ..density.grid import config_feature_grid, config_input_hw
+from ..apis.model_grid import config_feature_grid, config_input_hw
 from .report import FAIL, INFO, OK, WARN, Check
 from .weights import _strip_init
 

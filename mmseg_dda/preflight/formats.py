@@ -2,9 +2,9 @@
 
 Each entry is read by the loading transforms of the dataset's own pipeline
 (everything up to its last ``Load*`` transform: ``LoadImageFromFile``,
-``LoadMappedAnnotations`` with :func:`~mmseg_dda.utils.annotation_io.
-read_label_image`, ``LoadInverseDepth`` with :func:`~mmseg_dda.density.io.
-read_synthia_depth`, ``LoadSourceDensityMaps``), so the checks are the ones
+``LoadMappedAnnotations`` with :func:`~mmseg_dda.datasets.formats.labels.
+read_label_image`, ``LoadInverseDepth`` with :func:`~mmseg_dda.datasets.
+formats.synthia.read_synthia_depth`, ``LoadSourceDensityMaps``), so the checks are the ones
 training applies: bit depth, channels, label ids, size against the image,
 finite density values. ``--full`` reads every entry in worker processes with
 a progress bar.

@@ -22,7 +22,7 @@ from typing import List, Optional
 
 from ..checkpoint.lookup import find_latest_checkpoint
 from ..checkpoint.loading import read_checkpoint
-from ..density.grid import _build_on_meta, segmentor_config
+from ..apis.model_grid import _build_on_meta, segmentor_config
 from ..utils import work_dir_lock
 from ..checkpoint.fitting import fit_state_dict
 from ..utils.runtime import check_writable_dir

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
 from ..checkpoint.loading import read_checkpoint
-from ..density.grid import _build_on_meta, _plain
+from ..apis.model_grid import _build_on_meta, _plain
 from ..checkpoint.fitting import fit_state_dict
 from ..utils.pretrained_check import (_REMOTE, _pretrained_entries,
                                       check_pretrained_files)
