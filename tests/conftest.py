@@ -1,5 +1,13 @@
 """Shared pytest fixtures."""
+import os
+
 import pytest
+
+# tools/train.py runs the quick preflight first (docs/preflight.md). The
+# suite's many training runs test other things and skip it;
+# tests/test_preflight and tests/test_tools/test_preflight_tool.py switch it
+# back on where they test it.
+os.environ.setdefault('MMSEG_DDA_PREFLIGHT', '0')
 
 
 def pytest_configure(config):

@@ -3,6 +3,8 @@
 #   tools/dist_train.sh CONFIG GPUS [train.py options]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 # On machines without a GPU the processes use the gloo backend.
+# Rank 0 runs the quick preflight (docs/preflight.md) before training; pass
+# --no-preflight to skip it.
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}

@@ -1,10 +1,13 @@
 """Train a segmentor or a DDA model: ``python tools/train.py CONFIG [options]``.
 
 Mirrors MMSegmentation's ``tools/train.py``; uses the GPU when one is present
-and the CPU otherwise.
+and the CPU otherwise. Runs the quick preflight first (``tools/preflight.py``,
+docs/preflight.md) and stops with its table when a blocking check fails;
+``--no-preflight`` skips it.
 """
 import argparse
 import logging
+import os
 
 import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmengine.logging import print_log
@@ -15,6 +18,7 @@ from mmseg_dda.compat.cpu_distributed import init_cpu_distributed
 from mmseg_dda.apis.model_grid import check_maps_grid
 from mmseg_dda.density.manifest import check_config_density_maps
 from mmseg_dda.engine import enable_fast_bf16
+from mmseg_dda.preflight import run_preflight
 from mmseg_dda.utils.runtime import (add_common_args, enable_tensorboard,
                                      load_config, resolve_resume)
 from mmseg_dda.utils.work_dir_lock import acquire_work_dir_lock, launcher_rank
@@ -43,6 +47,12 @@ def parse_args(argv=None):
         default=False,
         help='also write TensorBoard events to <work_dir>/<timestamp>/'
         "vis_data (needs the optional extra: pip install -e '.[tensorboard]')")
+    parser.add_argument(
+        '--no-preflight',
+        action='store_true',
+        default=False,
+        help='skip the quick preflight (tools/preflight.py) that checks '
+        'data, weights, work_dir and device before training')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -65,9 +75,23 @@ def enable_amp(cfg) -> None:
         wrapper['loss_scale'] = 'dynamic'
 
 
+def preflight(cfg, args) -> None:
+    """The quick preflight, once per run (rank 0): print its table and stop
+    with the same rows when a blocking check fails (docs/preflight.md).
+    ``MMSEG_DDA_PREFLIGHT=0`` in the environment skips it like
+    ``--no-preflight`` (scripted runs, the test suite)."""
+    if args.no_preflight or launcher_rank() != 0 or \
+            os.environ.get('MMSEG_DDA_PREFLIGHT', '1') == '0':
+        return
+    report = run_preflight(cfg, args.config, resume=args.resume)
+    print(report.table(), flush=True)
+    report.raise_if_failed()
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
+    preflight(cfg, args)
     check_config_density_maps(cfg)  # STEP 1 maps made with this GMM set
     check_maps_grid(cfg)  # ... and for this model's grid
     if args.amp == 'bf16':

@@ -67,6 +67,17 @@ def read_config(config: str, cfg_options: Optional[dict] = None) -> Config:
     return cfg
 
 
+def work_dir_of(cfg: Config, config: str,
+                work_dir: Optional[str] = None) -> str:
+    """The run's work_dir: ``--work-dir``, else the config's ``work_dir``,
+    else ``./work_dirs/<config name>``."""
+    if work_dir is not None:
+        return work_dir
+    if cfg.get('work_dir', None) is not None:
+        return cfg.work_dir
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+
+
 def load_config(args: argparse.Namespace) -> Config:
     """:func:`read_config`, then ``--work-dir``, launcher, CPU backend and
     ``--threads`` (:func:`~.threads.apply_threads`).
@@ -80,11 +91,7 @@ def load_config(args: argparse.Namespace) -> Config:
     cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     ensure_plain_checkpoints(cfg)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg.work_dir = work_dir_of(cfg, args.config, args.work_dir)
     if not torch.cuda.is_available():
         env_cfg = cfg.setdefault('env_cfg', {})
         dist_cfg = env_cfg.setdefault('dist_cfg', {})
