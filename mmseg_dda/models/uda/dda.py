@@ -22,7 +22,7 @@ Source and target go through separate forward passes, so BN uses per-domain
 batch statistics (§2.1).
 """
 from collections import OrderedDict
-from typing import Dict, Optional, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -140,9 +140,6 @@ class DDA(MMSegAPIMixin, BaseModel):
         self.source_density_gather = source_density_gather
         self._check_components()
         self.channels_last = bool(channels_last)
-        # train_step collects the adversarial maps built in the generator
-        # pass here (None outside it) to reuse them in the D update.
-        self._map_record = None
         self._apply_memory_format()
 
     def _apply_memory_format(self) -> None:
@@ -235,8 +232,6 @@ class DDA(MMSegAPIMixin, BaseModel):
             key = 'density' if self.adversarial_input == \
                 'entropy_density' else 'depth'
             out = ent * self._up(heads[key], size)
-        if self._map_record is not None:
-            self._map_record.append(out)
         return out
 
     @staticmethod
@@ -316,19 +311,24 @@ class DDA(MMSegAPIMixin, BaseModel):
 
     def _target_losses(self, heads: Dict[str, Tensor],
                        data_samples: SampleList,
-                       size) -> Dict[str, Tensor]:
+                       size) -> Tuple[Dict[str, Tensor], Tensor]:
         """Weighted target losses with D frozen (§5.1 step 2).
 
         The density target is the GMM density of the predicted class at the
         predicted depth; it is attached to the target ``data_samples``.
+
+        Returns:
+            tuple: ``(losses, adversarial map)``; the map (with its graph)
+            is the discriminator input of the generator term, which the D
+            update reuses detached (the same values, computed once).
         """
         seg = self._seg
         w = self.loss_weights
         losses = OrderedDict()
         # The generator term must not update D and must not go through D's
         # DDP wrapper (no gradient to synchronise there).
-        d_out = self._unwrap(self.discriminator)(
-            self._adversarial_map(heads, size))
+        adv_map = self._adversarial_map(heads, size)
+        d_out = self._unwrap(self.discriminator)(adv_map)
         losses['tgt.loss_adv'] = w['adv_tgt'] * adversarial_bce(
             d_out, SOURCE_LABEL)
         if seg.with_density_head:
@@ -338,7 +338,7 @@ class DDA(MMSegAPIMixin, BaseModel):
             den = seg.density_head.loss_by_feat(heads['density'],
                                                 data_samples)
             losses['tgt.loss_density'] = w['density_tgt'] * sum(den.values())
-        return losses
+        return losses, adv_map
 
     # ------------------------------------------------------------------
     # training / inference
@@ -412,24 +412,16 @@ class DDA(MMSegAPIMixin, BaseModel):
             }
             # (2) target pass, D frozen. Its D input is kept (detached) for
             # step (4): the same values, computed once.
-            self._map_record = []
             with seg_ow.optim_context(self.segmentor):
                 tgt_heads = self._float_heads(
                     self.segmentor(tgt['inputs'], mode='heads'))
-                losses = self._target_losses(
+                losses, tgt_map = self._target_losses(
                     tgt_heads, tgt['data_samples'], tgt_size)
-            tgt_maps, self._map_record = self._map_record, None
-            tgt_map = tgt_maps[-1].detach() if len(tgt_maps) == 1 else None
-            del tgt_maps
+            tgt_map = tgt_map.detach()
             self._backward(seg_ow, sum(losses.values()), last=True)
             log_vars.update(losses)
         finally:
-            self._map_record = None
             self._set_requires_grad(self.discriminator, disc_flags)
-        if tgt_map is None:  # no (or several) generator-side maps
-            tgt_map = self._adversarial_map(
-                {k: v.detach() if v is not None else None
-                 for k, v in tgt_heads.items()}, tgt_size)
         del tgt_heads, losses  # the target graph is freed by now
 
         # (3)(4) discriminator on detached maps, weight 1 each, not halved.
