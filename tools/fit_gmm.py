@@ -48,6 +48,15 @@ def parse_args(argv=None):
                         metavar=('H', 'W'),
                         help='network input size for the model grid '
                         '(default: the source pipeline\'s resize)')
+    parser.add_argument('--var-floor', type=float, nargs=3,
+                        metavar=('X', 'Y', 'Z'),
+                        help='floor of the fitted variances in the data\'s '
+                        'units (grid cells^2, inverse depth^2); default: '
+                        'none beyond 1e-6, as the reference sets')
+    parser.add_argument('--squash-scale', type=float,
+                        help='squash scale stored with the set (default: '
+                        '1e6 * h * w / (96 * 161) for the grid h x w, the '
+                        'reference\'s 1e6 on 96x161)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -58,7 +67,8 @@ def main(argv=None) -> int:
     fit_gmm_priors(
         cfg, out=args.out, set_name=args.set_name, num_images=args.num_images,
         samples_per_class=args.samples_per_class, components=args.components,
-        seed=args.seed, grid=args.grid, input_size=args.input_size)
+        seed=args.seed, grid=args.grid, input_size=args.input_size,
+        var_floor=args.var_floor, squash_scale=args.squash_scale)
     return 0
 
 

@@ -23,6 +23,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint, save_checkpoint
 from mmseg.registry import DATASETS, MODELS
 
+from mmseg_dda.apis.bn_recalibration import recalibrate_bn  # noqa: F401
 from mmseg_dda.utils.runtime import read_config
 
 
@@ -36,27 +37,6 @@ def parse_args(argv=None):
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='overrides of TARGET_CONFIG')
     return p.parse_args(argv)
-
-
-def recalibrate_bn(model: torch.nn.Module, batches) -> int:
-    """Replace every BN layer's running statistics by their average over
-    ``model.extract_feat(batch)`` for ``batch`` in ``batches``.
-
-    Returns:
-        int: The number of BN layers reset.
-    """
-    norms = [m for m in model.modules()
-             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over all batches
-    was_training = model.training
-    model.train()
-    with torch.no_grad():
-        for batch in batches:
-            model.extract_feat(batch)
-    model.train(was_training)
-    return len(norms)
 
 
 def main(argv=None):

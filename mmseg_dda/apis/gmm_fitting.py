@@ -25,6 +25,7 @@ from mmengine.config import Config
 
 from ..density.fitting import (collect_points, fit_class_gmms, gmm_json,
                                write_json_atomic)
+from ..density.gmm import grid_squash_scale
 from ..density.grid import has_segmentor, tool_feature_grid
 from ..density.source_data import (build_source_dataset, resolve_gmm,
                                    resolve_grid, source_items)
@@ -41,7 +42,9 @@ def fit_gmm_priors(config: Union[str, Config],
                    grid: Optional[Sequence[int]] = None,
                    input_size: Optional[Sequence[int]] = None,
                    cfg_options: Optional[dict] = None,
-                   log: Callable[[str], None] = print) -> Dict:
+                   log: Callable[[str], None] = print,
+                   var_floor: Optional[Sequence[float]] = None,
+                   squash_scale: Optional[float] = None) -> Dict:
     """Fit one GMM per class on the config's source set, write the JSON.
 
     Args:
@@ -58,6 +61,12 @@ def fit_gmm_priors(config: Union[str, Config],
             for the model grid (default: the source pipeline's resize).
         cfg_options (dict, optional): Overrides when ``config`` is a path.
         log (callable): Sink for progress lines.
+        var_floor (tuple[float, float, float], optional): Floor of the
+            fitted variances ``(x, y, z)`` in the data's units (default:
+            none beyond ``reg_covar`` 1e-6, as the reference sets).
+        squash_scale (float, optional): Squash scale stored with the set
+            (default: :func:`~mmseg_dda.density.gmm.grid_squash_scale` of
+            the grid, 1e6 on the reference's 96x161; docs/method.md §3.3).
 
     Returns:
         dict: The written JSON content.
@@ -84,7 +93,9 @@ def fit_gmm_priors(config: Union[str, Config],
     log(f'collected grid points from {len(items)} images in '
         f'{time.perf_counter() - start:.1f} s')
     fitted = fit_class_gmms(points, components, seed=seed,
-                            class_names=classes or None)
+                            class_names=classes or None, var_floor=var_floor)
+    if squash_scale is None:
+        squash_scale = grid_squash_scale(grid_hw)
     import sklearn
     provenance = dict(
         tool='tools/fit_gmm.py', config=cfg.filename, num_images=len(items),
@@ -92,9 +103,10 @@ def fit_gmm_priors(config: Union[str, Config],
         grid_points_per_class=seen,
         fitted_points_per_class=[len(p) for p in points],
         sklearn=sklearn.__version__, reg_covar=1e-6,
+        var_floor=list(var_floor) if var_floor is not None else None,
         grid_hw=list(grid_hw), grid_from=grid_from)
     content = gmm_json(set_name, fitted, grid_hw, classes or None,
-                       provenance)
+                       provenance, squash_scale=squash_scale)
     write_json_atomic(content, out)
     for c in range(num_classes):
         name = classes[c] if classes else str(c)

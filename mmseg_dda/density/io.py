@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .gmm import squash_density
+from .gmm import SQUASH_SCALE, squash_density
 from ..utils.atomic_io import atomic_open
 
 LAYOUTS = ('npy', 'tiff', 'both')
@@ -163,7 +163,8 @@ def outputs_complete(out_dir: str, stem: str, layout: str,
 
 def load_density_maps(path_or_prefix: str,
                       num_classes: int,
-                      squash: bool = False) -> np.ndarray:
+                      squash: bool = False,
+                      squash_scale: float = SQUASH_SCALE) -> np.ndarray:
     """Read the source density maps of one image, in either layout.
 
     Args:
@@ -174,6 +175,9 @@ def load_density_maps(path_or_prefix: str,
         num_classes (int): Expected number of classes C.
         squash (bool): Apply ``255 * (1 - exp(-1e6 * p))`` in float32, as the
             reference loader does (§3.4). Default False (raw pdf).
+        squash_scale (float): ``s`` of ``255 (1 - exp(-s p))``; must be the
+            prior's (``GMMDensity.squash_scale``). Default: the reference's
+            1e6.
 
     Returns:
         np.ndarray: float32 ``(C, h, w)``.
@@ -193,7 +197,7 @@ def load_density_maps(path_or_prefix: str,
         raise ValueError(f'{path}: density maps have {maps.shape[0]} classes, '
                          f'expected {num_classes}')
     _check_values(maps, path)
-    return squash_density(maps) if squash else maps
+    return squash_density(maps, squash_scale) if squash else maps
 
 
 def _load_npy(path: str) -> np.ndarray:

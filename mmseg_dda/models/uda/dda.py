@@ -449,6 +449,40 @@ class DDA(MMSegAPIMixin, BaseModel):
         total = sum(log_vars.values())
         return OrderedDict([('loss', total), *log_vars.items()])
 
+    def train_source_step(self, data: dict,
+                          optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """The source part of one iteration only (§5.1 step 1).
+
+        Source pre-training through this wrapper: segmentation, depth and
+        density heads learn on the source with the weights of
+        :attr:`loss_weights`; no target pass, the discriminator is
+        untouched. Steps ``optim_wrapper`` (the segmentor's).
+
+        Args:
+            data (dict): ``inputs`` and ``data_samples`` as in
+                :meth:`train_step` (target keys are ignored).
+            optim_wrapper (OptimWrapper): The segmentor's wrapper.
+
+        Returns:
+            dict[str, Tensor]: Detached source losses and their sum.
+        """
+        for key in ('inputs', 'data_samples'):
+            if key not in data:
+                raise KeyError(f'DDA.train_source_step: the batch has no '
+                               f'{key!r}')
+        src = self.data_preprocessor(
+            dict(inputs=data['inputs'], data_samples=data['data_samples']),
+            True)
+        with optim_wrapper.optim_context(self.segmentor):
+            heads = self._float_heads(self.segmentor(
+                self._to_memory_format(src['inputs']), mode='heads'))
+            losses = self._source_losses(heads, src['data_samples'])
+        log_vars = OrderedDict((k, v.detach()) for k, v in losses.items())
+        self._check_finite(log_vars, (optim_wrapper, ))
+        optim_wrapper.update_params(sum(losses.values()))
+        return OrderedDict([('loss', sum(log_vars.values())),
+                            *log_vars.items()])
+
     def _check_finite(self, log_vars: Dict[str, Tensor], wrappers) -> None:
         # One device sync for all losses; details only on failure.
         finite = torch.stack([v.float() for v in log_vars.values()]).isfinite()
