@@ -10,7 +10,10 @@ weighs all pixels alike. Two measurements:
 * :func:`mechanism_check`: one generator step on the adversarial loss
   alone (discriminator frozen, BN statistics fixed); the mean entropy drop
   at plausible cells (squashed prior density of the predicted class at the
-  predicted depth >= half of 255) and at implausible ones;
+  predicted depth >= half of 255) and at implausible ones, for a step of
+  the network's weights (what training does: shared weights spread the
+  change over the image) and for a step of the logits themselves
+  (:func:`logit_step_entropy`, the loss's own per-cell effect);
 * :func:`implausible_share`: the share of cells whose predicted class is
   implausible at the cell's position and true inverse depth.
 """
@@ -72,30 +75,58 @@ def generator_step_entropy(model, inputs: torch.Tensor,
     return dict(before=before, after=after, density=density)
 
 
-def mechanism_check(model, optim, batch: dict, lr: float = 0.01) -> dict:
+def logit_step_entropy(model, heads: Dict[str, torch.Tensor], size,
+                       lr: float = 1.0) -> torch.Tensor:
+    """Entropy drop per cell of one step of the adversarial loss on the
+    logits themselves (the loss's direct effect, no shared weights).
+
+    ``heads``: ``seg_logits`` ``(N, C, h, w)`` and ``density`` (or
+    ``depth``) as the segmentor returns them; the discriminator of
+    ``model`` is used frozen. Returns the drop ``(N, h, w)``.
+    """
+    logits = heads['seg_logits'].detach().float().clone().requires_grad_()
+    rest = {k: (v.detach().float() if v is not None else None)
+            for k, v in heads.items() if k != 'seg_logits'}
+    for p in model.discriminator.parameters():
+        p.requires_grad_(False)
+    adv_map = model._adversarial_map(dict(rest, seg_logits=logits), size)
+    loss = adversarial_bce(model.discriminator(adv_map), SOURCE_LABEL)
+    grad, = torch.autograd.grad(loss, logits)
+    with torch.no_grad():
+        return cell_entropy(logits) - cell_entropy(logits - lr * grad)
+
+
+def mechanism_check(model, inputs: torch.Tensor, lr: float = 0.01) -> dict:
     """Entropy drops of one adversarial generator step, by plausibility.
 
     Args:
         model: A trained :class:`~mmseg_dda.models.uda.DDA` (any
             ``adversarial_input``).
-        optim: Unused; kept for the arms' signature.
-        batch: A DDA batch; its target half is used.
-        lr: SGD step of the probe.
+        inputs: Preprocessed target images ``(N, 3, H, W)``.
+        lr: SGD step of the network probe (the logit probe uses 1).
 
     Returns:
         dict: ``drop_plausible`` / ``drop_implausible`` (mean entropy drop,
         millinats), their ``ratio`` and the share of plausible cells.
     """
-    inputs = model.data_preprocessor(
-        dict(inputs=batch['target_inputs']), False)['inputs']
     out = generator_step_entropy(model, inputs, lr)
     drop = (out['before'] - out['after']) * 1000
     plausible = out['density'] >= PLAUSIBLE
-    hi = float(drop[plausible].mean()) if plausible.any() else float('nan')
-    lo = float(drop[~plausible].mean()) if (~plausible).any() else \
-        float('nan')
+
+    def means(d):
+        hi = float(d[plausible].mean()) if plausible.any() else float('nan')
+        lo = float(d[~plausible].mean()) if (~plausible).any() else \
+            float('nan')
+        return hi, lo
+    hi, lo = means(drop)
+    model = copy.deepcopy(model).eval()
+    with torch.no_grad():
+        heads = model.segmentor(inputs, mode='heads')
+    grid_size = tuple(inputs.shape[2:])
+    lhi, llo = means(logit_step_entropy(model, heads, grid_size) * 1000)
     return dict(drop_plausible=hi, drop_implausible=lo,
                 ratio=hi / lo if lo else float('nan'),
+                logit_drop_plausible=lhi, logit_drop_implausible=llo,
                 plausible_share=float(plausible.float().mean()))
 
 

@@ -200,6 +200,15 @@ def with_target_bn(model, images: np.ndarray, chunk: int = 10):
     return model
 
 
+def _total(losses: Dict[str, torch.Tensor]) -> torch.Tensor:
+    """Sum of the ``loss`` entries of a segmentor loss dict (MMSeg's
+    ``decode.loss_ce``, ``depth.loss_...``; not the accuracies)."""
+    terms = [v for k, v in losses.items() if 'loss' in k.split('.')[-1]]
+    if not terms:
+        raise ValueError(f'no loss terms in {sorted(losses)}')
+    return sum(terms)
+
+
 class SeedRun:
     """Runs every arm of one training seed.
 
@@ -299,9 +308,7 @@ class SeedRun:
             data = seg.data_preprocessor(batches.next(pseudo), True)
             with optim.optim_context(seg):
                 losses = seg.loss(data['inputs'], data['data_samples'])
-            loss = sum(v for k, v in losses.items() if k.startswith('loss')
-                       or '.loss' in k)
-            optim.update_params(loss)
+            optim.update_params(_total(losses))
         return model, float((pseudo != 255).mean())
 
     def oracle(self, init: dict):
@@ -321,11 +328,16 @@ class SeedRun:
             data = seg.data_preprocessor(batches.next(labels), True)
             with optim.optim_context(seg):
                 losses = seg.loss(data['inputs'], data['data_samples'])
-            optim.update_params(sum(
-                v for k, v in losses.items() if k.startswith('loss')))
+            optim.update_params(_total(losses))
         return model
 
     # -- the whole seed -------------------------------------------------
+    def _row(self, res: dict, key: str, model) -> None:
+        val = self.data['val']
+        res['rows'][key] = evaluate(model, val['img'], val['label'])
+        self.log(f'seed {self.seed}: {key} mIoU '
+                 f"{res['rows'][key]['mIoU']:.2f}")
+
     def run(self, with_oracle: bool = False,
             with_selftrain: bool = True) -> dict:
         torch.manual_seed(self.seed)
@@ -333,37 +345,40 @@ class SeedRun:
         res = dict(seed=self.seed, design=asdict(self.design), rows={},
                    extra={})
         pre = self._timed('pre-training', self.pretrain)
-        res['rows']['pretrain'] = evaluate(pre, val['img'], val['label'])
+        self._row(res, 'pretrain', pre)
         sval = self.data['source_val']
         res['extra']['pretrain_source_val'] = evaluate(
             pre, sval['img'], sval['label'])
+        self.log(f'seed {self.seed}: pre-training on held-out source: mIoU '
+                 f"{res['extra']['pretrain_source_val']['mIoU']:.2f}")
         init = segmentor_state(pre)
         models = {}
         for arm in ('source_only', 'entropy', 'dda'):
             rec = {}
             model, optim = self._timed(arm, self.arm, arm, init, rec)
             models[arm] = (model, optim)
-            res['rows'][arm] = evaluate(model, val['img'], val['label'])
+            self._row(res, arm, model)
             bn = with_target_bn(model, tgt['img'])
-            res['rows'][arm + '_bn'] = evaluate(bn, val['img'], val['label'])
+            self._row(res, arm + '_bn', bn)
             res['extra'][arm] = dict(
                 rec, implausible=implausible_share(
                     model, self.density, val['img'], val['depth']),
                 implausible_bn=implausible_share(
                     bn, self.density, val['img'], val['depth']))
+            self.log(f'seed {self.seed}: {arm} {res["extra"][arm]}')
         if with_selftrain:
             st, kept = self._timed('self-training', self.selftrain,
                                    models['dda'][0])
-            res['rows']['selftrain'] = evaluate(st, val['img'], val['label'])
+            self._row(res, 'selftrain', st)
             res['extra']['pseudo_label_share'] = kept
-        res['mechanism'] = {
-            arm: mechanism_check(models[arm][0], models[arm][1],
-                                 DemoBatches(self.data, self.density,
-                                             self.seed + 4000,
-                                             self.design.batch).next())
-            for arm in ('entropy', 'dda')}
+        probe = models['dda'][0].data_preprocessor(dict(
+            inputs=[_bgr_tensor(im) for im in tgt['img'][:8]]),
+            False)['inputs']
+        res['mechanism'] = {arm: mechanism_check(models[arm][0], probe)
+                            for arm in ('entropy', 'dda')}
+        self.log(f"seed {self.seed}: mechanism {res['mechanism']}")
         if with_oracle:
             orc = self._timed('oracle', self.oracle, init)
-            res['rows']['oracle'] = evaluate(orc, val['img'], val['label'])
+            self._row(res, 'oracle', orc)
         res['timings'] = self.timings
         return res
