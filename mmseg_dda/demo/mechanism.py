@@ -23,7 +23,6 @@ from typing import Dict
 import numpy as np
 import torch
 
-from ..density.grid import feature_grid_size
 from ..density.resize import pil_nearest_resize
 from ..models.losses import SOURCE_LABEL, adversarial_bce
 
@@ -131,20 +130,20 @@ def mechanism_check(model, inputs: torch.Tensor, lr: float = 0.01) -> dict:
 
 
 @torch.no_grad()
-def implausible_share(model, density, images: np.ndarray,
-                      depths: np.ndarray = None, chunk: int = 10) -> float:
+def implausible_share(heads: Dict[str, torch.Tensor], density,
+                      depths: np.ndarray = None) -> float:
     """Share of cells whose predicted class is implausible (prior density
     below :data:`PLAUSIBLE`) at the cell's position and inverse depth.
 
-    ``depths`` (``(N, H, W)`` true inverse depth, sampled to the grid with
-    PIL NEAREST as the prior's fit) default to the predicted depth.
+    ``heads``: ``seg_logits`` and ``depth`` at the feature grid (as
+    :func:`~mmseg_dda.demo.protocol.predict` returns them). ``depths``
+    (``(N, H, W)`` true inverse depth, sampled to the grid with PIL NEAREST
+    as the prior's fit) default to the predicted depth.
     """
-    from .protocol import predict
-    heads = predict(model, images, chunk)
     z = heads['depth']
     if depths is not None:
-        grid = feature_grid_size(images.shape[1:3])
-        z = pil_nearest_resize(torch.from_numpy(depths).float(),
-                               grid).unsqueeze(1)
+        grid = tuple(heads['seg_logits'].shape[2:])
+        z = pil_nearest_resize(torch.from_numpy(np.ascontiguousarray(
+            depths)).float(), grid).unsqueeze(1)
     dens = density.target_density_target(heads['seg_logits'], z)
     return float((dens < PLAUSIBLE).float().mean())

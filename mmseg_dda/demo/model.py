@@ -22,14 +22,15 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: Config of the narrow segmentor (7 classes are set here).
 BASE_CONFIG = osp.join(ROOT, 'configs', 'demo', 'toy_syn2city_dda.py')
 
-#: Loss weights of the arms (docs/method.md §5.4 names). ``None``: DDA's.
+#: The arms trained from one pre-trained checkpoint.
 ARMS = ('source_only', 'entropy', 'dda')
 
 
 def arm_model_cfg(arm: str, gmm: GMMParams, adv_weight: float,
                   disc_channels=(32, 64, 64, 64),
                   channels_last: bool = False,
-                  class_weight: Optional[list] = None) -> dict:
+                  class_weight: Optional[list] = None,
+                  density_tgt_weight: Optional[float] = None) -> dict:
     """Model config of one arm.
 
     ``source_only``: DDA's forward passes with the target loss weights 0;
@@ -52,6 +53,8 @@ def arm_model_cfg(arm: str, gmm: GMMParams, adv_weight: float,
         weights.update(adv_tgt=0.0, density_tgt=0.0)
     else:
         weights.update(adv_tgt=float(adv_weight))
+    if arm == 'dda' and density_tgt_weight is not None:
+        weights.update(density_tgt=float(density_tgt_weight))
     if arm == 'entropy':
         weights.update(density_tgt=0.0)
     cfg['loss_weights'] = weights
@@ -73,11 +76,20 @@ def build_model(cfg: dict, seed: int) -> torch.nn.Module:
 
 
 def build_optim(model: torch.nn.Module, seg_lr: float, disc_lr: float,
-                bf16: bool) -> OptimWrapperDict:
-    """SGD for the segmentor, Adam for the discriminator (§6.1)."""
+                bf16: bool, seg_optimizer: str = 'sgd') -> OptimWrapperDict:
+    """SGD (§6.1) or AdamW (the demo's source pre-training from scratch)
+    for the segmentor, Adam for the discriminator (§6.1)."""
     wrapper = BF16OptimWrapper if bf16 else OptimWrapper
-    seg = wrapper(torch.optim.SGD(model.segmentor.parameters(), lr=seg_lr,
-                                  momentum=0.9, weight_decay=5e-4))
+    params = model.segmentor.parameters()
+    if seg_optimizer == 'sgd':
+        opt = torch.optim.SGD(params, lr=seg_lr, momentum=0.9,
+                              weight_decay=5e-4)
+    elif seg_optimizer == 'adamw':
+        opt = torch.optim.AdamW(params, lr=seg_lr, weight_decay=1e-4)
+    else:
+        raise ValueError(f'seg_optimizer must be sgd or adamw, got '
+                         f'{seg_optimizer!r}')
+    seg = wrapper(opt)
     disc = wrapper(torch.optim.Adam(model.discriminator.parameters(),
                                     lr=disc_lr, betas=(0.9, 0.99)))
     for w in (seg, disc):

@@ -40,26 +40,34 @@ class Design:
 
     Attributes:
         batch: Source (and target) images per iteration.
-        pretrain_iters / pretrain_lr: Source pre-training (poly decay).
+        pretrain_iters / pretrain_lr: Source pre-training from scratch,
+            AdamW (weight decay 1e-4) with poly decay: from scratch it
+            converges within the CPU budget where SGD does not.
         iters / lr: Every arm (poly decay from ``lr``).
         disc_lr: Adam LR of the discriminator.
         disc_warmup: First arm iterations that train the discriminator only.
-        adv_weight: ``adv_tgt`` of the entropy and DDA arms.
+        adv_weight: ``adv_tgt`` of the DDA arm.
+        entropy_adv_weight: ``adv_tgt`` of the entropy-only arm.
+        density_tgt_weight: ``density_tgt`` of the DDA arm (the reference's
+            0.05 with an ImageNet-initialised network and a 20x smaller LR;
+            here it pulled the shared features away: docs/demo.md).
         disc_channels: Widths of the FC discriminator.
         selftrain_iters / selftrain_threshold: Self-training from DDA on
             target pixels predicted with at least this probability.
         bf16: Training under bf16 autocast (the fast mode).
     """
     batch: int = 4
-    pretrain_iters: int = 300
-    pretrain_lr: float = 0.02
-    iters: int = 100
+    pretrain_iters: int = 600
+    pretrain_lr: float = 2e-3
+    iters: int = 60
     lr: float = 0.005
     disc_lr: float = 1e-3
-    disc_warmup: int = 20
+    disc_warmup: int = 15
     adv_weight: float = 0.05
+    entropy_adv_weight: float = 0.2
+    density_tgt_weight: float = 0.0005
     disc_channels: tuple = (32, 64, 64, 64)
-    selftrain_iters: int = 60
+    selftrain_iters: int = 40
     selftrain_threshold: float = 0.9
     bf16: bool = False
 
@@ -182,8 +190,17 @@ def miou(conf: np.ndarray) -> Dict[str, object]:
                 aAcc=float(inter.sum() / max(conf.sum(), 1) * 100))
 
 
-def evaluate(model, images: np.ndarray, labels: np.ndarray) -> dict:
-    return miou(confusion(predict(model, images)['seg_logits'], labels))
+def evaluate(model, images: np.ndarray, labels: np.ndarray,
+             density: Optional[GMMDensity] = None,
+             depths: Optional[np.ndarray] = None) -> dict:
+    """mIoU on ``images``; with ``density`` and ``depths`` also the share
+    of layout-implausible predictions (:func:`.mechanism.implausible_share`)
+    from the same forward pass."""
+    heads = predict(model, images)
+    out = miou(confusion(heads['seg_logits'], labels))
+    if density is not None:
+        out['implausible'] = implausible_share(heads, density, depths)
+    return out
 
 
 def with_target_bn(model, images: np.ndarray, chunk: int = 10):
@@ -231,10 +248,11 @@ class SeedRun:
 
     def model(self, arm: str) -> torch.nn.Module:
         d = self.design
+        adv = d.entropy_adv_weight if arm == 'entropy' else d.adv_weight
         return build_model(arm_model_cfg(
-            arm, self.gmm, d.adv_weight, d.disc_channels,
-            channels_last=d.bf16, class_weight=self.class_weight),
-            self.seed)
+            arm, self.gmm, adv, d.disc_channels, channels_last=d.bf16,
+            class_weight=self.class_weight,
+            density_tgt_weight=d.density_tgt_weight), self.seed)
 
     def _timed(self, name: str, fn, *args):
         start, cpu = time.time(), time.process_time()
@@ -249,7 +267,8 @@ class SeedRun:
     def pretrain(self):
         d = self.design
         model = self.model('source_only')
-        optim = build_optim(model, d.pretrain_lr, d.disc_lr, d.bf16)
+        optim = build_optim(model, d.pretrain_lr, d.disc_lr, d.bf16,
+                            seg_optimizer='adamw')
         batches = DemoBatches(self.data, self.density, self.seed, d.batch)
         model.train()
         for it in range(d.pretrain_iters):
@@ -334,16 +353,21 @@ class SeedRun:
     # -- the whole seed -------------------------------------------------
     def _row(self, res: dict, key: str, model) -> None:
         val = self.data['val']
-        res['rows'][key] = evaluate(model, val['img'], val['label'])
+        res['rows'][key] = evaluate(model, val['img'], val['label'],
+                                    self.density, val['depth'])
         self.log(f'seed {self.seed}: {key} mIoU '
                  f"{res['rows'][key]['mIoU']:.2f}")
 
-    def run(self, with_oracle: bool = False,
-            with_selftrain: bool = True) -> dict:
-        torch.manual_seed(self.seed)
-        val, tgt = self.data['val'], self.data['target']
-        res = dict(seed=self.seed, design=asdict(self.design), rows={},
-                   extra={})
+    def _empty(self) -> dict:
+        # timings: this run's dict, filled by _timed as the job goes.
+        return dict(seed=self.seed, design=asdict(self.design), rows={},
+                    extra={}, mechanism={}, timings=self.timings)
+
+    # Jobs: independent pieces of a seed (the runner schedules them over
+    # processes; their results do not depend on where or when they run).
+    def pretrain_job(self) -> dict:
+        """Pre-training and its rows; ``state``: the checkpoint."""
+        res = self._empty()
         pre = self._timed('pre-training', self.pretrain)
         self._row(res, 'pretrain', pre)
         sval = self.data['source_val']
@@ -351,34 +375,72 @@ class SeedRun:
             pre, sval['img'], sval['label'])
         self.log(f'seed {self.seed}: pre-training on held-out source: mIoU '
                  f"{res['extra']['pretrain_source_val']['mIoU']:.2f}")
-        init = segmentor_state(pre)
-        models = {}
-        for arm in ('source_only', 'entropy', 'dda'):
-            rec = {}
-            model, optim = self._timed(arm, self.arm, arm, init, rec)
-            models[arm] = (model, optim)
-            self._row(res, arm, model)
-            bn = with_target_bn(model, tgt['img'])
-            self._row(res, arm + '_bn', bn)
-            res['extra'][arm] = dict(
-                rec, implausible=implausible_share(
-                    model, self.density, val['img'], val['depth']),
-                implausible_bn=implausible_share(
-                    bn, self.density, val['img'], val['depth']))
-            self.log(f'seed {self.seed}: {arm} {res["extra"][arm]}')
-        if with_selftrain:
-            st, kept = self._timed('self-training', self.selftrain,
-                                   models['dda'][0])
-            self._row(res, 'selftrain', st)
-            res['extra']['pseudo_label_share'] = kept
-        probe = models['dda'][0].data_preprocessor(dict(
-            inputs=[_bgr_tensor(im) for im in tgt['img'][:8]]),
-            False)['inputs']
-        res['mechanism'] = {arm: mechanism_check(models[arm][0], probe)
-                            for arm in ('entropy', 'dda')}
-        self.log(f"seed {self.seed}: mechanism {res['mechanism']}")
-        if with_oracle:
-            orc = self._timed('oracle', self.oracle, init)
-            self._row(res, 'oracle', orc)
-        res['timings'] = self.timings
+        res['state'] = segmentor_state(pre)
         return res
+
+    def arm_job(self, arm: str, init: dict) -> dict:
+        """One arm from ``init``: own-BN and target-BN rows, discriminator
+        accuracy, implausible shares, mechanism check (adversarial arms);
+        ``state``: the DDA arm's weights (for self-training)."""
+        res = self._empty()
+        rec = {}
+        model, _ = self._timed(arm, self.arm, arm, init, rec)
+        self._row(res, arm, model)
+        tgt = self.data['target']
+        bn = with_target_bn(model, tgt['img'])
+        self._row(res, arm + '_bn', bn)
+        res['extra'][arm] = dict(
+            rec, implausible=res['rows'][arm]['implausible'],
+            implausible_bn=res['rows'][arm + '_bn']['implausible'])
+        if arm != 'source_only':
+            probe = model.data_preprocessor(dict(
+                inputs=[_bgr_tensor(im) for im in tgt['img'][:8]]),
+                False)['inputs']
+            res['mechanism'][arm] = mechanism_check(model, probe)
+        self.log(f'seed {self.seed}: {arm} {res["extra"][arm]} '
+                 f'{res["mechanism"].get(arm, "")}')
+        if arm == 'dda':
+            res['state'] = segmentor_state(model)
+        return res
+
+    def selftrain_job(self, dda_state: dict) -> dict:
+        res = self._empty()
+        model = self.model('dda')
+        load_segmentor(model, dda_state)
+        st, kept = self._timed('self-training', self.selftrain, model)
+        self._row(res, 'selftrain', st)
+        res['extra']['pseudo_label_share'] = kept
+        return res
+
+    def oracle_job(self, init: dict) -> dict:
+        res = self._empty()
+        self._row(res, 'oracle', self._timed('oracle', self.oracle, init))
+        return res
+
+    def run(self, with_oracle: bool = False,
+            with_selftrain: bool = True) -> dict:
+        """Every job of the seed in this process, merged."""
+        parts = [self.pretrain_job()]
+        init = parts[0].pop('state')
+        for arm in ('source_only', 'entropy', 'dda'):
+            parts.append(self.arm_job(arm, init))
+        dda_state = parts[-1].pop('state')
+        if with_selftrain:
+            parts.append(self.selftrain_job(dda_state))
+        if with_oracle:
+            parts.append(self.oracle_job(init))
+        return merge(parts)
+
+
+def merge(parts) -> dict:
+    """Merge job results of one seed (``rows``, ``extra``, ``mechanism``
+    and ``timings`` are unions; ``state`` entries are dropped)."""
+    out = None
+    for part in parts:
+        part = {k: v for k, v in part.items() if k != 'state'}
+        if out is None:
+            out = copy.deepcopy(part)
+            continue
+        for key in ('rows', 'extra', 'mechanism', 'timings'):
+            out[key].update(part[key])
+    return out

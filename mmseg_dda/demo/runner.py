@@ -78,23 +78,67 @@ def scaled_design(scale: float, bf16: bool) -> Design:
     return replace(d, bf16=bf16)
 
 
-def _seed_worker(job):
-    """One seed in a fresh single-threaded process."""
+_WORKER = {}
+
+
+def _init_worker(data, gmm, design) -> None:
+    """Each worker process: one thread, quiet logs, the shared inputs."""
     import logging
 
     import torch
     torch.set_num_threads(1)
     from mmengine.logging import MMLogger
-    from .protocol import SeedRun
-    data, gmm, design, seed, out = job
     MMLogger.get_current_instance().setLevel(logging.WARNING)
-    res = SeedRun(data, gmm, design, seed,
-                  log=lambda m: print(f'[demo] {m}', flush=True)).run(
-                      with_oracle=True)
-    with open(out + '.tmp', 'w') as f:
-        json.dump(res, f, indent=1)
-    os.replace(out + '.tmp', out)
-    return res
+    _WORKER.update(data=data, gmm=gmm, design=design)
+
+
+def _job(kind: str, seed: int, arg=None) -> dict:
+    """One job of a seed (see :class:`~.protocol.SeedRun`)."""
+    from .protocol import SeedRun
+    run = SeedRun(_WORKER['data'], _WORKER['gmm'], _WORKER['design'], seed,
+                  log=lambda m: print(f'[demo] {m}', flush=True))
+    if kind == 'pretrain':
+        return run.pretrain_job()
+    if kind == 'arm':
+        return run.arm_job(*arg)
+    if kind == 'selftrain':
+        return run.selftrain_job(arg)
+    return run.oracle_job(arg)
+
+
+def run_seeds(data, gmm, design, seeds, jobs: int) -> Dict[int, dict]:
+    """Every job of every seed on ``jobs`` processes: pre-training first,
+    then the arms and the oracle of a pre-trained seed, self-training after
+    its DDA arm. Returns the merged results per seed."""
+    from concurrent.futures import (FIRST_COMPLETED, ProcessPoolExecutor,
+                                    wait)
+    from .protocol import merge
+    parts = {s: [] for s in seeds}
+    ctx = mp.get_context('spawn')
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                             initargs=(data, gmm, design)) as pool:
+        pending = {pool.submit(_job, 'pretrain', s): ('pretrain', s)
+                   for s in seeds}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                kind, seed = pending.pop(fut)
+                res = fut.result()
+                state = res.pop('state', None)
+                parts[seed].append(res)
+                if kind == 'pretrain':
+                    # DDA first: self-training waits for it.
+                    for arm in ('dda', 'entropy', 'source_only'):
+                        pending[pool.submit(_job, 'arm', seed, (
+                            arm, state))] = ('arm', seed)
+                    pending[pool.submit(_job, 'oracle', seed,
+                                        state)] = ('oracle', seed)
+                elif kind == 'arm' and state is not None:
+                    pending[pool.submit(_job, 'selftrain', seed,
+                                        state)] = ('selftrain', seed)
+                if len(parts[seed]) == 6:
+                    print(f'[demo] seed {seed} done', flush=True)
+    return {s: merge(parts[s]) for s in seeds}
 
 
 def run(args) -> Dict[int, dict]:
@@ -104,15 +148,18 @@ def run(args) -> Dict[int, dict]:
     start = time.time()
     design = scaled_design(args.iters_scale, args.amp == 'bf16')
     os.makedirs(args.out, exist_ok=True)
-    key = dict(design=asdict(design), data=asdict(DATA), code=code_hash(),
-               platform=numeric_platform())
+    # As stored (JSON turns tuples into lists).
+    key = json.loads(json.dumps(dict(
+        design=asdict(design), data=asdict(DATA), code=code_hash(),
+        platform=numeric_platform())))
     print(f'[demo] precision {args.amp}; platform {key["platform"]}; '
-          f'seeds {args.seeds}, {args.jobs} at a time', flush=True)
+          f'seeds {args.seeds}, {args.jobs} processes', flush=True)
     t = time.time()
     data = make_demo_data(DATA)
     gmm = fit_demo_prior(data['source'])
-    print(f'[demo] toy data and GMM prior: {time.time() - t:.1f} s', flush=True)
-    results, jobs = {}, []
+    print(f'[demo] toy data and GMM prior: {time.time() - t:.1f} s',
+          flush=True)
+    results, todo = {}, []
     for seed in args.seeds:
         path = osp.join(args.out, f'seed{seed}.json')
         old = _load(path)
@@ -120,17 +167,16 @@ def run(args) -> Dict[int, dict]:
             print(f'[demo] seed {seed}: reused {path}', flush=True)
             results[seed] = old
         else:
-            jobs.append((data, gmm, design, seed, path))
-    if jobs:
-        ctx = mp.get_context('spawn')
-        with ctx.Pool(min(args.jobs, len(jobs))) as pool:
-            for res in pool.imap_unordered(_seed_worker, jobs):
-                res['key'] = key
-                path = osp.join(args.out, f'seed{res["seed"]}.json')
-                with open(path, 'w') as f:
-                    json.dump(res, f, indent=1)
-                results[res['seed']] = res
-                print(f'[demo] seed {res["seed"]} done', flush=True)
+            todo.append(seed)
+    if todo:
+        for seed, res in run_seeds(data, gmm, design, todo,
+                                   min(args.jobs, 3 * len(todo))).items():
+            res['key'] = key
+            path = osp.join(args.out, f'seed{seed}.json')
+            with open(path + '.tmp', 'w') as f:
+                json.dump(res, f, indent=1)
+            os.replace(path + '.tmp', path)
+            results[seed] = res
     results = {s: results[s] for s in args.seeds}
     text = summarise(results, args, time.time() - start)
     print(text)

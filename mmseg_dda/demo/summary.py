@@ -132,12 +132,13 @@ def summarise(results: Dict[int, dict], args, total: float,
     src = [results[s]['extra']['pretrain_source_val']['mIoU'] for s in seeds]
     lines += ['', f'Source pre-training on held-out source images: mIoU '
               f'{_fmt(src)}.']
-    for arm in ('entropy', 'dda'):
-        acc = [results[s]['extra'][arm]['disc_prob_right'] * 100
-               for s in seeds]
-        lines.append(f'Discriminator ({arm} arm), probability given to the '
-                     f'right domain over the last 20 iterations: '
-                     f'{_fmt(acc)} % (chance 50 %).')
+    lines.append('Discriminator: probability it gives the right domain '
+                 '(exp(-BCE), mean over the last 20 iterations; chance 50 %):'
+                 ' ' + '; '.join(
+                     f"{arm.replace('_', ' ')} arm " + _fmt(
+                         [results[s]['extra'][arm]['disc_prob_right'] * 100
+                          for s in seeds]) + ' %'
+                     for arm in ('source_only', 'entropy', 'dda')) + '.')
     lines += ['', 'Mechanism check (one adversarial generator step, '
               'entropy drop in millinats, mean ± std over seeds):', '',
               '| arm | plausible cells | implausible cells | implausible '

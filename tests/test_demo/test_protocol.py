@@ -47,7 +47,7 @@ def test_arms_start_equal_and_share_data_order(tiny_run):
     """From one checkpoint, source only and DDA see the same batches: with
     the target weights 0 and no adversarial weight they stay identical."""
     data, gmm = tiny_run
-    run = SeedRun(data, gmm, replace(DESIGN, adv_weight=0.0), 1)
+    run = SeedRun(data, gmm, replace(DESIGN, entropy_adv_weight=0.0), 1)
     init = {k: v.clone() for k, v in run.model('source_only')
             .segmentor.state_dict().items()}
     a, _ = run.arm('source_only', init)
