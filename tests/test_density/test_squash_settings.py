@@ -98,3 +98,37 @@ def test_gmm_json_stores_scale():
     assert '17663' in out['_meta']['squash']
     assert 'squash_scale' not in gmm_json('s', fitted, (13, 21), None,
                                           {})['s']
+
+
+def test_dda_refuses_maps_of_another_scale():
+    """bad_inputs D21: maps squashed with 1e6 for a prior of another scale."""
+    import mmseg_dda  # noqa: F401
+    from mmseg.structures import SegDataSample
+
+    from _tiny_models import build_tiny, tiny_dda_cfg
+    cfg = tiny_dda_cfg(7)
+    cfg['density']['squash_scale'] = 2e4
+    model = build_tiny(cfg)
+    sample = SegDataSample(metainfo=dict(density_squash_scale=1e6))
+    with pytest.raises(ValueError, match=(
+            r"squash_scale=1e\+06 but the GMM prior 'c7' uses 20000; set "
+            r'LoadSourceDensityMaps\(squash_scale=20000\)')):
+        model._check_squash_scale([sample])
+    sample.set_metainfo(dict(density_squash_scale=2e4))
+    model._check_squash_scale([sample])  # the same scale passes
+
+
+def test_loading_transform_records_its_scale(tmp_path):
+    from mmseg_dda.datasets.transforms.loading import LoadSourceDensityMaps
+    maps = np.full((7, 2, 3), 1e-5, np.float32)
+    np.save(tmp_path / 'm.npy', maps)
+    t = LoadSourceDensityMaps(squash_scale=1e5)
+    out = t.transform(dict(density_map_path=str(tmp_path / 'm.npy'),
+                           num_classes=7))
+    assert out['density_squash_scale'] == 1e5
+    assert out['gt_density_map'][0, 0, 0] == pytest.approx(
+        255 * (1 - math.exp(-1.0)), rel=1e-6)
+    assert 'squash_scale' not in repr(LoadSourceDensityMaps())
+    with pytest.raises(ValueError, match='LoadSourceDensityMaps: '
+                       'squash_scale must be a finite number > 0'):
+        LoadSourceDensityMaps(squash_scale=0)

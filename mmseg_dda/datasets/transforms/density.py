@@ -98,6 +98,7 @@ class ComputeSourceDensityMaps(BaseTransform):
             self.grid_for(results))
         results['gt_density_map'] = self._density.squash(
             maps.numpy().astype(np.float32, copy=False))
+        results['density_squash_scale'] = self._density.squash_scale
         return results
 
     def __repr__(self) -> str:

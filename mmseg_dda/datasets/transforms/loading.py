@@ -161,6 +161,8 @@ class LoadSourceDensityMaps(BaseTransform):
             raise ValueError(f'Density maps {path} have grid '
                              f'{maps.shape[1:]}, expected {self.grid}')
         results['gt_density_map'] = np.ascontiguousarray(maps, np.float32)
+        # DDA compares it with its prior's scale (docs/method.md §3.3).
+        results['density_squash_scale'] = self.squash_scale
         return results
 
     def __repr__(self) -> str:

@@ -294,6 +294,7 @@ class DDA(MMSegAPIMixin, BaseModel):
                 data_samples, 'gt_density_map',
                 'source density maps: LoadSourceDensityMaps or '
                 'ComputeSourceDensityMaps in the source pipeline', 'DDA')
+            self._check_squash_scale(data_samples)
             gt_label = None
             if self.source_density_gather == 'gt':
                 gt_label = stack_pixel_data(data_samples, 'gt_sem_seg',
@@ -308,6 +309,23 @@ class DDA(MMSegAPIMixin, BaseModel):
                                                 data_samples)
             losses['src.loss_density'] = w['density_src'] * sum(den.values())
         return losses
+
+    def _check_squash_scale(self, data_samples: SampleList) -> None:
+        """Refuse source maps squashed with another scale than the prior's
+        (a fitted set stores its own scale, docs/method.md §3.3): the
+        source and target density targets would be on different scales."""
+        scales = {s.metainfo['density_squash_scale'] for s in data_samples
+                  if 'density_squash_scale' in s.metainfo}
+        mine = self.density.squash_scale
+        bad = sorted(v for v in scales if float(v) != mine)
+        if bad:
+            raise ValueError(
+                f'DDA: the source density maps were squashed with '
+                f'squash_scale={bad[0]:g} but the GMM prior '
+                f'{self.density.set_name!r} uses {mine:g}; set '
+                f'LoadSourceDensityMaps(squash_scale={mine:g}) in the source '
+                'pipeline (or model.density.squash_scale to the maps\' '
+                'scale)')
 
     def _target_losses(self, heads: Dict[str, Tensor],
                        data_samples: SampleList,
