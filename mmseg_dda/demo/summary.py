@@ -63,11 +63,18 @@ def row_means(results: Dict[int, dict]) -> Dict[str, float]:
 
 def read_expected(path: str = EXPECTED) -> Dict[str, float]:
     """Reference means of ``docs/demo_expected.md``: the rows
-    ``| <row key> | <mean> |`` of its "Reference means" table."""
+    ``| <row key> | <mean> |`` of its "## Reference means" section."""
     if not osp.isfile(path):
         return {}
     with open(path, encoding='utf-8') as f:
         text = f.read()
+    # Only the "Reference means" section (the regression pin below it has
+    # rows of the same names).
+    start = text.find('## Reference means')
+    if start < 0:
+        return {}
+    end = text.find('\n## ', start + 1)
+    text = text[start:end if end > 0 else len(text)]
     keys = {k for k, _ in ROWS}
     out = {}
     for m in re.finditer(r'^\|\s*`?(\w+)`?\s*\|\s*([0-9.]+)\s*\|', text,

@@ -75,7 +75,8 @@ def test_summary_rows_differences_and_intervals(tmp_path):
 def test_tolerance_note(tmp_path):
     path = tmp_path / 'expected.md'
     path.write_text('## Reference means\n\n| row | mean |\n|---|---|\n'
-                    '| source_only | 12.00 |\n| dda | 16.00 |\n')
+                    '| source_only | 12.00 |\n| dda | 16.00 |\n\n'
+                    '## Regression pin\n\n| source_only | 11.1234 |\n')
     exp = summary.read_expected(str(path))
     assert exp == {'source_only': 12.0, 'dda': 16.0}
     assert 'within ±1.5' in summary.tolerance_note(
