@@ -53,10 +53,12 @@ def parse_args(argv=None):
                         help='floor of the fitted variances in the data\'s '
                         'units (grid cells^2, inverse depth^2); default: '
                         'none beyond 1e-6, as the reference sets')
-    parser.add_argument('--squash-scale', type=float,
-                        help='squash scale stored with the set (default: '
-                        '1e6 * h * w / (96 * 161) for the grid h x w, the '
-                        'reference\'s 1e6 on 96x161)')
+    parser.add_argument('--squash-scale',
+                        help='squash scale stored with the set: a number, '
+                        'or "grid" for 1e6 * h * w / (96 * 161) on the grid '
+                        'h x w (the reference\'s 1e6 on 96x161); default: '
+                        'none stored (1e6). A stored scale must also be '
+                        'set in LoadSourceDensityMaps(squash_scale=...)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 

@@ -25,7 +25,7 @@ from mmengine.config import Config
 
 from ..density.fitting import (collect_points, fit_class_gmms, gmm_json,
                                write_json_atomic)
-from ..density.gmm import grid_squash_scale
+from ..density.gmm import check_squash_scale, grid_squash_scale
 from ..density.grid import has_segmentor, tool_feature_grid
 from ..density.source_data import (build_source_dataset, resolve_gmm,
                                    resolve_grid, source_items)
@@ -44,7 +44,7 @@ def fit_gmm_priors(config: Union[str, Config],
                    cfg_options: Optional[dict] = None,
                    log: Callable[[str], None] = print,
                    var_floor: Optional[Sequence[float]] = None,
-                   squash_scale: Optional[float] = None) -> Dict:
+                   squash_scale: Union[float, str, None] = None) -> Dict:
     """Fit one GMM per class on the config's source set, write the JSON.
 
     Args:
@@ -64,9 +64,12 @@ def fit_gmm_priors(config: Union[str, Config],
         var_floor (tuple[float, float, float], optional): Floor of the
             fitted variances ``(x, y, z)`` in the data's units (default:
             none beyond ``reg_covar`` 1e-6, as the reference sets).
-        squash_scale (float, optional): Squash scale stored with the set
-            (default: :func:`~mmseg_dda.density.gmm.grid_squash_scale` of
-            the grid, 1e6 on the reference's 96x161; docs/method.md §3.3).
+        squash_scale (float | str, optional): Squash scale stored with the
+            set; ``'grid'``: :func:`~mmseg_dda.density.gmm.grid_squash_scale`
+            of the grid (1e6 on the reference's 96x161; docs/method.md
+            §3.3). Default: none stored, the reference's 1e6 applies. A
+            stored scale must also be given to ``LoadSourceDensityMaps``
+            when training on precomputed maps (DDA refuses a mismatch).
 
     Returns:
         dict: The written JSON content.
@@ -94,8 +97,10 @@ def fit_gmm_priors(config: Union[str, Config],
         f'{time.perf_counter() - start:.1f} s')
     fitted = fit_class_gmms(points, components, seed=seed,
                             class_names=classes or None, var_floor=var_floor)
-    if squash_scale is None:
+    if squash_scale == 'grid':
         squash_scale = grid_squash_scale(grid_hw)
+    elif squash_scale is not None:
+        squash_scale = check_squash_scale(squash_scale, 'squash_scale')
     import sklearn
     provenance = dict(
         tool='tools/fit_gmm.py', config=cfg.filename, num_images=len(items),
