@@ -38,9 +38,9 @@ DIFFS = (
 )
 
 
-def _fmt(values: List[float]) -> str:
+def _fmt(values: List[float], digits: int = 2) -> str:
     mean, std = mean_std(values)
-    return f'{mean:.2f} ± {std:.2f}'
+    return f'{mean:.{digits}f} ± {std:.{digits}f}'
 
 
 def _interval(values: List[float]) -> str:
@@ -146,29 +146,68 @@ def summarise(results: Dict[int, dict], args, total: float,
                          [results[s]['extra'][arm]['disc_prob_right'] * 100
                           for s in seeds]) + ' %'
                      for arm in ('source_only', 'entropy', 'dda')) + '.')
-    lines += ['', 'Mechanism check (one adversarial generator step, '
-              'entropy drop in millinats, mean ± std over seeds):', '',
-              '| arm | plausible cells | implausible cells | implausible '
-              'share of val predictions (own BN / target BN) |',
-              '|---|---|---|---|']
+    lines += ['', 'Mechanism check (one adversarial generator step with the '
+              "arm's trained discriminator; mean entropy drop in millinats at"
+              ' plausible / implausible cells; mean ± std over seeds):', '',
+              '| arm | network step: plausible | implausible | logit step: '
+              'plausible | implausible |', '|---|---|---|---|---|']
     for arm in ('entropy', 'dda'):
         mech = [results[s]['mechanism'][arm] for s in seeds]
-        imp = [results[s]['extra'][arm]['implausible'] * 100 for s in seeds]
-        impbn = [results[s]['extra'][arm]['implausible_bn'] * 100
-                 for s in seeds]
-        lines.append(
-            f"| {arm} | {_fmt([m['drop_plausible'] for m in mech])} | "
-            f"{_fmt([m['drop_implausible'] for m in mech])} | "
-            f'{_fmt(imp)} % / {_fmt(impbn)} % |')
-    imp_so = [results[s]['extra']['source_only']['implausible'] * 100
-              for s in seeds]
-    lines.append(f'| source only | | | {_fmt(imp_so)} % |')
+        lines.append('| ' + arm + ' | ' + ' | '.join(
+            _fmt([m[k] for m in mech], 1 if i < 2 else 4) for i, k in
+            enumerate(('drop_plausible', 'drop_implausible',
+                       'logit_drop_plausible', 'logit_drop_implausible')))
+            + ' |')
+    lines += ['', 'Share of layout-implausible predictions on the val images '
+              '(prior density of the predicted class at the true position and'
+              ' inverse depth < 127.5 of 255), percent:', '',
+              '| arm | own BN | target BN |', '|---|---|---|']
+    for arm in ('source_only', 'entropy', 'dda'):
+        lines.append(f"| {arm.replace('_', ' ')} | " + ' | '.join(_fmt(
+            [results[s]['extra'][arm][k] * 100 for s in seeds])
+            for k in ('implausible', 'implausible_bn')) + ' |')
+    for other in ('source_only', 'entropy'):
+        for k, what in (('implausible', 'own BN'),
+                        ('implausible_bn', 'target BN')):
+            diff = paired(
+                [results[s]['extra']['dda'][k] * 100 for s in seeds],
+                [results[s]['extra'][other][k] * 100 for s in seeds])
+            lines.append(f"| DDA − {other.replace('_', ' ')} ({what}) | "
+                         f'{_interval(diff)} | |')
     cpu = sum(sum(c for _, c in r['timings'].values())
               for r in results.values())
-    lines += ['', f'Time: {total:.0f} s wall for this invocation; '
-              f'{cpu:.0f} s CPU over all seeds (training steps).']
+    wall = f'{total:.0f} s wall for this invocation; ' if total == total \
+        else ''
+    lines += ['', f'Time: {wall}{cpu:.0f} s CPU over all seeds (training '
+              f'and evaluation jobs, {cpu / len(seeds):.0f} s per seed).']
     comparable = (sorted(seeds) == [0, 1, 2]
                   and getattr(args, 'iters_scale', 1.0) == 1.0)
     lines += ['', tolerance_note(row_means(results),
                                  read_expected(expected_path), comparable)]
     return '\n'.join(lines)
+
+
+def main(argv=None) -> None:
+    """Print the summary of an output folder again:
+    ``python -m mmseg_dda.demo.summary demo_output``."""
+    import argparse
+    import glob
+    import json
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument('out', help='output folder of tools/run_demo.py')
+    args = p.parse_args(argv)
+    results = {}
+    for path in glob.glob(osp.join(args.out, 'seed*.json')):
+        with open(path) as f:
+            res = json.load(f)
+        results[res['seed']] = res
+    if not results:
+        raise SystemExit(f'{args.out}: no seed<N>.json results')
+    first = next(iter(results.values()))
+    ns = argparse.Namespace(amp='bf16' if first['design'].get('bf16')
+                            else 'fp32', iters_scale=1.0)
+    print(summarise(dict(sorted(results.items())), ns, float('nan')))
+
+
+if __name__ == '__main__':
+    main()

@@ -118,3 +118,14 @@ def test_seed_results_reused_only_for_the_same_key(tmp_path, monkeypatch):
     runner.run(args)
     assert sorted(calls) == [0, 1, 1]
     assert (tmp_path / 'summary.md').is_file()
+
+
+def test_summary_of_an_output_folder(tmp_path, capsys):
+    for s in (0, 1):
+        (tmp_path / f'seed{s}.json').write_text(json.dumps(_result(s, 10.0)))
+    summary.main([str(tmp_path)])
+    out = capsys.readouterr().out
+    assert '2 training seeds [0, 1], fp32' in out
+    assert '| dda | 2.0 ± 0.0 | 1.0 ± 0.0 | 3.0000 ± 0.0000 |' in out
+    with pytest.raises(SystemExit, match='no seed<N>.json'):
+        summary.main([str(tmp_path / 'empty')])
