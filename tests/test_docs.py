@@ -142,3 +142,188 @@ def test_section_pattern(ref, ok):
     sections = _method_sections()
     found = SECTION_REF.findall(ref)
     assert found and all(f in sections for f in found) is ok
+
+
+# --- Links between the docs, and the module list of docs/DESIGN.md ---------
+
+DESIGN_DOC = ROOT / 'docs' / 'DESIGN.md'
+PACKAGE = ROOT / 'mmseg_dda'
+# Markdown link or image target: [text](target) / ![alt](target).
+MD_LINK = re.compile(r'!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)')
+MD_HEADING = re.compile(r'^(#{1,6})\s+(.*?)\s*#*\s*$')
+FENCE = re.compile(r'^\s*(```|~~~)')
+INLINE_CODE = re.compile(r'`[^`]*`')
+# Backticked package paths in DESIGN.md: `mmseg_dda/...` (globs allowed).
+DESIGN_PATH = re.compile(r'`(mmseg_dda/[\w/.*\-]+)`')
+# Words that tell the history of the work instead of the product.
+HISTORY_WORDS = re.compile(r'session|this round|previous round', re.IGNORECASE)
+HISTORY_PATHS = ('README.md', 'docs', 'configs', 'mmseg_dda', 'tools', 'bench')
+
+
+def _markdown_lines(text):
+    """``(lineno, line)`` of the lines outside fenced code blocks."""
+    in_fence = False
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if not in_fence:
+            yield lineno, line
+
+
+def heading_anchor(heading):
+    """GitHub's anchor of a Markdown heading (without the ``-N`` suffix)."""
+    text = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', heading)  # links -> text
+    text = re.sub(r'[^\w\- ]', '', text.strip().lower())
+    return text.replace(' ', '-')
+
+
+def markdown_anchors(text):
+    """Every anchor GitHub gives the headings of ``text``."""
+    anchors, seen = set(), {}
+    for _, line in _markdown_lines(text):
+        match = MD_HEADING.match(line)
+        if not match:
+            continue
+        base = heading_anchor(match.group(2))
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        anchors.add(base if count == 0 else f'{base}-{count}')
+    return anchors
+
+
+def broken_links(md_file, root=ROOT):
+    """``'file:line: target (why)'`` for each relative link of ``md_file``
+    that names no file of the repository, or no heading of it."""
+    broken = []
+    text = md_file.read_text(encoding='utf-8')
+    rel = md_file.relative_to(root).as_posix()
+    for lineno, line in _markdown_lines(text):
+        for target in MD_LINK.findall(INLINE_CODE.sub('', line)):
+            if re.match(r'[a-z][a-z0-9+.\-]*:', target, re.IGNORECASE):
+                continue  # http(s):, mailto:, ...
+            path_part, _, anchor = target.partition('#')
+            dest = (md_file.parent / path_part).resolve() if path_part \
+                else md_file.resolve()
+            if root.resolve() not in (dest, *dest.parents):
+                broken.append(f'{rel}:{lineno}: {target} (outside the '
+                              'repository)')
+            elif not dest.exists():
+                broken.append(f'{rel}:{lineno}: {target} (no such file)')
+            elif anchor and dest.suffix == '.md' and anchor not in \
+                    markdown_anchors(dest.read_text(encoding='utf-8')):
+                broken.append(f'{rel}:{lineno}: {target} (no such heading)')
+    return broken
+
+
+def _linked_docs():
+    """README.md, docs/*.md and the other READMEs of the product."""
+    files = [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md')),
+             ROOT / 'bench' / 'README.md',
+             *sorted((ROOT / 'configs').rglob('README.md'))]
+    return [f for f in files if f.is_file()]
+
+
+def package_modules(package=PACKAGE):
+    """Every module of the package as ``mmseg_dda/.../name.py``, read from
+    the tree (``__init__.py`` files excluded: DESIGN.md lists the modules
+    that hold code of their own)."""
+    return sorted(
+        p.relative_to(package.parent).as_posix()
+        for p in package.rglob('*.py')
+        if p.name != '__init__.py' and '__pycache__' not in p.parts)
+
+
+def design_module_problems(design_text, package=PACKAGE):
+    """``(missing, stale)``: modules of ``package`` that ``design_text`` does
+    not list as a backticked path, and listed paths that match no file."""
+    listed = set(DESIGN_PATH.findall(design_text))
+    missing = [m for m in package_modules(package) if m not in listed]
+    stale = sorted(ref for ref in listed
+                   if not any(package.parent.glob(ref)))
+    return missing, stale
+
+
+def test_every_relative_link_resolves():
+    files = _linked_docs()
+    assert ROOT / 'README.md' in files and len(files) > 5
+    broken = [b for f in files for b in broken_links(f)]
+    assert not broken, 'broken links:\n' + '\n'.join(broken)
+
+
+def test_design_doc_lists_every_module():
+    missing, stale = design_module_problems(DESIGN_DOC.read_text())
+    assert len(package_modules()) > 50
+    assert not missing, (
+        'add a row for each module to docs/DESIGN.md ("Package layout"):\n' +
+        '\n'.join(missing))
+    assert not stale, ('docs/DESIGN.md names paths that do not exist:\n' +
+                       '\n'.join(stale))
+
+
+def test_readme_is_a_landing_page():
+    text = (ROOT / 'README.md').read_text()
+    assert len(text.splitlines()) <= 250
+    quick = text.split('## Quick start (two commands on a fresh machine)',
+                       1)[1].split('\n## ', 1)[0]
+    commands = re.search(r'```bash\n(.*?)```', quick, re.DOTALL).group(1)
+    assert [line.split('#')[0].strip() for line in commands.splitlines()
+            ] == ['make demo', 'make test']
+
+
+def test_no_history_wording_in_the_product():
+    offenders = [
+        f'{rel}:{lineno}: {line.strip()}' for rel, text in _text_files()
+        if rel == 'README.md' or rel.startswith(
+            tuple(p + '/' for p in HISTORY_PATHS[1:]))
+        for lineno, line in enumerate(text.splitlines(), 1)
+        if HISTORY_WORDS.search(line)
+    ]
+    assert not offenders, (
+        'say what the product does, not who measured it when:\n' +
+        '\n'.join(offenders))
+
+
+@pytest.mark.parametrize('heading, anchor', [
+    ('Two modes', 'two-modes'),
+    ("Train step against the reference's call pattern",
+     'train-step-against-the-references-call-pattern'),
+    ('Ablations (`configs/dda/ablations/`, all on expid 1)',
+     'ablations-configsddaablations-all-on-expid-1'),
+    ('Interrupted runs (SIGKILL while a file is being written)',
+     'interrupted-runs-sigkill-while-a-file-is-being-written'),
+    ('See [the guide](docs/x.md) now', 'see-the-guide-now'),
+])
+def test_heading_anchor(heading, anchor):
+    assert heading_anchor(heading) == anchor
+
+
+def test_broken_links_are_found(tmp_path):
+    (tmp_path / 'docs').mkdir()
+    (tmp_path / 'docs' / 'a.md').write_text('# A\n\n## Two words\n')
+    page = tmp_path / 'README.md'
+    page.write_text(
+        '# A\n'
+        '[ok](docs/a.md) [ok](docs/a.md#two-words) [web](https://x.org/y)\n'
+        '[gone](docs/b.md) [bad anchor](docs/a.md#three) [up](../x.md)\n'
+        '`[in code](nowhere.md)`\n'
+        '```\n[in a fence](nowhere.md)\n```\n'
+        '![img](docs/missing.png) [self](#a) [self](#b)\n')
+    found = broken_links(page, root=tmp_path)
+    assert [f.split(': ', 1)[1] for f in found] == [
+        'docs/b.md (no such file)', 'docs/a.md#three (no such heading)',
+        '../x.md (outside the repository)', 'docs/missing.png (no such file)',
+        '#b (no such heading)'
+    ]
+
+
+def test_design_check_finds_missing_and_stale_modules(tmp_path):
+    pkg = tmp_path / 'mmseg_dda'
+    (pkg / 'sub').mkdir(parents=True)
+    for name in ('__init__.py', 'sub/__init__.py', 'sub/a.py', 'sub/b.py'):
+        (pkg / name).write_text('')
+    text = '| `mmseg_dda/sub/a.py` | x |\n| `mmseg_dda/sub/gone.py` | y |\n'
+    assert design_module_problems(text, pkg) == (['mmseg_dda/sub/b.py'],
+                                                 ['mmseg_dda/sub/gone.py'])
+    text += '`mmseg_dda/sub/b.py` and `mmseg_dda/sub/*.py`\n'
+    assert design_module_problems(text.replace('gone', 'a'), pkg) == ([], [])

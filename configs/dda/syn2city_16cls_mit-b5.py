@@ -6,7 +6,7 @@
 # (AdamW, heads at 10x LR, warm-up + linear decay; see
 # ../_base_/schedules/dda_adamw_poly10warm_90k.py) and the feature grid change.
 #
-# Before training (README, "Backbones"):
+# Before training (docs/backbones.md):
 #   1. ImageNet weights: convert the official mit_b5.pth with MMSeg's
 #      mit2mmseg.py to checkpoints/mit_b5_mmseg.pth.
 #   2. GMM prior for the model's grid (190x320):

@@ -1,7 +1,7 @@
 # dda-selftrain_segformer_mit-b5_1xb1-30k_syn2city16-1280x760: STEP 4 of
 # syn2city_16cls_mit-b5.py, self-training on the target images with its
 # STEP-3 pseudo-labels; a fresh AdamW (heads at 10x LR, warm-up 1500
-# iterations, then linear decay over the 30k iterations). README "Configs"
+# iterations, then linear decay over the 30k iterations). docs/configs.md
 # for load_from and --resume.
 _base_ = [
     '../_base_/models/segformer_mit-b5_depth_density_selftrain.py',

@@ -1,6 +1,6 @@
 # dda-selftrain_deeplabv2_r101-d8_1xb1-30k_syn2city7-640x320: STEP 4 of
 # syn2city_7cls_small.py, self-training on the target images with its STEP-3
-# pseudo-labels (docs/method.md §8.3; README "Configs": load_from, --resume).
+# pseudo-labels (docs/method.md §8.3; docs/configs.md: load_from, --resume).
 _base_ = [
     '../_base_/models/deeplabv2_r101_depth_density_selftrain.py',
     '../_base_/datasets/syn2city7_640x320_selftrain.py',

@@ -1,6 +1,6 @@
 # dda-selftrain_deeplabv2_r101-d8_1xb1-30k_syn2map7-1280x760: STEP 4 of
 # syn2map_7cls.py, self-training on the target images with its STEP-3
-# pseudo-labels (docs/method.md §8.3; README "Configs": load_from, --resume).
+# pseudo-labels (docs/method.md §8.3; docs/configs.md: load_from, --resume).
 _base_ = [
     '../_base_/models/deeplabv2_r101_depth_density_selftrain.py',
     '../_base_/datasets/syn2map_1280x760_selftrain.py',

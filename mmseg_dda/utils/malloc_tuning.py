@@ -5,11 +5,11 @@ memory back to the kernel when it is freed (blocks above the mmap threshold
 are unmapped, the top of the heap is trimmed) and page-faults it in again,
 zero-filled, in the next step. On the 2-core CPU of the project's benchmarks
 this kernel work was about a fifth of a DeepLab-v2 step
-(``bench/benchmark_train_step.py``, README "Training speed and benchmarks").
+(``bench/benchmark_train_step.py``, bench/README.md).
 ``env_cfg.malloc_cfg`` (set in ``configs/_base_/default_runtime.py``) keeps
 that memory for reuse instead. Only where memory comes from changes, never a
 computed value. The kept memory fragments: the peak RSS can grow a few
-percent (4% for DeepLab-v2 at 760x1280 in the README's benchmark);
+percent (4% for DeepLab-v2 at 760x1280 in bench/README.md);
 ``malloc_cfg=None`` keeps glibc's defaults.
 
 Keys of ``malloc_cfg`` (bytes or counts, as ``mallopt(3)`` takes them):

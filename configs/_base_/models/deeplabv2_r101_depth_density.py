@@ -9,7 +9,7 @@ data_preprocessor = dict(
     bgr_to_rgb=False)
 # ImageNet initialisation converted from the reference's
 # DeepLab_resnet_pretrained_imagenet.pth with
-# tools/convert_reference_checkpoint.py --kind imagenet (see README).
+# tools/convert_reference_checkpoint.py --kind imagenet (see docs/pipeline.md).
 imagenet_checkpoint = 'checkpoints/deeplabv2_r101_imagenet.pth'
 model = dict(
     data_preprocessor=data_preprocessor,

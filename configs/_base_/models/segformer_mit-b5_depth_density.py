@@ -15,7 +15,7 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True)
 # ImageNet-1k MiT-B5 weights of the SegFormer authors, converted to MMSeg's
-# key layout with MMSeg's own converter (see README, "Backbones"):
+# key layout with MMSeg's own converter (see docs/backbones.md):
 #   MIM=.venv/lib/python3.11/site-packages/mmseg/.mim
 #   python $MIM/tools/model_converters/mit2mmseg.py \
 #       pretrained/mit_b5.pth checkpoints/mit_b5_mmseg.pth
