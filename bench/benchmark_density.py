@@ -30,8 +30,9 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from mmseg_dda.utils.atomic_io import atomic_write_json  # noqa: E402
-from mmseg_dda.density import GMMDensity, save_density_maps  # noqa: E402
-from mmseg_dda.density.io import load_synthia_inverse_depth  # noqa: E402
+from mmseg_dda.datasets.formats import (  # noqa: E402
+    load_synthia_inverse_depth, save_density_maps)
+from mmseg_dda.density import GMMDensity  # noqa: E402
 
 PI = 3.1415926
 

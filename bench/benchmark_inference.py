@@ -30,7 +30,7 @@ import os
 import os.path as osp
 import time
 
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 import numpy as np
 import torch
 from mmengine.config import Config

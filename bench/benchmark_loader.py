@@ -24,7 +24,7 @@ import tempfile
 import time
 
 
-import mmseg_dda  # noqa: E402,F401  (compat shims first)
+import mmseg_dda  # noqa: E402,F401  (registers the project's modules)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
@@ -34,7 +34,8 @@ from mmseg_dda.datasets import SynthiaDataset, feature_grid_size  # noqa
 from mmseg_dda.datasets.toy import generate_toy_dataset  # noqa: E402
 from mmseg_dda.datasets.transforms import (LoadInverseDepth,  # noqa: E402
                                            LoadMappedAnnotations)
-from mmseg_dda.density import GMMDensity, save_density_maps  # noqa: E402
+from mmseg_dda.datasets.formats import save_density_maps  # noqa: E402
+from mmseg_dda.density import GMMDensity  # noqa: E402
 
 SCALE = (1280, 760)
 

@@ -26,7 +26,7 @@ import platform
 import sys
 import time
 
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 import numpy as np
 import torch
 from mmengine.logging import MMLogger

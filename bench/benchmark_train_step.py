@@ -96,7 +96,7 @@ import time
 from collections import defaultdict
 from typing import Dict, List, Optional
 
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -879,7 +879,7 @@ def data_row(cfg_path: str, size, samples: int) -> Optional[dict]:
 # ---------------------------------------------------------------------------
 def run_backbone_row(model_name: str, size, args) -> dict:
     """``DDA.train_step`` of one model: s/iteration, phases, peak RSS."""
-    from mmseg_dda.density.grid import model_feature_grid
+    from mmseg_dda.apis.model_grid import model_feature_grid
     cfg_path = osp.join(REPO, MODELS_CFG[model_name])
     cfg = Config.fromfile(cfg_path)
     init_default_scope('mmseg')

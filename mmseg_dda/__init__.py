@@ -1,6 +1,7 @@
 """mmseg_dda: DDA (NeurIPS 2022) as an MMSegmentation 1.x plugin."""
-from . import compat  # noqa: F401,I001  (must run before mmseg is imported)
-from . import (datasets, density, engine, evaluation, models,  # noqa: F401
-               utils)
+# compat first: with mmcv-lite, mmseg.models needs its mmcv._ext stub.
+from . import compat  # noqa: F401
+from . import (checkpoint, datasets, density, engine, evaluation,  # noqa: F401
+               models, utils)
 
 __version__ = '0.1.0'

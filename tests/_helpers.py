@@ -121,10 +121,13 @@ def recording_runner(built: List, runs: Optional[List[str]] = None) -> type:
 
 def record_runner(monkeypatch, tool, runs: Optional[List[str]] = None
                   ) -> List:
-    """Replace ``tool.Runner`` by a recorder that builds and runs nothing.
+    """Replace the tool's runner by a recorder that builds and runs nothing.
 
-    For tests of the config a tool's ``main`` hands to ``Runner.from_cfg``
-    (flags, hooks, AMP) without a training or test run.
+    For tests of the config a tool's ``main`` hands to the runner (flags,
+    hooks, AMP) without a training or test run. Both ways of building are
+    recorded: ``Runner.from_cfg`` and ``RUNNERS.build`` of the project's
+    ``runner_type='DDARunner'`` (another ``runner_type`` is built by the
+    real registry).
 
     Args:
         monkeypatch: pytest's ``monkeypatch`` fixture (undoes the swap).
@@ -136,7 +139,20 @@ def record_runner(monkeypatch, tool, runs: Optional[List[str]] = None
         list: The configs passed to ``Runner.from_cfg``, in call order.
     """
     built = []
-    monkeypatch.setattr(tool, 'Runner', recording_runner(built, runs))
+    recorder = recording_runner(built, runs)
+    monkeypatch.setattr(tool, 'Runner', recorder)
+    registry = getattr(tool, 'RUNNERS', None)
+    if registry is not None:
+
+        class _Registry:
+
+            @staticmethod
+            def build(cfg):
+                if cfg.get('runner_type') == 'DDARunner':
+                    return recorder.from_cfg(cfg)
+                return registry.build(cfg)
+
+        monkeypatch.setattr(tool, 'RUNNERS', _Registry)
     return built
 
 
@@ -237,7 +253,7 @@ def make_toy_tree(root: Path) -> Dict[str, str]:
     Same sizes as the ``toy_data_root`` fixture, but a private copy: the
     tests below write density maps and work dirs into it.
     """
-    import mmseg_dda  # noqa: F401  (compat shims before mmseg)
+    import mmseg_dda  # noqa: F401
     from mmseg_dda.datasets.toy import generate_toy_dataset
     return generate_toy_dataset(
         str(root), num_source=6, num_target=4, num_val=3, size=(128, 76),

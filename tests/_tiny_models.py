@@ -3,7 +3,11 @@
 * :func:`tiny_backbone_cfg`, :func:`tiny_segmentor_cfg`,
   :func:`tiny_dda_cfg`: the model dicts of the unit tests, a narrow
   DeepLabV2ResNet (ResNet-50 depth) with small heads; :func:`build_tiny`
-  builds one under a fixed seed.
+  builds one under a fixed seed. Every DDA of the tests is a
+  :func:`tiny_dda_cfg`.
+* :func:`unit_dda_cfg`, :func:`build_unit_dda`, :func:`unit_dda_batch`:
+  the DDA of the ``train_step`` unit tests (7 classes, 64x64 inputs, the
+  reference's preprocessing and loss weights) and a batch for it.
 * :func:`make_tiny_checkpoints`: built in-process from the tiny DDA config
   of :mod:`_helpers` (randomly initialised, no training needed): a DDA
   checkpoint as ``tools/train.py`` writes it (``meta.dataset_meta``
@@ -13,22 +17,38 @@
 * :func:`save_untrained`: a checkpoint of any model config.
 """
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 from _helpers import write_tiny_setup
 
+#: The reference's loss weights (docs/method.md §5.1).
+REFERENCE_LOSS_WEIGHTS = dict(seg_src=1., density_src=0.01, depth_src=0.005,
+                              adv_tgt=0.05, density_tgt=0.05)
+#: The DDA of the ``train_step`` unit tests: classes (GMM set ``c7``), input
+#: (H, W) and its feature grid (ceil_mode max-pool).
+UNIT_CLASSES, UNIT_SIZE, UNIT_GRID = 7, (64, 64), (9, 9)
+
+
+def preprocessor_cfg(size: Sequence[int]) -> dict:
+    """The reference's ``SegDataPreProcessor`` (BGR, mean only) padding to
+    ``size`` (H, W)."""
+    return dict(type='SegDataPreProcessor',
+                mean=[104.00698793, 116.66876762, 122.67891434],
+                std=[1., 1., 1.], bgr_to_rgb=False, size=tuple(size))
+
 
 def tiny_backbone_cfg(width: int = 2, stem_channels: int = 4,
-                      **overrides) -> dict:
-    """A DeepLabV2ResNet of ResNet-50 depth with ``width`` base channels
-    (layer4: ``width * 32`` channels).
+                      depth: int = 50, **overrides) -> dict:
+    """A DeepLabV2ResNet with ``width`` base channels (layer4:
+    ``width * 32`` channels).
 
     Args:
         width (int): Base channels. Defaults to 2.
         stem_channels (int): Stem channels. Defaults to 4.
+        depth (int): ResNet depth. Defaults to 50.
         **overrides: Further backbone arguments (e.g. ``init_cfg``).
     """
-    return dict(type='DeepLabV2ResNet', depth=50,
+    return dict(type='DeepLabV2ResNet', depth=depth,
                 stem_channels=stem_channels, base_channels=width,
                 **overrides)
 
@@ -109,6 +129,69 @@ def build_tiny(cfg: dict, seed: int = 0, init_weights: bool = True):
     if init_weights:
         model.init_weights()
     return model
+
+
+def unit_dda_cfg(**overrides) -> dict:
+    """The DDA of the ``train_step`` unit tests: :func:`tiny_dda_cfg` with
+    ``UNIT_CLASSES``, the reference's preprocessing at ``UNIT_SIZE`` and its
+    loss weights; ``overrides`` are further DDA arguments."""
+    cfg = tiny_dda_cfg(UNIT_CLASSES,
+                       data_preprocessor=preprocessor_cfg(UNIT_SIZE),
+                       loss_weights=dict(REFERENCE_LOSS_WEIGHTS))
+    cfg.update(overrides)
+    return cfg
+
+
+def build_unit_dda(**overrides):
+    """:func:`unit_dda_cfg` built (seed 0), in training mode.
+
+    The segmentor's convolutions get larger weights than the reference
+    init (std 0.3), so that the tiny network's outputs and gradients are not
+    vanishingly small.
+    """
+    import torch.nn as nn
+    model = build_tiny(unit_dda_cfg(**overrides))
+    for m in model.segmentor.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.normal_(m.weight, std=0.3)
+    model.train()
+    return model
+
+
+def unit_dda_batch(n: int = 1, seed: int = 0) -> dict:
+    """A source/target batch for :func:`build_unit_dda`: random images,
+    labels (top rows ignored), inverse depths and density maps.
+
+    Returns:
+        dict: ``inputs``, ``data_samples``, ``target_inputs``,
+        ``target_data_samples`` (as ``SourceTargetDataset`` gives them).
+    """
+    import torch
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    (h, w), c = UNIT_SIZE, UNIT_CLASSES
+    g = torch.Generator().manual_seed(seed)
+    inputs, samples, t_inputs, t_samples = [], [], [], []
+    for _ in range(n):
+        inputs.append(torch.randint(0, 256, (3, h, w), generator=g,
+                                    dtype=torch.uint8))
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(
+            data=torch.randint(0, c, (1, h, w), generator=g))
+        s.gt_sem_seg.data[0, :4] = 255
+        s.gt_depth_map = PixelData(
+            data=65536. / (torch.rand(1, h, w, generator=g) * 5000 + 1))
+        s.gt_density_map = PixelData(
+            data=torch.rand(c, *UNIT_GRID, generator=g) * 255)
+        s.set_metainfo(dict(img_shape=(h, w), ori_shape=(h, w)))
+        samples.append(s)
+        t_inputs.append(torch.randint(0, 256, (3, h, w), generator=g,
+                                      dtype=torch.uint8))
+        t = SegDataSample()
+        t.set_metainfo(dict(img_shape=(h, w), ori_shape=(h, w)))
+        t_samples.append(t)
+    return dict(inputs=inputs, data_samples=samples, target_inputs=t_inputs,
+                target_data_samples=t_samples)
 
 
 def make_tiny_checkpoints(tmp: Path) -> Dict[str, str]:

@@ -25,7 +25,7 @@ def toy_data_root(tmp_path_factory):
     Returns:
         dict: ``{'root', 'synthia', 'cityscapes', 'mapillary'}`` paths.
     """
-    import mmseg_dda  # noqa: F401  (compat shims before mmseg)
+    import mmseg_dda  # noqa: F401
     from mmseg_dda.datasets.toy import generate_toy_dataset
     root = tmp_path_factory.mktemp('toy_data')
     roots = generate_toy_dataset(

@@ -31,11 +31,12 @@ import argparse
 import os.path as osp
 import sys
 
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
-from mmseg_dda.checkpoint.reference import (
-    convert_discriminator_state_dict, convert_imagenet_state_dict,
-    convert_segnet_state_dict, load_reference_state_dict,
-    save_checkpoint_atomic)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
+from mmseg_dda.checkpoint import (convert_discriminator_state_dict,
+                                  convert_imagenet_state_dict,
+                                  convert_segnet_state_dict,
+                                  load_reference_state_dict,
+                                  save_checkpoint_atomic)
 
 
 def parse_args(argv=None):

@@ -20,7 +20,7 @@ set), readable with ``load_gmm_params(path)`` and usable as
 import argparse
 import sys
 
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmengine.config import DictAction
 
 from mmseg_dda.apis import fit_gmm_priors

@@ -19,7 +19,7 @@ deletes the old maps and starts afresh.
 import argparse
 import sys
 
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmengine.config import DictAction
 
 from mmseg_dda.apis import StepInputError, generate_source_density_maps

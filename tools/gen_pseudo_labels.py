@@ -15,7 +15,7 @@ deletes the old labels and starts afresh.
 import argparse
 from typing import List, Optional
 
-import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmengine.config import DictAction
 
 from mmseg_dda.apis import generate_pseudo_labels

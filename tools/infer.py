@@ -23,7 +23,7 @@ import sys
 import time
 from collections import Counter
 
-import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 import mmcv
 import torch
 from mmengine.config import DictAction

@@ -19,7 +19,7 @@ import os.path as osp
 import shutil
 import time
 
-import mmseg_dda  # noqa: F401  (compat shims first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmseg_dda.datasets.toy import generate_toy_dataset
 from mmseg_dda.utils.provenance import (MANIFEST_NAME, StaleOutputError,
                                         diff_fields, prepare_output_dir,

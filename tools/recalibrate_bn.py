@@ -16,14 +16,14 @@ running mean and variance become the plain average over them (momentum
 """
 import argparse
 
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 import torch
 from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint, save_checkpoint
 from mmseg.registry import DATASETS, MODELS
 
 from mmseg_dda.apis.bn_recalibration import recalibrate_bn  # noqa: F401
+from mmseg_dda.checkpoint import load_model_checkpoint, save_checkpoint_atomic
 from mmseg_dda.utils.runtime import read_config
 
 
@@ -45,8 +45,9 @@ def main(argv=None):
     tcfg = read_config(args.target_config, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu',
-                    logger='silent')
+    # Checked: a checkpoint that leaves tensors unset is refused, so the
+    # file written below never carries initialisation weights.
+    load_model_checkpoint(model, args.checkpoint, map_location='cpu')
     dataset = DATASETS.build(tcfg.train_dataloader.dataset.target)
     if len(dataset) == 0:
         raise ValueError(f'{args.target_config}: the target dataset has no '
@@ -61,9 +62,8 @@ def main(argv=None):
             yield data['inputs']
 
     n = recalibrate_bn(model, batches())
-    save_checkpoint(dict(state_dict=model.state_dict(),
-                         meta=dict(bn_recalibrated_on=len(dataset))),
-                    args.out)
+    save_checkpoint_atomic(model.state_dict(), args.out,
+                           meta=dict(bn_recalibrated_on=len(dataset)))
     print(f'{n} BN layers re-estimated on {len(dataset)} target images; '
           f'wrote {args.out}')
 

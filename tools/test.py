@@ -6,11 +6,11 @@ predicted depth and density side by side.
 """
 import argparse
 
-import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
+from mmengine.runner import Runner
+from mmseg.registry import RUNNERS
 
 from mmseg_dda.compat.cpu_distributed import init_cpu_distributed
-# The Runner, with the set-up dump (environment, config) in the log file only.
-from mmseg_dda.utils.console_log import ConsoleRunner as Runner
 from mmseg_dda.utils.runtime import add_common_args, load_config
 
 
@@ -43,7 +43,11 @@ def main(argv=None):
     # Images/s at the end of the test (a summary line).
     cfg.custom_hooks = [*cfg.get('custom_hooks', []),
                         dict(type='TestThroughputHook')]
-    runner = Runner.from_cfg(cfg)
+    # As MMSeg's tools/test.py: the config's runner_type (DDARunner in
+    # configs/_base_/default_runtime.py: checked checkpoint loading), else
+    # MMEngine's Runner.
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.test()
 
 

@@ -6,18 +6,16 @@ and the CPU otherwise.
 import argparse
 import logging
 
-import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmengine.logging import print_log
+from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from mmseg_dda.compat.cpu_distributed import init_cpu_distributed
 from mmseg_dda.density.manifest import check_config_density_maps
 from mmseg_dda.engine import enable_fast_bf16
-# The Runner, with the set-up dump (environment, config) in the log file only.
-from mmseg_dda.utils.console_log import ConsoleRunner as Runner
-from mmseg_dda.utils.console_log import enable_tensorboard
-from mmseg_dda.utils.runtime import (add_common_args, load_config,
-                                     resolve_resume)
+from mmseg_dda.utils.runtime import (add_common_args, enable_tensorboard,
+                                     load_config, resolve_resume)
 from mmseg_dda.utils.work_dir_lock import acquire_work_dir_lock, launcher_rank
 
 
@@ -80,6 +78,8 @@ def main(argv=None):
         acquire_work_dir_lock(cfg.work_dir)  # one run per work_dir
     resolve_resume(cfg, args.resume)
     init_cpu_distributed(cfg)
+    # As MMSeg's tools/train.py: the config's runner_type (DDARunner in
+    # configs/_base_/default_runtime.py), else MMEngine's Runner.
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.train()

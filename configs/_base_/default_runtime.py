@@ -1,6 +1,9 @@
 # Runtime shared by every config: registries, logging, checkpoints, seeds.
 default_scope = 'mmseg'
 custom_imports = dict(imports=['mmseg_dda'], allow_failed_imports=False)
+# The project's runner: checked checkpoint loading, resume that states what
+# changed, a concise console (mmseg_dda/engine/runner/dda_runner.py).
+runner_type = 'DDARunner'
 env_cfg = dict(
     cudnn_benchmark=True,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

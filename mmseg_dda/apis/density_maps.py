@@ -22,10 +22,9 @@ from typing import Callable, Dict, Optional, Sequence, Union
 from mmengine.config import Config
 
 from ..density.generation import generate_density_maps
-from ..density.grid import tool_feature_grid
-from ..density.source_data import (build_source_dataset, resolve_gmm,
-                                   source_dataset_cfg, source_items)
 from ..utils.runtime import read_config
+from .step_inputs import (build_source_dataset, resolve_gmm,
+                          source_dataset_cfg, source_items, tool_feature_grid)
 
 
 class StepInputError(ValueError):

@@ -26,10 +26,10 @@ from mmengine.config import Config
 from ..density.fitting import (collect_points, fit_class_gmms, gmm_json,
                                write_json_atomic)
 from ..density.gmm import check_squash_scale, grid_squash_scale
-from ..density.grid import has_segmentor, tool_feature_grid
-from ..density.source_data import (build_source_dataset, resolve_gmm,
-                                   resolve_grid, source_items)
 from ..utils.runtime import read_config
+from .model_grid import has_segmentor
+from .step_inputs import (build_source_dataset, resolve_gmm, resolve_grid,
+                          source_items, tool_feature_grid)
 
 
 def fit_gmm_priors(config: Union[str, Config],

@@ -54,10 +54,10 @@ def init_dda_model(config: str,
         IncompleteCheckpointError: If the checkpoint leaves a tensor of the
             model unloaded (a DDA model's discriminator may be absent).
     """
-    import mmseg_dda  # noqa: F401  (compat shims, registration)
+    import mmseg_dda  # noqa: F401  (registration)
     from mmseg.apis import init_model
 
-    from ..utils.checked_loading import load_model_checkpoint
+    from ..checkpoint import load_model_checkpoint
     from ..utils.runtime import read_config
     if not osp.isfile(str(config)):
         raise FileNotFoundError(f'config file not found: {config}')

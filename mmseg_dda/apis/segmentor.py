@@ -4,14 +4,14 @@ The one builder of the tools that run the segmentor themselves (STEP 3
 pseudo-labels, the t-SNE analysis): ``cfg.model`` may be a ``DDA`` (its
 ``segmentor`` is used) or a ``DepthDensitySegmentor``, the checkpoint may
 come from either, and a checkpoint that leaves a segmentor tensor unloaded
-is refused (:func:`~mmseg_dda.utils.checked_loading.load_model_checkpoint`).
+is refused (:func:`~mmseg_dda.checkpoint.load_model_checkpoint`).
 """
 from typing import Tuple
 
 from mmengine.config import Config
 from mmseg.registry import MODELS
 
-from ..utils.checked_loading import load_model_checkpoint
+from ..checkpoint import load_model_checkpoint
 
 
 def build_segmentor(cfg: Config, checkpoint: str, device: str = 'cpu',

@@ -29,11 +29,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-import torch
 from torch import Tensor
 
-from mmseg_dda.compat import safe_torch_load
-from ..utils.atomic_io import atomic_open
+from .loading import CheckpointFileError, read_checkpoint
 
 #: Bottleneck counts per layer of the reference ResNets.
 RESNET_BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
@@ -405,31 +403,20 @@ def load_reference_state_dict(path: str) -> Dict[str, Tensor]:
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
-        ValueError: If the content is not a mapping of tensors.
+        CheckpointFileError: If it is not a readable checkpoint (see
+            :func:`~mmseg_dda.checkpoint.read_checkpoint`) or holds no
+            mapping of tensors.
     """
-    obj = safe_torch_load(path, map_location='cpu')
+    obj = read_checkpoint(path, map_location='cpu')
     if isinstance(obj, dict):
         for key in ('model', 'state_dict'):
             if key in obj and isinstance(obj[key], dict):
                 obj = obj[key]
                 break
     if not isinstance(obj, dict) or not obj:
-        raise ValueError(f'{path}: expected a state dict or '
+        raise CheckpointFileError(f'{path}: expected a state dict or '
                          f"{{'model': state_dict}}, got {type(obj).__name__}")
     bad = [k for k, v in obj.items() if not isinstance(v, Tensor)]
     if bad:
-        raise ValueError(f'{path}: entries that are not tensors: {bad[:5]}')
+        raise CheckpointFileError(f'{path}: entries that are not tensors: {bad[:5]}')
     return OrderedDict(obj)
-
-
-def save_checkpoint_atomic(state_dict: Dict[str, Tensor], path: str,
-                           meta: Optional[dict] = None) -> None:
-    """Write ``{'meta': meta, 'state_dict': state_dict}`` atomically.
-
-    The file is written next to ``path`` and moved into place with
-    :func:`os.replace`, so an interrupted run never leaves a partial file.
-    ``meta`` should hold plain types only (it is read back with
-    ``weights_only=True``).
-    """
-    with atomic_open(path) as f:
-        torch.save(dict(meta=dict(meta or {}), state_dict=state_dict), f)

@@ -16,9 +16,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .resize import pil_nearest_indices
-from .source_data import load_source_label_depth
+from ..datasets.formats.synthia import load_source_label_depth
 from ..utils.atomic_io import atomic_write_json
+from .resize import pil_nearest_indices
 
 
 def grid_points(label: np.ndarray, inv_depth: np.ndarray,
@@ -44,8 +44,16 @@ def grid_points(label: np.ndarray, inv_depth: np.ndarray,
     return out
 
 
-class _BottomKSampler:
-    """Uniform sample without replacement of a stream (bottom-k random keys)."""
+class BottomKSampler:
+    """Uniform sample without replacement of a stream (bottom-k random keys).
+
+    Every point added gets a random key; the ``k`` points with the smallest
+    keys are kept, so memory stays at ``O(k)`` however long the stream.
+
+    Args:
+        k (int): Sample size.
+        rng (np.random.Generator): Source of the keys.
+    """
 
     def __init__(self, k: int, rng: np.random.Generator) -> None:
         self.k, self.rng = k, rng
@@ -80,7 +88,7 @@ def collect_points(items: Sequence[Dict], grid_hw: Tuple[int, int],
         tuple: ``(points per class, number of candidate points per class)``.
     """
     rng = np.random.default_rng(seed)
-    samplers = [_BottomKSampler(samples_per_class, rng)
+    samplers = [BottomKSampler(samples_per_class, rng)
                 for _ in range(num_classes)]
     for item in items:
         label, depth = load_source_label_depth(item)

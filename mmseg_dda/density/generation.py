@@ -15,12 +15,13 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from ..datasets.formats.density_maps import (is_density_output, output_exists,
+                                             outputs_complete,
+                                             save_density_maps)
+from ..datasets.formats.synthia import load_source_label_depth
 from ..utils.provenance import prepare_output_dir
 from .gmm import GMMDensity, GMMParams
-from .io import (is_density_output, output_exists, outputs_complete,
-                 save_density_maps)
 from .manifest import MANIFEST_KIND, density_manifest_inputs
-from .source_data import load_source_label_depth
 
 _WORKER: Dict = {}
 
@@ -72,7 +73,7 @@ def generate_density_maps(items: Sequence[Dict],
     Args:
         items (Sequence[dict]): Records with ``stem``, ``seg_map_path``,
             ``depth_map_path``, ``label_lut`` (see
-            :func:`~mmseg_dda.density.source_data.source_items`).
+            :func:`~mmseg_dda.apis.step_inputs.source_items`).
         params (GMMParams): GMM set.
         grid_hw (tuple[int, int]): Feature grid ``(h, w)``.
         out_dir (str): Output folder (created if needed).

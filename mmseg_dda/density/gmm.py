@@ -348,7 +348,7 @@ def squash_density(p: Union[Tensor, np.ndarray],
     return max_value * (1 - torch.exp(-scale * p))
 
 
-def _first_argmax(logits: Tensor) -> Tensor:
+def first_argmax(logits: Tensor) -> Tensor:
     """``argmax`` over dim 1 of ``(N, C, h, w)``, first maximum on ties.
 
     ``Tensor.max(dim).indices`` returns the same indices as
@@ -503,7 +503,7 @@ class GMMDensity(nn.Module):
                     'source_density_target: seg_logits shape '
                     f'{tuple(seg_logits.shape)} differs from density_maps '
                     f'shape {tuple(density_maps.shape)}')
-            cls = _first_argmax(seg_logits).unsqueeze(1)
+            cls = first_argmax(seg_logits).unsqueeze(1)
             return density_maps.gather(1, cls)
         if gather != 'gt':
             raise ValueError("source_density_target: gather must be 'pred' or "
@@ -546,7 +546,7 @@ class GMMDensity(nn.Module):
             raise ValueError(
                 f'target_density_target: depth must be {(n, 1, h, w)}, got '
                 f'{tuple(depth.shape)}')
-        cls = _first_argmax(seg_logits)  # (N, h, w)
+        cls = first_argmax(seg_logits)  # (N, h, w)
         z = depth[:, 0].to(torch.float32)
         x, y = self._grid_coords(h, w)
         # Coefficients per class first (K x C), then gathered per cell.

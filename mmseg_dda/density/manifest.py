@@ -15,11 +15,11 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
+from ..datasets.formats.synthia import SYNTHIA_DEPTH_DECODING
 from ..utils.provenance import (diff_fields, manifest_path, read_manifest,
                                 sha256_arrays)
 from .gmm import GMMParams, load_gmm_params
 from .gmm_names import check_config_gmm, gmm_identity
-from .io import SYNTHIA_DEPTH_DECODING
 
 #: ``kind`` of the manifest of a density-map folder.
 MANIFEST_KIND = 'source_density_maps'

@@ -12,14 +12,16 @@ this project's configs do not fit as they are:
   MMSeg reads them from the same config object afterwards);
 * ``inference_model`` switches the first transform of ``test_pipeline`` to
   ``LoadImageFromNDArray`` for an array input and never back, so a later
-  call with a file name failed; reading ``model.cfg`` restores
-  ``LoadImageFromFile`` (MMSeg switches again for arrays);
+  call with a file name failed. ``model.cfg`` therefore returns a copy of the
+  stored config: MMSeg switches the copy it reads, the stored config keeps
+  ``LoadImageFromFile``;
 * checkpoints without class names (converted reference files) get MMSeg's
   guess from the class count: the classes of the first MMSeg dataset with
   as many classes (iSAID's for 16), or Cityscapes' 19. ``dataset_meta``
   replaces such a guess, and any list of the wrong length, with this
   project's 16/7-class names and Cityscapes train-id palette.
 """
+import copy
 import warnings
 from typing import Optional
 
@@ -49,15 +51,18 @@ class MMSegAPIMixin:
 
     @property
     def cfg(self):
-        """The config set by MMSeg's ``init_model`` (inference pipelines)."""
+        """A copy of the config set by MMSeg's ``init_model`` (inference
+        pipelines).
+
+        A copy, so that what a reader changes in it (MMSeg's
+        ``inference_model`` switches the image loader for arrays) never
+        reaches the next reader; assign ``model.cfg`` to change it.
+        """
         try:
             cfg = self.__dict__['_mmseg_api_cfg']
         except KeyError:
             raise AttributeError('cfg') from None
-        pipeline = cfg.get('test_pipeline') if cfg is not None else None
-        if pipeline and pipeline[0].get('type') == 'LoadImageFromNDArray':
-            pipeline[0]['type'] = 'LoadImageFromFile'
-        return cfg
+        return copy.deepcopy(cfg)
 
     @cfg.setter
     def cfg(self, cfg) -> None:

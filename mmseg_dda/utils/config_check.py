@@ -17,6 +17,8 @@ min_count, out_dir, threshold``.
 import inspect
 from typing import Iterable, Mapping, Optional, Set
 
+from mmseg import registry
+
 #: Plain sections read by key: config path -> known keys.
 SECTIONS = {
     'pseudo_label_cfg':
@@ -91,7 +93,6 @@ def _project_class(type_name) -> Optional[type]:
     if isinstance(type_name, type):
         found = [type_name]
     elif isinstance(type_name, str):
-        from mmseg import registry
         regs = [getattr(registry, name) for name in (
             'MODELS', 'DATASETS', 'TRANSFORMS', 'HOOKS', 'METRICS',
             'OPTIM_WRAPPER_CONSTRUCTORS')]
@@ -124,8 +125,10 @@ def _walk(node, path: str) -> None:
 def check_config_keys(cfg: Mapping) -> None:
     """Check the project's sections of a whole config (see the module).
 
+    The project's classes are registered by ``import mmseg_dda``, which
+    importing this module implies.
+
     Raises:
         UnknownConfigKeyError: At the first unknown key.
     """
-    import mmseg_dda  # noqa: F401  (registers the project's classes)
     _walk(cfg, '')

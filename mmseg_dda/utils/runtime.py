@@ -6,6 +6,7 @@ step functions in :mod:`mmseg_dda.apis`); :func:`load_config` adds what
 checkpoint hook, CPU backend).
 """
 import argparse
+import importlib.util
 import os
 import os.path as osp
 import tempfile
@@ -144,7 +145,7 @@ def resolve_resume(cfg: Config, resume: bool) -> None:
     """
     from mmengine.logging import print_log
 
-    from ..compat.atomic_checkpoint import find_latest_checkpoint
+    from ..checkpoint import find_latest_checkpoint
     load_from = cfg.get('load_from')
     latest = find_latest_checkpoint(cfg.work_dir) if resume else None
     if latest is not None:
@@ -166,3 +167,25 @@ def resolve_resume(cfg: Config, resume: bool) -> None:
             'checkpoint this run starts from (for self-training: the '
             'stage-1 checkpoint, so run STEP 2 first, or pass '
             '--cfg-options load_from=CKPT).')
+
+
+def enable_tensorboard(cfg) -> None:
+    """Add ``TensorboardVisBackend`` to ``cfg.visualizer.vis_backends``.
+
+    Scalars (losses, learning rates, metrics) are then also written as
+    TensorBoard events to ``<work_dir>/<timestamp>/vis_data/``; view them
+    with ``tensorboard --logdir <work_dir>``.
+
+    Raises:
+        ImportError: If the ``tensorboard`` package is not installed (it is
+            the optional extra ``pip install -e '.[tensorboard]'``).
+    """
+    if importlib.util.find_spec('tensorboard') is None:
+        raise ImportError(
+            "--tensorboard needs the 'tensorboard' package: install the "
+            "optional extra with  .venv/bin/pip install -e '.[tensorboard]'")
+    visualizer = cfg.setdefault('visualizer', {})
+    backends = list(visualizer.get('vis_backends') or [])
+    if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    visualizer['vis_backends'] = backends

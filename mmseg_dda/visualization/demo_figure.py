@@ -19,6 +19,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..apis.examples import predict_example
+
 IGNORE_INDEX = 255
 
 
@@ -94,53 +96,6 @@ def draw_demo_figure(image: np.ndarray, gt: np.ndarray,
     fig.tight_layout()
     fig.savefig(out_path)
     plt.close(fig)
-
-
-def predict_example(config: str, checkpoint: str, index: int,
-                    cfg_options: Optional[dict] = None) -> dict:
-    """Predict item ``index`` of ``config``'s test dataset.
-
-    Returns:
-        dict: ``image`` (RGB uint8 at the label's size), ``gt``, ``pred``
-        (class ids), ``depth`` and ``density`` (``None`` without the head),
-        ``classes`` and ``palette`` of the dataset.
-    """
-    import cv2
-    import torch
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import DATASETS, MODELS
-
-    import mmseg_dda  # noqa: F401  (registration)
-    from mmseg_dda.utils.checked_loading import load_model_checkpoint
-    from mmseg_dda.utils.runtime import read_config
-
-    cfg = read_config(config, cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    if not 0 <= index < len(dataset):
-        raise IndexError(f'demo figure: index {index} outside the '
-                         f'{len(dataset)} test images of {config}')
-    model = MODELS.build(cfg.model)
-    load_model_checkpoint(model, checkpoint, logger='silent')
-    model.eval()
-    item = dataset[index]
-    with torch.no_grad():
-        sample = model.test_step(
-            dict(inputs=[item['inputs']],
-                 data_samples=[item['data_samples']]))[0]
-    gt = sample.gt_sem_seg.data[0].numpy()
-    image = cv2.imread(sample.img_path, cv2.IMREAD_COLOR)[..., ::-1]
-    image = cv2.resize(image, (gt.shape[1], gt.shape[0]),
-                       interpolation=cv2.INTER_LINEAR)
-
-    def field(name):
-        return sample.get(name).data[0].numpy() if name in sample else None
-
-    return dict(
-        image=image, gt=gt, pred=sample.pred_sem_seg.data[0].numpy(),
-        depth=field('pred_depth_map'), density=field('pred_density_map'),
-        classes=dataset.metainfo['classes'],
-        palette=dataset.metainfo['palette'])
 
 
 def figure_from_spec(spec: dict) -> None:

@@ -1,13 +1,13 @@
 """Models built outside the Runner load checkpoints checked: inference
 (:func:`init_dda_model`) and the demo figure (:func:`predict_example`)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401
 
 import pytest
 import torch
 
 from mmseg_dda.apis import init_dda_model
-from mmseg_dda.utils.checked_loading import IncompleteCheckpointError
-from mmseg_dda.visualization.demo_figure import predict_example
+from mmseg_dda.apis.examples import predict_example
+from mmseg_dda.checkpoint import IncompleteCheckpointError
 
 
 @pytest.fixture(scope='module')
@@ -44,3 +44,34 @@ def test_demo_figure_refuses_an_incomplete_checkpoint(tiny_checkpoints,
                                                       partial_ckpt):
     with pytest.raises(IncompleteCheckpointError, match='does not fit'):
         predict_example(tiny_checkpoints['dda_config'], partial_ckpt[0], 0)
+
+
+def test_mmseg_init_model_refuses_an_incomplete_checkpoint(tiny_checkpoints,
+                                                           partial_ckpt):
+    """Issue 22: ``mmseg.apis.init_model`` only warned. The project's models
+    refuse through their own load-state-dict pre-hook (MMSeg's function is
+    MMSeg's)."""
+    from mmseg.apis import init_model
+    path, key = partial_ckpt
+    for config in ('seg_config', 'dda_config'):
+        with pytest.raises(IncompleteCheckpointError,
+                           match=rf'does not fit .*{key}'):
+            init_model(tiny_checkpoints[config], path, device='cpu')
+
+
+def test_mmseg_inferencer_refuses_an_incomplete_checkpoint(tiny_checkpoints,
+                                                           partial_ckpt):
+    from mmseg.apis import MMSegInferencer
+    with pytest.raises(IncompleteCheckpointError, match='does not fit'):
+        MMSegInferencer(tiny_checkpoints['seg_config'], partial_ckpt[0],
+                        device='cpu')
+
+
+def test_mmseg_init_model_maps_a_dda_checkpoint(tiny_checkpoints):
+    from mmseg.apis import init_model
+    model = init_model(tiny_checkpoints['seg_config'],
+                       tiny_checkpoints['dda_ckpt'], device='cpu')
+    state = torch.load(tiny_checkpoints['dda_ckpt'],
+                       weights_only=True)['state_dict']
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, state['segmentor.' + name]), name

@@ -4,7 +4,7 @@
 called as a user would, on a stage-1 DDA checkpoint (with class names) and a
 self-training style segmentor checkpoint (without, like converted files).
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import glob
 import os.path as osp
@@ -103,6 +103,8 @@ def test_inference_model_file_array_and_batch(model, val_images):
     from_array = inference_model(model, mmcv.imread(path,
                                                     backend='pillow'))
     assert torch.equal(from_array.pred_sem_seg.data, sample.pred_sem_seg.data)
+    # MMSeg switched the loader of the copy it read, not the model's config.
+    assert model.cfg.test_pipeline[0]['type'] == 'LoadImageFromFile'
     # A list gives a list, in order.
     batch = inference_model(model, val_images[:2])
     assert isinstance(batch, list) and len(batch) == 2

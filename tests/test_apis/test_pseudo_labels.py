@@ -1,5 +1,5 @@
 """STEP 3 as a function: :func:`mmseg_dda.apis.generate_pseudo_labels`."""
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401
 
 import numpy as np
 import pytest

@@ -1,5 +1,5 @@
 """Tests of :func:`mmseg_dda.apis.build_segmentor` (checked loading)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401
 
 import pytest
 import torch
@@ -8,7 +8,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 from mmseg_dda.apis import build_segmentor
-from mmseg_dda.utils.checked_loading import IncompleteCheckpointError
+from mmseg_dda.checkpoint import IncompleteCheckpointError
 
 from _fake_models import FakeDDA, FakeModel
 
@@ -84,7 +84,7 @@ def test_model_without_forward_heads_is_refused(tmp_path):
 
 def test_silent_loading_prints_nothing(tmp_path, capsys):
     """``logger='silent'`` (figures) vs None (the loading line printed)."""
-    from mmseg_dda.utils.checked_loading import load_model_checkpoint
+    from mmseg_dda.checkpoint import load_model_checkpoint
     path = tmp_path / 'ckpt.pth'
     torch.save(dict(state_dict=_weights('segmentor.')), path)
     capsys.readouterr()

@@ -1,39 +1,18 @@
 """The pipeline steps as functions: GMM fitting, then STEP 1, on a config
 object (no tool, no config file), tiny synthesised SYNTHIA data."""
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401
 
 import json
 
-import cv2
-import numpy as np
 import pytest
 from mmengine.config import Config
-from PIL import Image
 
 from mmseg_dda.apis import (StepInputError, fit_gmm_priors,
                             generate_source_density_maps)
-from mmseg_dda.density import load_density_maps, load_gmm_params
+from mmseg_dda.datasets.formats import load_density_maps
+from mmseg_dda.density import load_gmm_params
 
-RAW_OF_7 = [3, 2, 7, 6, 1, 10, 8]  # one raw SYNTHIA id per train id
-
-
-def _make_synthia(root, n=3, size=(40, 72)):
-    """Class c fills vertical band c, at inverse depth about 10 * (c + 1)."""
-    rng = np.random.default_rng(0)
-    for sub in ('RGB', 'parsed_LABELS', 'Depth'):
-        (root / sub).mkdir(parents=True)
-    h, w = size
-    band = np.tile(np.arange(w) * 7 // w, (h, 1))
-    for i in range(n):
-        name = f'{i:07d}.png'
-        Image.fromarray(np.zeros((h, w, 3), np.uint8)).save(root / 'RGB' /
-                                                            name)
-        Image.fromarray(np.array(RAW_OF_7, np.uint8)[band]).save(
-            root / 'parsed_LABELS' / name)
-        inv = 10. * (band + 1) + rng.normal(0, 1, (h, w))
-        cv2.imwrite(str(root / 'Depth' / name),
-                    np.round(65536 / inv - 1).astype(np.uint16))
-
+from _fake_synthia import write_fake_synthia
 
 def _cfg(root, params):
     return Config(dict(
@@ -49,7 +28,7 @@ def _cfg(root, params):
 
 def test_fit_then_density_maps_from_a_config_object(tmp_path):
     root = tmp_path / 'SYNTHIA'
-    _make_synthia(root)
+    write_fake_synthia(root)
     gmm = tmp_path / 'fitted.json'
     lines = []
     content = fit_gmm_priors(_cfg(root, 'c7'), str(gmm), set_name='tiny',

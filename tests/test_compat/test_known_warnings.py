@@ -3,7 +3,7 @@ import warnings
 
 import pytest
 
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401
 from mmseg_dda.compat import known_warnings
 from mmseg_dda.compat.known_warnings import (KNOWN_WARNINGS,
                                              filter_known_warnings,

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-import mmseg_dda  # noqa: F401  (installs the shims)
+import mmseg_dda  # noqa: F401
 from mmseg_dda import compat
 
 

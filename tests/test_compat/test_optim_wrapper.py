@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmengine.optim import OptimWrapper
 
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401
 from mmseg_dda.compat.optim_wrapper import uncount_backward
 
 

@@ -8,7 +8,7 @@ over 1500 iterations from 1e-6 x LR, then poly with power 1.0 to 0); DDA's
 loss weights, class weights, discriminator and data of SYNTHIA -> Cityscapes
 16 classes.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import copy
 from pathlib import Path

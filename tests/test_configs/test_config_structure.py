@@ -7,7 +7,7 @@ from the configs) and check that the values the inheritance spreads over the
 config agree: one class count, one input size, one self-training set derived
 from the stage-1 target.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 from pathlib import Path
 

@@ -5,7 +5,7 @@ GMM sets, §5.3 class weights, §5.4 loss weights and LR_D, §6.1 optimisers
 and schedule, §6.2/§9 evaluation protocols, §8 pseudo-labels and
 self-training), not read from the configs under test.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import copy
 from pathlib import Path

@@ -10,7 +10,7 @@ is too slow for a CPU test. The toy config ``configs/demo/
 toy_syn2city_dda_mit.py`` trains too, and a model whose grid differs from
 the maps' and the GMM's is refused at start.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import json
 import math

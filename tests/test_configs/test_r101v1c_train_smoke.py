@@ -9,7 +9,7 @@ synthetic toy set of ``_helpers.write_toy_gmm`` on that grid (six toy images
 are too few to fit five components per class on it), STEP 1 writes the maps,
 and ``tools/train.py`` runs two iterations.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import math
 
@@ -21,7 +21,7 @@ from _helpers import (NARROW_RESNET_OPTIONS, REPO, TWO_ITERATIONS_OPTIONS,
 # train.py's main() in this process, with its console output.
 from _helpers import run_tool_inprocess as run_tool
 
-from mmseg_dda.density.grid import config_feature_grid
+from mmseg_dda.apis.model_grid import config_feature_grid
 
 CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls_r101v1c.py')
 SCALE = (320, 190)

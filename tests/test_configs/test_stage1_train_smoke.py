@@ -23,7 +23,7 @@ machine (C x 760 x 1280 softmax/entropy/upsampling), too slow for five
 configs; the grid consistency of the real sizes (96x161, 41x81) is checked
 statically in ``test_config_values.py``.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import math
 

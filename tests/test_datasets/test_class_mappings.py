@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg_dda.datasets import class_mappings as cm
 from mmseg_dda.datasets.transforms import LoadMappedAnnotations
 

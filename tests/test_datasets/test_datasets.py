@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg.registry import DATASETS
 
 from mmseg_dda.datasets import (CityscapesUDADataset, MapillaryUDADataset,
@@ -18,7 +18,7 @@ from mmseg_dda.datasets.base import reference_split_file
 from mmseg_dda.datasets.class_mappings import get_label_lut
 from mmseg_dda.datasets.toy.writer import (CITYSCAPES_RAW, MAPILLARY_RAW,
                                            SYNTHIA_RAW)
-from mmseg_dda.density import save_density_maps
+from mmseg_dda.datasets.formats import save_density_maps
 
 LOAD = dict(type='LoadImageFromFile', imdecode_backend='pillow')
 

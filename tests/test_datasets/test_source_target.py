@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmengine.dataset import DefaultSampler, InfiniteSampler, pseudo_collate
 from mmseg.registry import DATASETS
 

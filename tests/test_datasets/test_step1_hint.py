@@ -1,5 +1,5 @@
 """Missing source density maps name STEP 1 and the expected folder."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import os
 

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg_dda.datasets.toy import Camera, make_sample, render_scene
 from mmseg_dda.datasets.toy.scene import (CAR, POLE, ROAD, SKY, VOID,
                                           draw_object, _Canvas)

@@ -7,7 +7,7 @@ away they are; only the look (colour, texture, haze, noise) differs.
 import numpy as np
 import pytest
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg_dda.datasets.toy import make_sample
 
 ROWS = np.linspace(0.05, 0.85, 9)  # above the Cityscapes ego hood

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmengine.logging import MMLogger
 from mmseg.registry import TRANSFORMS
 

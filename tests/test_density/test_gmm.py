@@ -296,10 +296,10 @@ def test_load_json_path_and_errors(tmp_path):
 
 
 def test_first_argmax_matches_torch_argmax_on_ties():
-    from mmseg_dda.density.gmm import _first_argmax
+    from mmseg_dda.density.gmm import first_argmax
     g = torch.Generator().manual_seed(0)
     logits = torch.randint(0, 3, (2, 16, 9, 11), generator=g).float()
     first = torch.where(logits == logits.amax(1, keepdim=True),
                         torch.arange(16).view(1, 16, 1, 1), 99).amin(1)
-    assert torch.equal(_first_argmax(logits), first)
-    assert torch.equal(_first_argmax(logits), logits.argmax(1))
+    assert torch.equal(first_argmax(logits), first)
+    assert torch.equal(first_argmax(logits), logits.argmax(1))

@@ -1,5 +1,5 @@
 """DensityGridCheckHook: maps computed on the fly vs GMM set vs model grid."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 from pathlib import Path
 from types import SimpleNamespace
 

@@ -1,5 +1,5 @@
 """Tests of MultiOptimWrapperConstructor and the poly LR (§6.1, §13.24)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import pytest
 import torch
 import torch.nn as nn

@@ -1,5 +1,5 @@
 """Tests of NaNLossGuardHook."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 from types import SimpleNamespace
 
 import pytest

@@ -5,7 +5,7 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
 import mmseg_dda  # noqa: F401
-from mmseg_dda.compat import safe_torch_load
+from mmseg_dda.checkpoint import read_checkpoint
 from mmseg_dda.engine.hooks import PlainCheckpointHook
 
 
@@ -26,7 +26,7 @@ def test_message_hub_round_trip_is_weights_only(tmp_path):
     path = tmp_path / 'iter_3.pth'
     torch.save(checkpoint, path)
 
-    loaded = safe_torch_load(path)  # weights_only=True
+    loaded = read_checkpoint(path)  # weights_only=True
     hook.after_load_checkpoint(None, loaded)
     buffer = loaded['message_hub']['log_scalars']['train/loss']
     assert isinstance(buffer, HistoryBuffer)

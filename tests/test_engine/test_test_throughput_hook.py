@@ -1,5 +1,5 @@
 """TestThroughputHook: images/s of the test loop, and tools/test.py adds it."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import time
 
 from mmseg.registry import HOOKS

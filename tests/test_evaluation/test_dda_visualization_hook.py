@@ -2,7 +2,7 @@
 
 (Kept under test_evaluation/ because test_engine/ belongs to another part.)
 """
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 
 from types import SimpleNamespace
 

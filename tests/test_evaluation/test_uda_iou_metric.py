@@ -1,5 +1,5 @@
 """Tests of UDAIoUMetric against an independent numpy reference (§9)."""
-import mmseg_dda  # noqa: F401,I001  (compat first)
+import mmseg_dda  # noqa: F401
 
 import math
 

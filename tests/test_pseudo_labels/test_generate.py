@@ -1,5 +1,5 @@
 """Tests of make_pseudo_label and the pseudo-label file helpers (§8.1)."""
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 
 import numpy as np
 import pytest

@@ -1,5 +1,5 @@
 """Hand-checked tests of the small-component filter (§8.2)."""
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 
 import numpy as np
 import pytest

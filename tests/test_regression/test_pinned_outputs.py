@@ -27,9 +27,10 @@ Only an issue that asks for a numeric change may regenerate the pins, and a
 new platform may only add its own from a commit whose pins pass elsewhere:
 ``python tests/test_regression/test_pinned_outputs.py --regenerate``.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import argparse
 import contextlib
+import sys
 from pathlib import Path
 from typing import Dict
 
@@ -48,8 +49,12 @@ from mmseg_dda.utils import malloc_tuning
 from mmseg_dda.utils.malloc_tuning import DEFAULT_MALLOC_CFG, apply_malloc_cfg
 from mmseg_dda.utils.numeric_platform import numeric_platform
 
+if __name__ == '__main__':  # run as a script: find the shared test helpers
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _tiny_models import (REFERENCE_LOSS_WEIGHTS,  # noqa: E402
+                          preprocessor_cfg, tiny_dda_cfg, tiny_segmentor_cfg)
+
 PINS_DIR = Path(__file__).resolve().parents[1] / 'data' / 'regression'
-MEAN = [104.00698793, 116.66876762, 122.67891434]
 C = 7
 H, W = 76, 128  # the SYNTHIA aspect ratio: exercises the ceil_mode grid
 
@@ -83,31 +88,19 @@ def one_thread():
 
 
 def segmentor_cfg(num_classes: int = C) -> dict:
-    return dict(
-        type='DepthDensitySegmentor',
-        data_preprocessor=dict(
-            type='SegDataPreProcessor', mean=MEAN, std=[1., 1., 1.],
-            bgr_to_rgb=False, size=(H, W)),
-        backbone=dict(type='DeepLabV2ResNet', depth=101, stem_channels=4,
-                      base_channels=2),
-        decode_head=dict(type='DeepLabV2Head', in_channels=64,
-                         num_classes=num_classes),
-        depth_head=dict(type='DepthHead', in_channels=64, channels=8,
-                        proj_channels=4),
-        density_head=dict(type='DensityHead', in_channels=64, channels=8,
-                          proj_channels=4))
+    """The narrow DeepLab-v2 ResNet-101 segmentor, with its preprocessor."""
+    cfg = tiny_segmentor_cfg(num_classes, width=2,
+                             backbone=dict(depth=101))
+    cfg['data_preprocessor'] = preprocessor_cfg((H, W))
+    return cfg
 
 
 def dda_cfg() -> dict:
-    seg = segmentor_cfg()
-    preprocessor = seg.pop('data_preprocessor')
-    return dict(
-        type='DDA', data_preprocessor=preprocessor, segmentor=seg,
-        discriminator=dict(type='FCDiscriminator', in_channels=C,
-                           channels=(4, 4, 4, 4)),
-        density=dict(type='GMMDensity', params='c7', num_classes=C),
-        loss_weights=dict(seg_src=1., density_src=0.01, depth_src=0.005,
-                          adv_tgt=0.05, density_tgt=0.05))
+    """DDA over :func:`segmentor_cfg`, the reference's loss weights."""
+    return tiny_dda_cfg(C, tiny_segmentor_cfg(C, width=2,
+                                              backbone=dict(depth=101)),
+                        data_preprocessor=preprocessor_cfg((H, W)),
+                        loss_weights=dict(REFERENCE_LOSS_WEIGHTS))
 
 
 def build(cfg: dict) -> nn.Module:

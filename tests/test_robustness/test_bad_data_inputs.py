@@ -14,11 +14,12 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 from PIL import Image
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg_dda.datasets.class_mappings import class_names
 from mmseg_dda.datasets import (CityscapesUDADataset, MapillaryUDADataset,
                                 SynthiaDataset, feature_grid_size)
-from mmseg_dda.density import load_density_maps, load_gmm_params
+from mmseg_dda.datasets.formats import load_density_maps
+from mmseg_dda.density import load_gmm_params
 from mmseg_dda.pseudo_labels import load_pseudo_label
 from robustness_helpers import write_gmm_json
 
@@ -121,7 +122,7 @@ def test_density_map_with_nan_is_recomputed_on_resume(tiny_dda_config,
 
 @pytest.mark.parametrize('layout', ['npy', 'tiff'])
 def test_density_map_with_nan_is_refused_when_read(tmp_path, layout):
-    from mmseg_dda.density import save_density_maps
+    from mmseg_dda.datasets.formats import save_density_maps
     maps = np.ones((16, ) + GRID, np.float32)
     maps[3, 0, 0] = np.inf
     save_density_maps(maps, str(tmp_path), '0000000', layout)
@@ -130,7 +131,7 @@ def test_density_map_with_nan_is_refused_when_read(tmp_path, layout):
                        match=rf'^{path}: 1 density-map cells are NaN or inf '
                        r'\(expected finite values >= 0\); regenerate the '
                        r'maps \(tools/gen_density_maps\.py\)$'):
-        load_density_maps(str(path), 16, squash=True)
+        load_density_maps(str(path), 16)
     # LoadSourceDensityMaps (training) reads through the same check.
     from mmseg_dda.datasets.transforms import LoadSourceDensityMaps
     with pytest.raises(ValueError, match='density-map cells are NaN or inf'):
@@ -236,7 +237,7 @@ def test_pseudo_labels_for_another_class_count_refused(toy_data_root,
 
 # -- STEP 3: stale and invalid pseudo-labels ---------------------------------
 @pytest.fixture()
-def tiny_checkpoints(tiny_dda_config, tmp_path):
+def two_dda_checkpoints(tiny_dda_config, tmp_path):
     """Two checkpoints of the tiny DDA model (other random weights)."""
     cfg = Config.fromfile(str(tiny_dda_config))
     paths = []
@@ -251,10 +252,10 @@ PL_COMMON = ['--num-workers', '0', '--device', 'cpu', '--threshold', '0.01']
 
 
 def test_pseudo_labels_rerun_with_other_threshold_or_checkpoint(
-        tiny_dda_config, tiny_checkpoints, tmp_path):
+        tiny_dda_config, two_dda_checkpoints, tmp_path):
     tool = load_tool('gen_pseudo_labels')
     out = tmp_path / 'pl'
-    args = [str(tiny_dda_config), tiny_checkpoints[0], '--out', str(out)]
+    args = [str(tiny_dda_config), two_dda_checkpoints[0], '--out', str(out)]
     assert tool.main(args + PL_COMMON).images == 4
     first = _files(out)
     with pytest.raises(SystemExit,
@@ -265,12 +266,12 @@ def test_pseudo_labels_rerun_with_other_threshold_or_checkpoint(
     with pytest.raises(SystemExit,
                        match=r'other inputs .*: weights_sha256: old '
                        r'"[0-9a-f]{64}" vs new "[0-9a-f]{64}"\. '):
-        tool.main([str(tiny_dda_config), tiny_checkpoints[1], '--out',
+        tool.main([str(tiny_dda_config), two_dda_checkpoints[1], '--out',
                    str(out)] + PL_COMMON)
     assert _files(out) == first
     # The same weights in another file (other metadata): a resume.
     copy = tmp_path / 'copy.pth'
-    ckpt = torch.load(tiny_checkpoints[0], weights_only=True)
+    ckpt = torch.load(two_dda_checkpoints[0], weights_only=True)
     ckpt['meta'] = dict(note='saved again')
     torch.save(ckpt, copy)
     assert tool.main([str(tiny_dda_config), str(copy), '--out',
@@ -283,10 +284,10 @@ def test_pseudo_labels_rerun_with_other_threshold_or_checkpoint(
 
 
 def test_invalid_pseudo_label_is_relabelled_on_resume(
-        tiny_dda_config, tiny_checkpoints, tmp_path, capsys):
+        tiny_dda_config, two_dda_checkpoints, tmp_path, capsys):
     tool = load_tool('gen_pseudo_labels')
     out = tmp_path / 'pl'
-    args = [str(tiny_dda_config), tiny_checkpoints[0], '--out',
+    args = [str(tiny_dda_config), two_dda_checkpoints[0], '--out',
             str(out)] + PL_COMMON
     tool.main(args)
     expected = _files(out)
@@ -307,11 +308,11 @@ def test_invalid_pseudo_label_is_relabelled_on_resume(
 
 
 @pytest.mark.parametrize('value', ['1.5', '0', '-0.1', 'nan'])
-def test_threshold_outside_unit_interval(tiny_dda_config, tiny_checkpoints,
+def test_threshold_outside_unit_interval(tiny_dda_config, two_dda_checkpoints,
                                          tmp_path, capsys, value):
     with pytest.raises(SystemExit) as exc:
         load_tool('gen_pseudo_labels').main(
-            [str(tiny_dda_config), tiny_checkpoints[0], '--threshold', value])
+            [str(tiny_dda_config), two_dda_checkpoints[0], '--threshold', value])
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.endswith(
@@ -321,13 +322,13 @@ def test_threshold_outside_unit_interval(tiny_dda_config, tiny_checkpoints,
 
 
 def test_threshold_in_config_outside_unit_interval(tiny_dda_config,
-                                                   tiny_checkpoints,
+                                                   two_dda_checkpoints,
                                                    tmp_path):
     with pytest.raises(ValueError,
                        match=r'^pseudo_label_cfg\.threshold must be in '
                        r'\(0, 1\] \(a softmax confidence\), got 1\.5$'):
         load_tool('gen_pseudo_labels').main(
-            [str(tiny_dda_config), tiny_checkpoints[0], '--out',
+            [str(tiny_dda_config), two_dda_checkpoints[0], '--out',
              str(tmp_path / 'pl'), '--device', 'cpu', '--cfg-options',
              'pseudo_label_cfg.threshold=1.5'])
 
@@ -352,7 +353,7 @@ def test_depth_png_not_16bit_single_channel(toy_data_root, tmp_path, kind):
         ds[1]
     # STEP 1 reports the image as failed and writes no map for it.
     from mmseg_dda.density.generation import generate_density_maps
-    from mmseg_dda.density.source_data import source_items
+    from mmseg_dda.apis.step_inputs import source_items
     gmm = write_gmm_json(tmp_path / 'gmm.json', 16, GRID)
     summary = generate_density_maps(
         source_items(SynthiaDataset(str(root))), load_gmm_params(str(gmm)),

@@ -17,8 +17,8 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-import mmseg_dda  # noqa: F401,I001
-from mmseg_dda.compat import safe_torch_load
+import mmseg_dda  # noqa: F401
+from mmseg_dda.checkpoint import read_checkpoint
 
 from _helpers import REPO, load_tool
 from _tiny_models import save_untrained
@@ -113,7 +113,7 @@ def test_pseudo_labels_killed_mid_write(tmp_path, tiny_dda_config):
 
 
 def _checkpoint_iter(path: Path) -> int:
-    return int(safe_torch_load(str(path))['meta']['iter'])
+    return int(read_checkpoint(str(path))['meta']['iter'])
 
 
 @pytest.mark.parametrize('pattern,nth,resume_from', [
@@ -124,7 +124,7 @@ def _checkpoint_iter(path: Path) -> int:
 ])
 def test_training_killed_while_saving(tmp_path, tiny_dda_config, pattern,
                                       nth, resume_from):
-    from mmengine.runner import find_latest_checkpoint
+    from mmseg_dda.checkpoint import find_latest_checkpoint
     work = tmp_path / 'work'
     _run_and_kill(pattern, nth, 'train',
                   [tiny_dda_config, '--work-dir', work], tmp_path)

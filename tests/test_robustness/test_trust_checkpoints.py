@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 import torch
 
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
-from mmseg_dda.compat import safe_torch_load
+import mmseg_dda  # noqa: F401
+from mmseg_dda.checkpoint import read_checkpoint
 
 from _helpers import (REPO, TINY_INPUT, log_lines, parse_metrics,
                       tiny_pipelines_text, tiny_segmentor_text)
@@ -159,7 +159,7 @@ def selftrain_cfg(tiny, tmp_path_factory):
 
 def _segmentor_checkpoint(dda_ckpt: str, path: Path) -> str:
     """The segmentor layout (as self-training writes it) of a DDA ckpt."""
-    state = safe_torch_load(dda_ckpt)['state_dict']
+    state = read_checkpoint(dda_ckpt)['state_dict']
     seg = {k[len('segmentor.'):]: v for k, v in state.items()
            if k.startswith('segmentor.')}
     torch.save({'meta': {}, 'state_dict': seg}, path)
@@ -206,7 +206,7 @@ def test_unrelated_checkpoint_is_refused(tiny, tmp_path):
 
 # -- item 4: STEP 4 resumes ---------------------------------------------------
 def _final_state(path):
-    return safe_torch_load(str(path))
+    return read_checkpoint(str(path))
 
 
 def test_selftrain_resumes_from_its_work_dir(tiny, selftrain_cfg, tmp_path):

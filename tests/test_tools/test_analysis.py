@@ -1,5 +1,5 @@
 """Tests of tools/analysis/{plot_curves,tsne}.py on tiny fabricated inputs."""
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 
 import json
 

@@ -1,5 +1,5 @@
 """Tests of tools/convert_reference_checkpoint.py (docs/method.md §11)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import pytest
 import torch
@@ -114,10 +114,6 @@ def seg_cfg(with_unused=False):
     return cfg
 
 
-def dda_cfg():
-    return tiny_dda_cfg(C, seg_cfg())
-
-
 @pytest.fixture
 def ref_files(tmp_path):
     net, disc = randomised(RefNet()), randomised(ref_discriminator())
@@ -148,7 +144,7 @@ def test_convert_and_load_into_dda_and_segmentor(ref_files, tmp_path,
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         ref_seg, ref_den, ref_dep = net(x)
-        dda = MODELS.build(dda_cfg())
+        dda = MODELS.build(tiny_dda_cfg(C, seg_cfg()))
         load_checkpoint(dda, out, strict=True)
         dda.eval()
         heads = dda.segmentor.forward_heads(x)

@@ -8,7 +8,7 @@ differ (each rank saw its own shard of the data, and buffers are not
 broadcast), so the check fails both without synchronisation and without
 sharding.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import shutil
 import textwrap

@@ -1,39 +1,15 @@
 """tools/fit_gmm.py on tiny synthesised SYNTHIA data."""
 import json
-from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
 import mmseg_dda  # noqa: F401
 from mmseg_dda.density import GMMDensity, load_gmm_params
-from mmseg_dda.density.fitting import _BottomKSampler, grid_points
+from mmseg_dda.density.fitting import BottomKSampler, grid_points
 
+from _fake_synthia import write_fake_synthia
 from _helpers import load_tool
-
-# One raw SYNTHIA id per 7-class train id (§7.2).
-RAW_OF_7 = [3, 2, 7, 6, 1, 10, 8]
-
-
-def _make_synthia(root: Path, n=3, size=(40, 72)):
-    """Class c fills vertical band c, at inverse depth about 10 * (c + 1)."""
-    rng = np.random.default_rng(0)
-    for sub in ('RGB', 'parsed_LABELS', 'Depth'):
-        (root / sub).mkdir(parents=True)
-    h, w = size
-    band = np.arange(w) * 7 // w
-    for i in range(n):
-        name = f'{i:07d}.png'
-        Image.fromarray(np.zeros((h, w, 3), np.uint8)).save(root / 'RGB' /
-                                                            name)
-        raw = np.array(RAW_OF_7, np.uint8)[np.tile(band, (h, 1))]
-        Image.fromarray(raw).save(root / 'parsed_LABELS' / name)
-        inv = 10. * (np.tile(band, (h, 1)) + 1) + rng.normal(0, 1, (h, w))
-        depth = np.round(65536 / inv - 1).astype(np.uint16)
-        cv2.imwrite(str(root / 'Depth' / name), depth)
-
 
 def _config(tmp_path, root):
     cfg = tmp_path / 'cfg.py'
@@ -52,7 +28,7 @@ train_dataloader = dict(dataset=dict(
 
 def test_fit_writes_loadable_json(tmp_path, capsys):
     root = tmp_path / 'SYNTHIA'
-    _make_synthia(root)
+    write_fake_synthia(root)
     out = tmp_path / 'fitted.json'
     rc = load_tool('fit_gmm').main([
         str(_config(tmp_path, root)), '--out', str(out), '--grid', '10', '18',
@@ -99,7 +75,7 @@ def test_fit_with_grid_scale_and_variance_floor(tmp_path):
 
 def test_too_few_points_error(tmp_path):
     root = tmp_path / 'SYNTHIA'
-    _make_synthia(root, n=1, size=(8, 14))
+    write_fake_synthia(root, n=1, size=(8, 14))
     with pytest.raises(ValueError, match='too few grid points'):
         load_tool('fit_gmm').main([
             str(_config(tmp_path, root)), '--out', str(tmp_path / 'x.json'),
@@ -118,7 +94,7 @@ def test_grid_points_convention():
 
 
 def test_bottom_k_sampler_is_uniform_subset():
-    s = _BottomKSampler(10, np.random.default_rng(0))
+    s = BottomKSampler(10, np.random.default_rng(0))
     for start in range(0, 100, 7):
         s.add(np.arange(start, min(start + 7, 100), dtype=np.float32)[:, None]
               .repeat(3, 1))

@@ -8,10 +8,12 @@ import torch
 from PIL import Image
 
 import mmseg_dda  # noqa: F401
-from mmseg_dda.density import GMMDensity, load_density_maps, squash_density
+from mmseg_dda.datasets.formats import load_density_maps
+from mmseg_dda.datasets.formats.density_maps import tiff_paths
+from mmseg_dda.density import GMMDensity, squash_density
 from mmseg_dda.density.generation import generate_density_maps
-from mmseg_dda.density.io import tiff_paths
 
+from _fake_synthia import write_fake_synthia
 from _helpers import load_tool, write_toy_gmm
 
 # Raw SYNTHIA id -> 7-class train id (docs/method.md §7.2), written out here so
@@ -20,22 +22,6 @@ SYN_TO_7 = {3: 0, 4: 0, 22: 0, 2: 1, 5: 1, 7: 2, 9: 2, 15: 2, 6: 3, 1: 4,
             10: 5, 8: 6, 11: 6}
 GRID = (6, 9)
 SIZE = (38, 64)  # (H, W), not a multiple of the grid
-
-
-def _make_synthia(root: Path, n: int = 4, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    for sub in ('RGB', 'parsed_LABELS', 'Depth'):
-        (root / sub).mkdir(parents=True)
-    for i in range(n):
-        name = f'{i:07d}.png'
-        rgb = rng.integers(0, 256, SIZE + (3, ), dtype=np.uint8)
-        Image.fromarray(rgb).save(root / 'RGB' / name)
-        raw = rng.choice([0, 1, 2, 3, 4, 6, 8, 10, 12, 15, 22],
-                         size=SIZE).astype(np.uint8)
-        Image.fromarray(raw).save(root / 'parsed_LABELS' / name)
-        depth = rng.integers(0, 3000, SIZE).astype(np.uint16)
-        depth[raw == 1] = 65535  # sky
-        cv2.imwrite(str(root / 'Depth' / name), depth)
 
 
 def _gmm_json(path: Path):
@@ -47,7 +33,7 @@ def _gmm_json(path: Path):
 @pytest.fixture()
 def setup(tmp_path):
     root = tmp_path / 'SYNTHIA'
-    _make_synthia(root)
+    write_fake_synthia(root, n=4, size=SIZE, scene='random')
     gmm = tmp_path / 'toy_gmm.json'
     _gmm_json(gmm)
     cfg = tmp_path / 'cfg.py'
@@ -101,7 +87,7 @@ def test_generate_both_layouts_and_read_back(setup, capsys):
         np.testing.assert_array_equal(
             load_density_maps(str(out / stem), 7), exp)  # TIFF prefix
         np.testing.assert_array_equal(
-            load_density_maps(str(out / f'{stem}.npy'), 7, squash=True),
+            squash_density(load_density_maps(str(out / f'{stem}.npy'), 7)),
             squash_density(exp))
     assert not [p for p in out.iterdir() if p.name.startswith('.')]
     with pytest.raises(ValueError, match='expected 16'):
@@ -141,7 +127,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(setup, tmp_path):
 def _items(cfg):
     from mmengine.config import Config
 
-    from mmseg_dda.density.source_data import (build_source_dataset,
+    from mmseg_dda.apis.step_inputs import (build_source_dataset,
                                                source_items)
     return source_items(build_source_dataset(Config.fromfile(str(cfg))))
 

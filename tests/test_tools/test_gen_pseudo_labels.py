@@ -4,7 +4,7 @@ The fake segmentor's logits (``_fake_models.FakeColourSegmentor``) are
 ``scale * avgpool8(image)``, one class per BGR channel, so the expected
 pseudo-label follows from the image colours.
 """
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 
 import os
 from pathlib import Path
@@ -92,7 +92,7 @@ def test_flags_override_config(tmp_path):
 def test_wrong_checkpoint_is_rejected(tmp_path):
     tool = load_tool('gen_pseudo_labels')
     cfg, ckpt = _setup(tmp_path, 'FakeColourSegmentor', ['other'])
-    from mmseg_dda.utils.checked_loading import IncompleteCheckpointError
+    from mmseg_dda.checkpoint import IncompleteCheckpointError
     with pytest.raises(
             IncompleteCheckpointError,
             match=r'ckpt\.pth does not fit the FakeColourSegmentor'):

@@ -1,6 +1,6 @@
 """tools/infer.py: outputs on a tiny DDA checkpoint, equality with
 tools/test.py's predictions, formats and bad input."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import os.path as osp
 

@@ -68,3 +68,38 @@ def test_main_recalibrates_a_segmentor_checkpoint(tiny_checkpoints,
             assert not torch.equal(after[key], value), key
         else:
             assert torch.equal(after[key], value), key
+
+
+def test_a_checkpoint_without_backbone_is_not_laundered(tiny_checkpoints,
+                                                        tmp_path):
+    """Issue 22: every backbone tensor removed; the tool exited 0 and wrote
+    a complete checkpoint with a random backbone."""
+    tiny = tiny_checkpoints
+    state = torch.load(tiny['seg_ckpt'], weights_only=True)['state_dict']
+    partial = tmp_path / 'no_backbone.pth'
+    torch.save({'state_dict': {k: v for k, v in state.items()
+                               if not k.startswith('backbone.')}}, partial)
+    out = tmp_path / 'recalibrated.pth'
+    proc = run_tool_inprocess('recalibrate_bn.py', [
+        tiny['seg_config'], partial, tiny['dda_config'], '--out', out
+    ], check=False)
+    assert proc.returncode == 1
+    assert (f'IncompleteCheckpointError: {partial} does not fit the '
+            'DepthDensitySegmentor model') in proc.stdout
+    assert 'backbone (' in proc.stdout
+    assert not out.exists()
+
+
+def test_a_truncated_checkpoint_is_named(tiny_checkpoints, tmp_path):
+    tiny = tiny_checkpoints
+    data = open(tiny['seg_ckpt'], 'rb').read()
+    truncated = tmp_path / 'truncated.pth'
+    truncated.write_bytes(data[:len(data) // 3])
+    out = tmp_path / 'recalibrated.pth'
+    proc = run_tool_inprocess('recalibrate_bn.py', [
+        tiny['seg_config'], truncated, tiny['dda_config'], '--out', out
+    ], check=False)
+    assert proc.returncode == 1
+    assert f'CheckpointFileError: {truncated} is truncated or corrupt' \
+        in proc.stdout
+    assert not out.exists()

@@ -8,7 +8,7 @@ in subprocesses on a tiny DDA config derived from the demo config:
 train 3 iterations -> checkpoint -> test in a new process -> resume to 5
 (exactness of the resume: ``tests/test_robustness/test_resume.py``).
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import os
 import os.path as osp

@@ -5,8 +5,8 @@ import stat
 import pytest
 import torch
 
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
-from mmseg_dda.compat.atomic_checkpoint import atomic_save_checkpoint
+import mmseg_dda  # noqa: F401
+from mmseg_dda.checkpoint import save_checkpoint_atomic
 from mmseg_dda.utils.atomic_io import (atomic_open, atomic_write_json,
                                        current_umask)
 
@@ -37,8 +37,8 @@ def test_atomic_files_get_open_permissions(umask, tmp_path):
     with atomic_open(str(tmp_path / 'a.bin')) as f:
         f.write(b'x')
     atomic_write_json(str(tmp_path / 'b.json'), {'a': 1})
-    atomic_save_checkpoint({'state_dict': {'w': torch.zeros(2)}},
-                           str(tmp_path / 'iter_1.pth'))
+    save_checkpoint_atomic({"w": torch.zeros(2)},
+                           str(tmp_path / "iter_1.pth"))
     for name in ('a.bin', 'b.json', 'iter_1.pth'):
         assert _mode(tmp_path / name) == expected, name
     # No temporary file is left behind.

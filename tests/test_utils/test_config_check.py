@@ -5,7 +5,7 @@ import re
 import pytest
 from mmengine.config import Config
 
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 from mmseg_dda.utils.config_check import (UnknownConfigKeyError,
                                           check_config_keys)
 

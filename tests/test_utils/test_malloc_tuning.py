@@ -5,7 +5,7 @@ import pytest
 from mmengine.config import Config
 
 from mmseg_dda.utils import malloc_tuning
-from mmseg_dda.utils.console_log import ConsoleRunner
+from mmseg_dda.engine.runner.dda_runner import DDARunner
 from mmseg_dda.utils.malloc_tuning import (DEFAULT_MALLOC_CFG, INT_MAX,
                                            MALLOPT_PARAMS, apply_malloc_cfg,
                                            trim_free_memory)
@@ -98,10 +98,10 @@ def test_default_runtime_sets_the_default():
 
 def test_runner_applies_env_cfg(monkeypatch):
     applied = []
-    monkeypatch.setattr('mmseg_dda.utils.console_log.apply_malloc_cfg',
+    monkeypatch.setattr('mmseg_dda.engine.runner.dda_runner.apply_malloc_cfg',
                         applied.append)
     monkeypatch.setattr('mmengine.runner.Runner.setup_env',
                         lambda self, env_cfg: None)
-    runner = ConsoleRunner.__new__(ConsoleRunner)  # no __init__: no run
+    runner = DDARunner.__new__(DDARunner)  # no __init__: no run
     runner.setup_env(dict(malloc_cfg=dict(mmap_max=0)))
     assert applied == [dict(mmap_max=0)]

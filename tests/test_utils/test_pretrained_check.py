@@ -1,5 +1,5 @@
 """A missing Pretrained checkpoint is named with the step that creates it."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import pytest
 from mmengine.config import Config
@@ -57,12 +57,12 @@ def test_train_tool_reports_missing_imagenet_checkpoint(tmp_path,
                                                         monkeypatch):
     """Through the real Runner of tools/train.py: the error names the
     conversion command before any weight is loaded."""
-    from mmseg_dda.utils.console_log import ConsoleRunner
+    from mmseg_dda.engine.runner.dda_runner import DDARunner
     monkeypatch.chdir(tmp_path)
     calls = []
-    monkeypatch.setattr(ConsoleRunner.__bases__[0], '_init_model_weights',
+    monkeypatch.setattr(DDARunner.__bases__[0], '_init_model_weights',
                         lambda self: calls.append('init'))
-    runner = ConsoleRunner.__new__(ConsoleRunner)
+    runner = DDARunner.__new__(DDARunner)
     runner.cfg = Config.fromfile(DDA_CFG)
     with pytest.raises(FileNotFoundError, match='--kind imagenet --plain'):
         runner._init_model_weights()

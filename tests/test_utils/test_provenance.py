@@ -83,7 +83,7 @@ def test_diff_fields_only_known_keys():
 
 
 def test_output_name_patterns():
-    from mmseg_dda.density.io import is_density_output
+    from mmseg_dda.datasets.formats.density_maps import is_density_output
     from mmseg_dda.pseudo_labels import is_pseudo_label_output
     assert is_density_output('0000001.npy')
     assert is_density_output('0000001-15.tiff')

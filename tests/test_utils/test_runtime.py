@@ -3,7 +3,7 @@ import argparse
 
 from mmengine.config import Config
 
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 from mmseg_dda.utils.runtime import ensure_plain_checkpoints, load_config
 
 from _helpers import REPO

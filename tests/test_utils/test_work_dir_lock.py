@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 from mmseg_dda.utils.work_dir_lock import (LOCK_NAME, WorkDirLockedError,
                                            acquire_work_dir_lock,
                                            release_work_dir_lock)

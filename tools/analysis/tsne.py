@@ -21,7 +21,7 @@ import argparse
 import copy
 from typing import List, Optional, Sequence, Tuple
 
-import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 import matplotlib
 import numpy as np
 import torch

@@ -32,9 +32,10 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # "best" (model selection on val, as in the reference) and "last" are
-    # both kept and reported separately (§13.15).
+    # both kept and reported separately (§13.15). Crash-safe writes
+    # (mmseg_dda/engine/hooks/atomic_checkpoint_hook.py).
     checkpoint=dict(
-        type='CheckpointHook',
+        type='AtomicCheckpointHook',
         by_epoch=False,
         interval=1000,
         max_keep_ckpts=1,

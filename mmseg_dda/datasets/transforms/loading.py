@@ -11,13 +11,12 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import MMLogger
 from mmseg.registry import TRANSFORMS
 
-from ...density.gmm import SQUASH_SCALE, check_squash_scale
-from ...density.io import (decode_synthia_depth, load_density_maps,
-                           read_synthia_depth)
-# Re-exported: the label readers live below the datasets (the density tools
-# use them too).
-from ...utils.annotation_io import (SINGLE_CHANNEL_MODES, map_label,
-                                    read_label_image)
+from ...density.gmm import SQUASH_SCALE, check_squash_scale, squash_density
+from ..formats.density_maps import load_density_maps
+# Re-exported: the label readers live with the dataset formats (the density
+# tools use them too).
+from ..formats.labels import SINGLE_CHANNEL_MODES, map_label, read_label_image
+from ..formats.synthia import decode_synthia_depth, read_synthia_depth
 
 __all__ = [
     'SINGLE_CHANNEL_MODES', 'map_label', 'read_label_image',
@@ -98,7 +97,7 @@ class LoadMappedAnnotations(BaseTransform):
 class LoadInverseDepth(BaseTransform):
     """Load a 16-bit SYNTHIA depth PNG as inverse depth (§7.3).
 
-    ``gt_depth_map`` is :func:`~mmseg_dda.density.io.decode_synthia_depth`
+    ``gt_depth_map`` is :func:`~mmseg_dda.datasets.formats.synthia.decode_synthia_depth`
     of the raw centimetres (``65536 / (raw + 1)`` in float32; the sky at
     65535 gives 1.0), appended to ``seg_fields`` so that resizing moves it
     with the label.
@@ -154,9 +153,9 @@ class LoadSourceDensityMaps(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         path = results['density_map_path']
-        maps = load_density_maps(path, int(results['num_classes']),
-                                 squash=True,
-                                 squash_scale=self.squash_scale)
+        maps = squash_density(
+            load_density_maps(path, int(results['num_classes'])),
+            self.squash_scale)
         if self.grid is not None and maps.shape[1:] != self.grid:
             raise ValueError(f'Density maps {path} have grid '
                              f'{maps.shape[1:]}, expected {self.grid}')

@@ -18,8 +18,9 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
-from ...density.grid import (check_grids, config_feature_grid,
-                             config_input_hw, density_maps_grid)
+from ...apis.model_grid import config_feature_grid, config_input_hw
+from ...datasets.formats.density_maps import density_maps_grid
+from ...density.grid import check_grids
 
 
 @HOOKS.register_module()
@@ -28,7 +29,7 @@ class DensityGridCheckHook(Hook):
 
     The model grid comes from a shape-only forward pass of the config's
     segmentor at the source pipeline's input size
-    (:func:`~mmseg_dda.density.grid.config_feature_grid`). A GMM file without
+    (:func:`~mmseg_dda.apis.model_grid.config_feature_grid`). A GMM file without
     grid metadata is reported and not compared.
 
     Args:

@@ -1,23 +1,20 @@
 """Keep checkpoints plain: loadable with ``weights_only=True``, no DDP keys."""
-import torch
 from mmengine.hooks import Hook
-from mmengine.logging import HistoryBuffer
 from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
 from mmseg.registry import HOOKS
 
-_MARKER = '__history_buffer__'
+from ...checkpoint.plain_state import from_plain, to_plain
 
 
 @HOOKS.register_module()
 class PlainCheckpointHook(Hook):
     """Write checkpoints that load the same way everywhere.
 
-    * MMEngine pickles :class:`HistoryBuffer` objects into ``message_hub``;
-      unpickling them needs ``builtins.getattr``, which ``weights_only=True``
-      rightly refuses. Every buffer is stored as a dict of tensors and
-      rebuilt after loading, so the project's own checkpoints load safely
-      both for ``load_from`` and for ``resume``.
+    * The message-hub history is stored as tensors
+      (:mod:`mmseg_dda.checkpoint.plain_state`), so the project's own
+      checkpoints load with ``weights_only=True`` for ``load_from`` and
+      ``--resume`` alike.
     * Under ``MMSeparateDistributedDataParallel`` the Runner saves
       ``model.state_dict()`` of a module whose children are DDP wrappers,
       which inserts ``.module`` into every key (``segmentor.module.*``). The
@@ -33,22 +30,7 @@ class PlainCheckpointHook(Hook):
         if is_model_wrapper(model):
             model = model.module
         checkpoint['state_dict'] = weights_to_cpu(get_state_dict(model))
-        scalars = checkpoint.get('message_hub', {}).get('log_scalars', {})
-        for key, buffer in list(scalars.items()):
-            if isinstance(buffer, HistoryBuffer):
-                logs, counts = buffer.data
-                scalars[key] = {
-                    _MARKER: True,
-                    'log_history': torch.as_tensor(logs, dtype=torch.float64),
-                    'count_history': torch.as_tensor(counts,
-                                                     dtype=torch.float64),
-                    'max_length': int(buffer.max_length),
-                }
+        to_plain(checkpoint)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        scalars = checkpoint.get('message_hub', {}).get('log_scalars', {})
-        for key, value in list(scalars.items()):
-            if isinstance(value, dict) and value.get(_MARKER):
-                scalars[key] = HistoryBuffer(
-                    value['log_history'].tolist(),
-                    value['count_history'].tolist(), value['max_length'])
+        from_plain(checkpoint)

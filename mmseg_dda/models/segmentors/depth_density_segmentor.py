@@ -24,6 +24,7 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList, add_prefix)
 from torch import Tensor
 
+from ...checkpoint.fitting import register_checked_loading
 from ..mmseg_api import MMSegAPIMixin
 
 # Top-level keys of a DDA state dict that are not part of the segmentor.
@@ -90,6 +91,9 @@ class DepthDensitySegmentor(MMSegAPIMixin, EncoderDecoder):
         self.depth_head = MODELS.build(depth_head) if depth_head else None
         self.density_head = MODELS.build(
             density_head) if density_head else None
+        # Loading a state dict that leaves tensors unset is refused, by
+        # whoever loads (MMSeg's init_model included).
+        register_checked_loading(self)
 
     @property
     def with_depth_head(self) -> bool:

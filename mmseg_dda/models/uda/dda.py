@@ -34,6 +34,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
+from ...checkpoint.fitting import register_checked_loading
 from ...compat.optim_wrapper import uncount_backward
 from ..data_samples import stack_pixel_data
 from ..losses import SOURCE_LABEL, TARGET_LABEL, adversarial_bce, entropy_map
@@ -121,6 +122,9 @@ class DDA(MMSegAPIMixin, BaseModel):
         self.segmentor = MODELS.build(segmentor)
         self.discriminator = MODELS.build(discriminator)
         self.density = MODELS.build(density)
+        # Loading a state dict that leaves tensors unset is refused, by
+        # whoever loads (MMSeg's init_model included).
+        register_checked_loading(self)
 
         weights = dict(DEFAULT_LOSS_WEIGHTS)
         unknown = set(loss_weights or {}) - set(weights)

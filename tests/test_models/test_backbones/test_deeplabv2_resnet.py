@@ -1,5 +1,5 @@
 """Tests of DeepLabV2ResNet (docs/method.md §2.1, §2.4, §11.2, §12.2)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import pytest
 import torch
 import torch.nn as nn

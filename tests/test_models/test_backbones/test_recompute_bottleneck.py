@@ -1,5 +1,5 @@
 """Tests of RecomputeBottleneck / conv_norm: same numbers, less kept."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import copy
 import weakref
 

@@ -1,5 +1,5 @@
 """The DDA heads on any MMSeg backbone: in_index / input_transform."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import pytest
 import torch
 import torch.nn.functional as F

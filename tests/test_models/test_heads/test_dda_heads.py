@@ -1,5 +1,5 @@
 """Tests of the three DDA heads (docs/method.md §2.2, §2.3)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import pytest
 import torch
 import torch.nn.functional as F

@@ -1,5 +1,5 @@
 """Tests of DepthDensitySegmentor (docs/method.md §2.2, §9; docs/DESIGN.md)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import torch
 import torch.nn.functional as F
 from mmengine.runner.checkpoint import load_checkpoint

@@ -1,50 +1,22 @@
 """Tests of the DDA wrapper's train_step (docs/method.md §4, §5.1)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import copy
 
 import pytest
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
-from mmengine.structures import PixelData
-from mmseg.structures import SegDataSample
 from mmseg_dda.models.losses import berhu_loss, entropy_map
 from mmseg_dda.models.uda import LOSS_KEYS, NonFiniteLossError
 
-from _tiny_models import build_tiny, tiny_dda_cfg
+from _tiny_models import (REFERENCE_LOSS_WEIGHTS, UNIT_CLASSES, UNIT_GRID,
+                          UNIT_SIZE, build_unit_dda, unit_dda_batch)
 
-C = 7  # the c7 GMM set
-H = W = 64
-GRID = (9, 9)  # feature grid of a 64x64 input (ceil_mode max-pool)
-WEIGHTS = dict(seg_src=1., density_src=0.01, depth_src=0.005, adv_tgt=0.05,
-               density_tgt=0.05)
-
-
-def dda_cfg(**kwargs):
-    cfg = tiny_dda_cfg(
-        C,
-        data_preprocessor=dict(
-            type='SegDataPreProcessor',
-            mean=[104.00698793, 116.66876762, 122.67891434],
-            std=[1., 1., 1.],
-            bgr_to_rgb=False,
-            size=(H, W)),
-        loss_weights=WEIGHTS)
-    cfg.update(kwargs)
-    return cfg
-
-
-def build(**kwargs):
-    model = build_tiny(dda_cfg(**kwargs))
-    # Larger weights than the reference init, so that the tiny network's
-    # outputs (and gradients) are not vanishingly small.
-    for m in model.segmentor.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.normal_(m.weight, std=0.3)
-    model.train()
-    return model
+C = UNIT_CLASSES
+H, W = UNIT_SIZE
+GRID = UNIT_GRID
+WEIGHTS = REFERENCE_LOSS_WEIGHTS
 
 
 def optim(model):
@@ -59,31 +31,6 @@ def optim(model):
             discriminator=dict(
                 type='OptimWrapper',
                 optimizer=dict(type='Adam', lr=1e-2, betas=(0.9, 0.99)))))
-
-
-def batch(n=1, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    inputs, samples, t_inputs, t_samples = [], [], [], []
-    for _ in range(n):
-        inputs.append(torch.randint(0, 256, (3, H, W), generator=g,
-                                    dtype=torch.uint8))
-        s = SegDataSample()
-        s.gt_sem_seg = PixelData(
-            data=torch.randint(0, C, (1, H, W), generator=g))
-        s.gt_sem_seg.data[0, :4] = 255
-        s.gt_depth_map = PixelData(
-            data=65536. / (torch.rand(1, H, W, generator=g) * 5000 + 1))
-        s.gt_density_map = PixelData(
-            data=torch.rand(C, *GRID, generator=g) * 255)
-        s.set_metainfo(dict(img_shape=(H, W), ori_shape=(H, W)))
-        samples.append(s)
-        t_inputs.append(torch.randint(0, 256, (3, H, W), generator=g,
-                                      dtype=torch.uint8))
-        t = SegDataSample()
-        t.set_metainfo(dict(img_shape=(H, W), ori_shape=(H, W)))
-        t_samples.append(t)
-    return dict(inputs=inputs, data_samples=samples, target_inputs=t_inputs,
-                target_data_samples=t_samples)
 
 
 def capture_step_grads(wrapper, module):
@@ -147,9 +94,9 @@ def expected_losses(model, data):
 
 
 def test_train_step_losses_and_updates():
-    model = build()
+    model = build_unit_dda()
     ow = optim(model)
-    data = batch()
+    data = unit_dda_batch()
     expected, _, _ = expected_losses(model, data)
     before = copy.deepcopy(model.state_dict())
     seg_grads = capture_step_grads(ow['segmentor'], model.segmentor)
@@ -206,10 +153,10 @@ def test_train_step_losses_and_updates():
 def _adv_only_grads(adversarial_input):
     weights = dict(seg_src=0., density_src=0., depth_src=0., adv_tgt=1.,
                    density_tgt=0.)
-    model = build(loss_weights=weights, adversarial_input=adversarial_input)
+    model = build_unit_dda(loss_weights=weights, adversarial_input=adversarial_input)
     ow = optim(model)
     grads = capture_step_grads(ow['segmentor'], model.segmentor)
-    model.train_step(batch(), ow)
+    model.train_step(unit_dda_batch(), ow)
     return grads
 
 
@@ -226,9 +173,9 @@ def test_adversarial_gradient_reaches_density_head_and_backbone():
 
 
 def test_non_finite_loss_raises_before_step():
-    model = build()
+    model = build_unit_dda()
     ow = optim(model)
-    data = batch()
+    data = unit_dda_batch()
     data['data_samples'][0].gt_depth_map.data[0, 5, 5] = float('inf')
     MessageHub.get_current_instance().update_info('iter', 7)
     before = copy.deepcopy(model.state_dict())
@@ -244,12 +191,12 @@ def test_non_finite_loss_raises_before_step():
 
 
 def test_batch_of_two_and_inference_delegation():
-    model = build()
+    model = build_unit_dda()
     ow = optim(model)
-    log = model.train_step(batch(n=2), ow)
+    log = model.train_step(unit_dda_batch(n=2), ow)
     assert all(torch.isfinite(v) for v in log.values())
     model.eval()
-    data = batch(n=2)
+    data = unit_dda_batch(n=2)
     val = dict(inputs=data['target_inputs'],
                data_samples=data['target_data_samples'])
     outs = model.val_step(val)
@@ -264,13 +211,13 @@ def test_batch_of_two_and_inference_delegation():
 
 def test_config_checks():
     with pytest.raises(ValueError, match='GMM prior has 16'):
-        build(density=dict(type='GMMDensity', params='c16'))
+        build_unit_dda(density=dict(type='GMMDensity', params='c16'))
     with pytest.raises(ValueError, match='unknown loss_weights'):
-        build(loss_weights=dict(seg=1.))
+        build_unit_dda(loss_weights=dict(seg=1.))
     with pytest.raises(ValueError, match='adversarial_input'):
-        build(adversarial_input='density')
+        build_unit_dda(adversarial_input='density')
     with pytest.raises(ValueError, match='discriminator takes 3'):
-        build(discriminator=dict(type='FCDiscriminator', in_channels=3,
+        build_unit_dda(discriminator=dict(type='FCDiscriminator', in_channels=3,
                                  channels=(4, 4, 4, 4)))
 
 
@@ -283,16 +230,16 @@ def test_separate_ddp_wrapper(tmp_path):
     dist.init_process_group(
         'gloo', init_method=f'file://{tmp_path}/store', rank=0, world_size=1)
     try:
-        model = build()
+        model = build_unit_dda()
         wrapped = MMSeparateDistributedDataParallel(
             model, broadcast_buffers=False, find_unused_parameters=True)
         ow = optim(wrapped)
         before = model.discriminator.module[0].weight.detach().clone()
-        log = wrapped.train_step(batch(), ow)
+        log = wrapped.train_step(unit_dda_batch(), ow)
         assert set(log) == {'loss', *LOSS_KEYS}
         assert not torch.equal(before, model.discriminator.module[0].weight)
         wrapped.eval()
-        data = batch()
+        data = unit_dda_batch()
         outs = wrapped.val_step(
             dict(inputs=data['target_inputs'],
                  data_samples=data['target_data_samples']))

@@ -4,12 +4,12 @@ DDA computes the source and target density targets with its GMM prior and
 attaches them to the data samples (``gt_density_target``); the density head
 reads them there with MMSeg's ``loss_by_feat(pred, batch_data_samples)``.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import pytest
 import torch
 
-from test_dda import batch, build
+from _tiny_models import build_unit_dda, unit_dda_batch
 
 
 def _heads(model, data, key_inputs, key_samples):
@@ -30,8 +30,8 @@ def _check_targets_read_by_head(model, heads, samples, expected, loss,
 
 
 def test_source_target_attached_and_read_by_head():
-    model = build()
-    data = batch(n=2)
+    model = build_unit_dda()
+    data = unit_dda_batch(n=2)
     heads, samples = _heads(model, data, 'inputs', 'data_samples')
     losses = model._source_losses(heads, samples)
     maps = torch.stack([s.gt_density_map.data for s in samples])
@@ -42,8 +42,8 @@ def test_source_target_attached_and_read_by_head():
 
 
 def test_target_target_attached_to_target_samples():
-    model = build()
-    data = batch(n=2)
+    model = build_unit_dda()
+    data = unit_dda_batch(n=2)
     heads, samples = _heads(model, data, 'target_inputs',
                             'target_data_samples')
     losses, adv_map = model._target_losses(heads, samples, (64, 64))
@@ -55,8 +55,8 @@ def test_target_target_attached_to_target_samples():
 
 
 def test_missing_source_maps_name_the_pipeline_step():
-    model = build()
-    data = batch(n=2)
+    model = build_unit_dda()
+    data = unit_dda_batch(n=2)
     del data['data_samples'][1].gt_density_map
     heads, samples = _heads(model, data, 'inputs', 'data_samples')
     with pytest.raises(KeyError, match=r'DDA: data samples \[1\] have no '

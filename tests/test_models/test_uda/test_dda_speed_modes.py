@@ -9,7 +9,7 @@
   bf16``): bf16 autocast on the CPU, finite losses, the weights change, and
   the first-iteration losses stay close to fp32.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 import copy
 
 import pytest
@@ -22,9 +22,9 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 from mmseg_dda.engine import BF16OptimWrapper, enable_fast_bf16
-from test_dda import batch, build, dda_cfg
 
 from _helpers import REPO, load_tool, record_runner
+from _tiny_models import build_unit_dda, unit_dda_batch, unit_dda_cfg
 
 
 def optim(model, wrapper='OptimWrapper'):
@@ -42,14 +42,14 @@ def optim(model, wrapper='OptimWrapper'):
 
 
 def one_step(channels_last=False, wrapper='OptimWrapper', seed=0):
-    model = build()
+    model = build_unit_dda()
     if channels_last:  # the same weights (build's extra init is in place)
         state = model.state_dict()
-        model = build(channels_last=True)
+        model = build_unit_dda(channels_last=True)
         model.load_state_dict(state)
     MessageHub.get_current_instance().update_info('iter', 0)
     before = copy.deepcopy(model.state_dict())
-    log = model.train_step(batch(seed=seed), optim(model, wrapper))
+    log = model.train_step(unit_dda_batch(seed=seed), optim(model, wrapper))
     return model, before, log
 
 
@@ -58,7 +58,7 @@ def max_state_diff(a, b):
 
 
 def test_target_map_computed_once_and_reused():
-    model = build()
+    model = build_unit_dda()
     calls = []
     original = model._adversarial_map
 
@@ -72,7 +72,7 @@ def test_target_map_computed_once_and_reused():
     model.discriminator.register_forward_pre_hook(
         lambda m, args: d_inputs.append(args[0]))
     MessageHub.get_current_instance().update_info('iter', 0)
-    model.train_step(batch(), optim(model))
+    model.train_step(unit_dda_batch(), optim(model))
     # Generator pass (with grad) and source D update only.
     assert calls == [True, False]
     gen_map, src_map, tgt_map = d_inputs
@@ -83,7 +83,7 @@ def test_target_map_computed_once_and_reused():
 
 
 def test_channels_last_layout_and_inputs():
-    model = build(channels_last=True)
+    model = build_unit_dda(channels_last=True)
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     assert convs and all(
         m.weight.is_contiguous(memory_format=torch.channels_last)
@@ -92,7 +92,7 @@ def test_channels_last_layout_and_inputs():
     model.segmentor.backbone.register_forward_pre_hook(
         lambda m, args: seen.append(args[0]))
     MessageHub.get_current_instance().update_info('iter', 0)
-    model.train_step(batch(), optim(model))
+    model.train_step(unit_dda_batch(), optim(model))
     assert len(seen) == 2 and all(
         x.is_contiguous(memory_format=torch.channels_last)
         and not x.is_contiguous() for x in seen)
@@ -103,7 +103,7 @@ def test_channels_last_layout_and_inputs():
     with torch.no_grad():
         model(torch.zeros(1, 3, 64, 64), mode='tensor')
     assert seen[-1].is_contiguous(memory_format=torch.channels_last)
-    assert not build().channels_last
+    assert not build_unit_dda().channels_last
 
 
 def test_channels_last_same_initial_weights():
@@ -111,7 +111,7 @@ def test_channels_last_same_initial_weights():
     states = []
     for cl in (False, True):
         torch.manual_seed(0)
-        model = MODELS.build(dda_cfg(channels_last=cl))
+        model = MODELS.build(unit_dda_cfg(channels_last=cl))
         model.init_weights()
         states.append(model.state_dict())
     assert max_state_diff(*states) == 0
@@ -145,10 +145,10 @@ def test_channels_last_equals_default_within_rounding():
 def _seg_grads(channels_last, dtype):
     init_default_scope('mmseg')
     torch.manual_seed(0)
-    model = MODELS.build(dda_cfg(channels_last=channels_last))
+    model = MODELS.build(unit_dda_cfg(channels_last=channels_last))
     model.init_weights()
     model.train().to(dtype)
-    src, _ = model._preprocess(batch())
+    src, _ = model._preprocess(unit_dda_batch())
     assert src['inputs'].is_contiguous(
         memory_format=torch.channels_last) == channels_last
     heads = model.segmentor(src['inputs'].to(dtype), mode='heads')

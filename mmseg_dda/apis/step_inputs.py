@@ -1,19 +1,22 @@
-"""SYNTHIA source-set access shared by the density-map and GMM-fit tools.
+"""What a pipeline step's config says: source dataset, GMM set, grid.
 
-Builds the source dataset of a training config (contract of DESIGN.md: data
-infos with ``img_path``, ``seg_map_path``, ``depth_map_path``, ``label_lut``),
-resolves the GMM set and feature grid, and reads one image's train-id label and
-inverse depth at native resolution (docs/method.md §3.4).
+Shared by STEP 1 (:mod:`.density_maps`) and the GMM fit
+(:mod:`.gmm_fitting`): builds the source dataset of a training config
+(contract of docs/DESIGN.md: data infos with ``img_path``, ``seg_map_path``,
+``depth_map_path``, ``label_lut``), lists its images and resolves the GMM set
+and the feature grid (docs/method.md §3.4).
 """
 import copy
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
 
-from ..utils.annotation_io import map_label, read_label_image
-from .gmm import GMMParams, load_gmm_params
-from .io import load_synthia_inverse_depth
+from ..density.gmm import GMMParams, load_gmm_params
+from ..density.grid import Grid, check_grids
+from .model_grid import config_feature_grid, config_input_hw, has_segmentor
 
 
 def source_dataset_cfg(cfg) -> dict:
@@ -37,9 +40,6 @@ def source_dataset_cfg(cfg) -> dict:
 
 def build_source_dataset(cfg):
     """Build the source dataset (mmseg ``DATASETS``) of a config."""
-    import mmseg_dda  # noqa: F401  (registers SynthiaDataset)
-    from mmseg.registry import DATASETS
-    from mmengine.registry import init_default_scope
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     return DATASETS.build(source_dataset_cfg(cfg))
 
@@ -93,20 +93,45 @@ def resolve_grid(grid: Optional[Sequence[int]],
     return params.grid_hw
 
 
-def load_source_label_depth(item: Dict) -> Tuple[np.ndarray, np.ndarray]:
-    """Train-id label and inverse depth of one image, native resolution.
+def tool_feature_grid(cfg,
+                      grid: Optional[Sequence[int]] = None,
+                      gmm=None,
+                      input_hw: Optional[Sequence[int]] = None
+                      ) -> Tuple[Grid, str]:
+    """Grid for the offline tools (GMM fitting, STEP 1) and where it is from.
+
+    Order: an explicit ``grid`` (``--grid``, not checked); else the grid of
+    the config's model at its input size (or ``input_hw``), which a given
+    GMM set must share; else, for configs without a segmentor, the GMM
+    set's own grid.
+
+    Args:
+        cfg: The training config.
+        grid (Sequence[int], optional): Explicit ``(h, w)``.
+        gmm (GMMParams, optional): The GMM set the maps will be made with.
+        input_hw (Sequence[int], optional): Network input ``(H, W)``.
 
     Returns:
-        tuple: ``(label (H, W) int64 train ids, inv_depth (H, W) float32)``.
+        tuple: ``((h, w), description)``.
     """
-    raw = read_label_image(item['seg_map_path'], item.get('label_format'))
-    if item.get('label_lut') is not None:
-        label, _ = map_label(raw, item['label_lut'])
-    else:
-        label = raw
-    depth = load_synthia_inverse_depth(item['depth_map_path'])
-    if label.shape != depth.shape:
-        raise ValueError(f'{item["seg_map_path"]}: label size {label.shape} '
-                         f'differs from depth size {depth.shape} '
-                         f'({item["depth_map_path"]})')
-    return label.astype(np.int64), depth
+    if grid is not None:
+        if len(grid) != 2 or min(int(v) for v in grid) < 1:
+            raise ValueError(
+                f'--grid must be two positive ints H W, got {list(grid)}')
+        return (int(grid[0]), int(grid[1])), 'given by --grid'
+    if has_segmentor(cfg):
+        hw = tuple(int(v) for v in input_hw) if input_hw else \
+            config_input_hw(cfg)
+        model_grid = config_feature_grid(cfg, hw)
+        desc = f'model output at input {hw[0]}x{hw[1]}'
+        if gmm is not None:
+            check_grids(
+                model_grid, gmm.grid_hw, None,
+                model_desc=f'model (config, input {hw[0]}x{hw[1]})',
+                gmm_desc=f'GMM set {gmm.name!r} ({gmm.source})',
+                maps_desc='source density maps (about to be written)')
+        return model_grid, desc
+    if gmm is None or gmm.grid_hw is None:
+        raise ValueError('the config has no segmentor model to read the '
+                         'feature grid from; pass --grid H W')
+    return tuple(gmm.grid_hw), f'grid of GMM set {gmm.name!r}'

@@ -1,10 +1,10 @@
-"""Readable console for tools/train.py and tools/test.py; TensorBoard switch.
+"""DDARunner's readable console (tools/train.py, tools/test.py); TensorBoard.
 
 The round trip runs the real tools on the tiny DDA config: the console
 shows progress and results but not the environment/config/hook dump, which
 the work_dir log file still holds.
 """
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 
 import glob
 import io
@@ -15,9 +15,9 @@ import pytest
 from mmengine.config import Config
 
 from _helpers import REPO, load_tool, record_runner
-from mmseg_dda.utils import console_log
-from mmseg_dda.utils.console_log import (ConsoleFilter, console_handlers,
-                                         enable_tensorboard)
+from mmseg_dda.engine.runner.console import ConsoleFilter, console_handlers
+from mmseg_dda.utils import runtime
+from mmseg_dda.utils.runtime import enable_tensorboard
 
 DUMP_MARKERS = ('System environment:', 'Runtime environment:', 'Config:',
                 'Hooks will be executed in the following order')
@@ -77,11 +77,11 @@ def test_train_and_test_console_without_setup_dump(tiny_dda_run):
 def test_enable_tensorboard(monkeypatch):
     cfg = Config.fromfile(str(REPO / 'configs' / 'dda' /
                               'syn2city_16cls.py'))
-    monkeypatch.setattr(console_log.importlib.util, 'find_spec',
+    monkeypatch.setattr(runtime.importlib.util, 'find_spec',
                         lambda name: None)
     with pytest.raises(ImportError, match=r"pip install -e '\.\[tensorboard"):
         enable_tensorboard(cfg)
-    monkeypatch.setattr(console_log.importlib.util, 'find_spec',
+    monkeypatch.setattr(runtime.importlib.util, 'find_spec',
                         lambda name: object())
     enable_tensorboard(cfg)
     enable_tensorboard(cfg)  # idempotent
@@ -92,7 +92,7 @@ def test_enable_tensorboard(monkeypatch):
 def test_train_tensorboard_flag(monkeypatch, tmp_path):
     tool = load_tool('train')
     built = record_runner(monkeypatch, tool)
-    monkeypatch.setattr(console_log.importlib.util, 'find_spec',
+    monkeypatch.setattr(runtime.importlib.util, 'find_spec',
                         lambda name: object())
     monkeypatch.setenv('LOCAL_RANK', os.environ.get('LOCAL_RANK', '0'))
     config = str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py')

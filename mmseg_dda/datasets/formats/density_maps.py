@@ -1,4 +1,4 @@
-"""Reading and writing source density maps and SYNTHIA depth files.
+"""Reading, writing and checking the source density maps (STEP 1 output).
 
 Two on-disk layouts of the raw (unsquashed) source density maps exist
 (docs/DESIGN.md, docs/method.md §3.4, §7.6):
@@ -9,17 +9,18 @@ Two on-disk layouts of the raw (unsquashed) source density maps exist
 
 All writes are atomic (temporary file in the same folder + ``os.replace``), so
 an interrupted run never leaves a half-written map under its final name.
+The readers refuse NaN, inf and negative cells (:func:`check_density_values`).
 """
+import os
 import os.path as osp
 import re
-from typing import List, Sequence
+from typing import List, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 from PIL import Image
 
-from .gmm import SQUASH_SCALE, squash_density
-from ..utils.atomic_io import atomic_open
+from ...utils.atomic_io import atomic_open
+from ...utils.provenance import read_manifest
 
 LAYOUTS = ('npy', 'tiff', 'both')
 # <stem>.npy or <stem>-<c>.tiff; hidden temp files of atomic writes excluded.
@@ -81,8 +82,19 @@ def is_density_output(name: str) -> bool:
     return bool(_OUTPUT_NAME.fullmatch(name))
 
 
-def _check_values(maps: np.ndarray, path: str) -> np.ndarray:
-    """Refuse NaN, inf and negative cells (a pdf is finite and >= 0)."""
+def check_density_values(maps: np.ndarray, path: str) -> np.ndarray:
+    """Refuse NaN, inf and negative cells (a pdf is finite and >= 0).
+
+    Args:
+        maps (np.ndarray): Density maps read from ``path``.
+        path (str): Where they come from, for the message.
+
+    Returns:
+        np.ndarray: ``maps`` unchanged.
+
+    Raises:
+        ValueError: Naming ``path`` and the number of bad cells.
+    """
     bad = ~np.isfinite(maps)
     if bad.any():
         raise ValueError(f'{path}: {int(bad.sum())} density-map cells are '
@@ -113,7 +125,7 @@ def _npy_complete(path: str, shape: Sequence[int]) -> bool:
         if not (tuple(hdr_shape) == tuple(shape) and dtype == np.float32
                 and not fortran and osp.getsize(path) == expected):
             return False
-        _check_values(np.load(path, allow_pickle=False), path)
+        check_density_values(np.load(path, allow_pickle=False), path)
         return True
     except (OSError, ValueError):
         return False
@@ -125,7 +137,7 @@ def _tiff_complete(path: str, shape_hw: Sequence[int]) -> bool:
             if img.mode != 'F' or img.size != (shape_hw[1], shape_hw[0]):
                 return False
             plane = np.array(img, dtype=np.float32)  # a truncated file raises
-        _check_values(plane, path)
+        check_density_values(plane, path)
         return True
     except (OSError, ValueError, SyntaxError):
         return False
@@ -161,10 +173,7 @@ def outputs_complete(out_dir: str, stem: str, layout: str,
     return True
 
 
-def load_density_maps(path_or_prefix: str,
-                      num_classes: int,
-                      squash: bool = False,
-                      squash_scale: float = SQUASH_SCALE) -> np.ndarray:
+def load_density_maps(path_or_prefix: str, num_classes: int) -> np.ndarray:
     """Read the source density maps of one image, in either layout.
 
     Args:
@@ -173,14 +182,15 @@ def load_density_maps(path_or_prefix: str,
             A prefix whose ``.npy`` exists but whose TIFFs do not is read as
             ``npy``.
         num_classes (int): Expected number of classes C.
-        squash (bool): Apply ``255 * (1 - exp(-1e6 * p))`` in float32, as the
-            reference loader does (§3.4). Default False (raw pdf).
-        squash_scale (float): ``s`` of ``255 (1 - exp(-s p))``; must be the
-            prior's (``GMMDensity.squash_scale``). Default: the reference's
-            1e6.
 
     Returns:
-        np.ndarray: float32 ``(C, h, w)``.
+        np.ndarray: float32 ``(C, h, w)``, the raw pdf (the loading
+        transform squashes it, :func:`mmseg_dda.density.squash_density`).
+
+    Raises:
+        FileNotFoundError: If no map of either layout exists.
+        ValueError: If a file is unreadable, of the wrong class count, or
+            holds NaN, inf or negative cells.
     """
     path = str(path_or_prefix)
     if path.endswith('.npy'):
@@ -196,8 +206,7 @@ def load_density_maps(path_or_prefix: str,
     if maps.shape[0] != num_classes:
         raise ValueError(f'{path}: density maps have {maps.shape[0]} classes, '
                          f'expected {num_classes}')
-    _check_values(maps, path)
-    return squash_density(maps, squash_scale) if squash else maps
+    return check_density_values(maps, path)
 
 
 def _load_npy(path: str) -> np.ndarray:
@@ -232,58 +241,38 @@ def _load_tiffs(prefix: str, num_classes: int) -> np.ndarray:
     return np.stack(planes)
 
 
-#: How the SYNTHIA depth PNGs are decoded (recorded in STEP 1 manifests).
-SYNTHIA_DEPTH_DECODING = 'inverse 65536/(raw+1) of 16-bit PNG'
+def density_maps_grid(folder: str, num_classes: Optional[int] = None,
+                      sample: Optional[str] = None
+                      ) -> Optional[Tuple[int, int]]:
+    """Grid of the source density maps in ``folder`` (STEP 1 output).
 
-
-def decode_synthia_depth(raw: np.ndarray) -> np.ndarray:
-    """SYNTHIA depth in cm to inverse depth ``65536 / (raw + 1)`` (§7.3).
-
-    The only decoder of SYNTHIA depth: the loading transform, STEP 1 and the
-    GMM fit all read depth through it (float32 maths, as the reference).
-
-    Args:
-        raw (np.ndarray): uint16 ``(H, W)`` centimetres
-            (:func:`read_synthia_depth`).
-
-    Returns:
-        np.ndarray: float32 ``(H, W)`` in ``[1, 65536]``.
+    Read from the folder's ``manifest.json`` (``inputs.grid_hw`` or
+    ``inputs.grid``) when present, else from the shape of one map (``sample``:
+    a ``.npy`` file or a TIFF prefix; else the first ``.npy``/``-0.tiff`` in
+    the folder). None when the folder holds no maps.
     """
-    return np.float32(65536.0) / (raw.astype(np.float32) + np.float32(1.0))
-
-
-def load_synthia_inverse_depth(path: str) -> np.ndarray:
-    """Read a 16-bit SYNTHIA depth PNG as inverse depth ``65536/(raw+1)``.
-
-    Returns:
-        np.ndarray: float32 ``(H, W)`` in ``[1, 65536]``.
-    """
-    return decode_synthia_depth(read_synthia_depth(path))
-
-
-def read_synthia_depth(path: str) -> np.ndarray:
-    """Read a SYNTHIA depth PNG: single-channel, 16-bit, centimetres.
-
-    Read unchanged (not with ``IMREAD_ANYDEPTH``, which would silently turn
-    a 3-channel file into grey), so that 8-bit or multi-channel files, whose
-    values are not centimetres, are refused instead of giving inverse depths
-    off by orders of magnitude.
-
-    Returns:
-        np.ndarray: uint16 ``(H, W)``.
-
-    Raises:
-        OSError: If the file is missing, truncated or not an image.
-        ValueError: If it is not a single-channel 16-bit image.
-    """
-    raw = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if raw is None:
-        raise OSError(f'Cannot read depth file {path} (missing, truncated or '
-                      'not an image)')
-    if raw.ndim != 2 or raw.dtype != np.uint16:
-        channels = 1 if raw.ndim == 2 else raw.shape[2]
-        raise ValueError(
-            f'Depth file {path} is {channels}-channel {raw.dtype}: expected a '
-            'single-channel 16-bit PNG of depths in cm (SYNTHIA Depth/)')
-    return raw
-
+    manifest = read_manifest(folder) if osp.isdir(folder) else None
+    if manifest is not None:
+        for key in ('grid_hw', 'grid'):
+            grid = manifest['inputs'].get(key)
+            if grid is not None:
+                return int(grid[0]), int(grid[1])
+    if sample is None and osp.isdir(folder):
+        names = sorted(os.listdir(folder))
+        npy = [n for n in names if n.endswith('.npy')]
+        tif = [n for n in names if n.endswith('-0.tiff')]
+        if npy:
+            sample = osp.join(folder, npy[0])
+        elif tif:
+            sample = osp.join(folder, tif[0][:-len('-0.tiff')])
+    if sample is None:
+        return None
+    if sample.endswith('.npy') or not osp.isfile(f'{sample}-0.tiff'):
+        path = sample if sample.endswith('.npy') else f'{sample}.npy'
+        if not osp.isfile(path):
+            return None
+        shape = np.load(path, mmap_mode='r').shape
+        return int(shape[-2]), int(shape[-1])
+    with Image.open(f'{sample}-0.tiff') as img:
+        w, h = img.size
+    return int(h), int(w)

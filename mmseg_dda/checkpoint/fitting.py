@@ -1,14 +1,20 @@
-"""Checkpoints the Runner loads must fill the whole model.
+"""A checkpoint must fill the whole model it is loaded into.
 
-MMEngine's :meth:`Runner.load_checkpoint` (``load_from``, ``tools/test.py``
-and ``--resume``) only warns about model tensors that the checkpoint lacks
-and keeps their random initialisation: a self-training checkpoint tested with
-the stage-1 config was evaluated with random weights, exit code 0.
+MMEngine's loading (``Runner.load_checkpoint``, ``load_checkpoint``, so
+``load_from``, ``tools/test.py``, ``--resume`` and MMSeg's ``init_model``)
+only warns about model tensors that the checkpoint lacks and keeps their
+random initialisation: a self-training checkpoint tested with the stage-1
+config was evaluated with random weights, exit code 0.
 
-:mod:`mmseg_dda.compat.checked_loading` replaces it by a loader that first
-maps the checkpoint onto the model's layout (:func:`fit_state_dict`), then
+:func:`fit_state_dict` maps a state dict onto the model's layout, then
 refuses it, listing the missing tensors, unless every parameter and buffer
-of the model is in it. The project writes two layouts:
+of the model is in it. It runs in :class:`~mmseg_dda.engine.DDARunner`'s
+loading (with the file name, and strict about the discriminator when
+resuming), in :func:`~mmseg_dda.checkpoint.load_model_checkpoint` and, for
+every other way of loading a whole model (MMSeg's ``init_model`` and
+``MMSegInferencer``, ``model.load_state_dict``), in the load-state-dict
+pre-hook that this project's models register
+(:func:`register_checked_loading`). The project writes two layouts:
 
 * **segmentor**: ``backbone.*``, ``decode_head.*``, ... (source-only and
   self-training runs, converted reference checkpoints);
@@ -22,9 +28,8 @@ from scratch. Resuming needs every tensor, the discriminator included.
 BN ``num_batches_tracked`` counters are not required (MMEngine ignores
 them too; evaluation does not read them).
 """
-import re
 from collections import OrderedDict
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 from mmengine.runner.checkpoint import get_state_dict
 
@@ -147,64 +152,35 @@ def fit_state_dict(model, state_dict: dict, filename: str,
     return fitted
 
 
-def _revise(state_dict: dict, revise_keys: List[Tuple[str, str]]) -> dict:
-    """MMEngine's ``revise_keys`` (e.g. strip ``module.``), metadata kept."""
-    metadata = getattr(state_dict, '_metadata', None)
-    for pattern, repl in revise_keys:
-        state_dict = OrderedDict(
-            (re.sub(pattern, repl, k), v) for k, v in state_dict.items())
-    if metadata is not None:
-        state_dict._metadata = metadata
-    return state_dict
+def checked_loading_pre_hook(module, state_dict, prefix, local_metadata,
+                             strict, missing_keys, unexpected_keys,
+                             error_msgs) -> None:
+    """Load-state-dict pre-hook: fit the whole state dict, refuse gaps.
 
-
-def _hint(checkpoint: dict) -> str:
-    """What a converted checkpoint is for, from its ``meta.kind``."""
-    meta = checkpoint.get('meta')
-    if isinstance(meta, dict) and meta.get('kind') == 'imagenet':
-        return (' It holds ImageNet backbone weights only (converted with '
-                "--kind imagenet): use them as the backbone's init_cfg="
-                "dict(type='Pretrained', checkpoint=...), not as load_from.")
-    return ''
-
-
-def load_model_checkpoint(model, filename: str, map_location='cpu',
-                          logger=None) -> dict:
-    """Load a checkpoint into a model outside the Runner, checked.
-
-    For tools that build the model themselves (pseudo-labels, figures,
-    inference): the same layout mapping and refusal as the Runner's
-    loading (a missing discriminator is accepted, as for testing), and
-    ``weights_only=True`` loading.
-
-    Args:
-        model (nn.Module): Segmentor or DDA model (unwrapped).
-        filename (str): Checkpoint path.
-        map_location: As for :func:`torch.load`.
-        logger: Where to log the loading and what was adapted or ignored
-            (an MMLogger; ``'silent'``: nothing; None: the loading line is
-            printed).
-
-    Returns:
-        dict: The loaded checkpoint.
-
-    Raises:
-        IncompleteCheckpointError: See :func:`fit_state_dict`.
+    Acts when ``module`` is loaded as a whole (``prefix == ''``): the
+    state dict is mapped onto the module's layout in place (keys and
+    ``_metadata``) by :func:`fit_state_dict`, which raises
+    :class:`IncompleteCheckpointError` if it leaves tensors unset. When the
+    module is part of a larger model, the larger model's loading decides.
     """
-    from mmengine.runner.checkpoint import _load_checkpoint
-    checkpoint = _load_checkpoint(filename, map_location=map_location,
-                                  logger=logger)
-    if not hasattr(logger, 'info'):
-        logger = None  # 'silent' or None: no notes
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f'{filename}: expected a dict (state dict or '
-                         f'checkpoint), got {type(checkpoint).__name__}')
-    state_dict = _revise(checkpoint.get('state_dict', checkpoint),
-                         [(r'^module\.', '')])
-    fitted = fit_state_dict(model, state_dict, filename,
-                            allow_missing_discriminator=True, logger=logger,
-                            hint=_hint(checkpoint))
-    # Not strict: only the discriminator and BN counters may be absent
-    # (checked above); shape mismatches still raise.
-    model.load_state_dict(fitted, strict=False)
-    return checkpoint
+    if prefix:
+        return
+    fitted = fit_state_dict(module, state_dict, 'the state dict',
+                            allow_missing_discriminator=True)
+    if list(fitted) != list(state_dict):
+        metadata = getattr(state_dict, '_metadata', None)
+        state_dict.clear()
+        state_dict.update(fitted)
+        moved = getattr(fitted, '_metadata', None)
+        if metadata is not None and moved is not None:
+            # The loaders read children's metadata from this same object.
+            metadata.clear()
+            metadata.update(moved)
+
+
+def register_checked_loading(module) -> None:
+    """Make ``module.load_state_dict`` (and MMEngine's loading) checked.
+
+    Called by this project's model classes in ``__init__``.
+    """
+    module.register_load_state_dict_pre_hook(checked_loading_pre_hook)

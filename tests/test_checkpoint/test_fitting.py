@@ -1,13 +1,13 @@
-"""A checkpoint the Runner loads must fill the model, in either layout."""
+"""mmseg_dda.checkpoint.fitting: a checkpoint must fill the model, in either
+layout, whoever loads it."""
 import logging
 
 import pytest
 import torch
 
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
-from mmseg_dda.compat import checked_loading
-from mmseg_dda.utils.checked_loading import (IncompleteCheckpointError,
-                                             fit_state_dict)
+import mmseg_dda  # noqa: F401
+from mmseg_dda.checkpoint import (IncompleteCheckpointError, fit_state_dict,
+                                  load_model_checkpoint)
 
 from _tiny_models import build_tiny, tiny_dda_cfg, tiny_segmentor_cfg
 
@@ -85,39 +85,6 @@ def test_module_versions_follow_the_keys():
     assert not any(k.startswith('discriminator') for k in fitted._metadata)
 
 
-class _FakeRunner:
-    """What :func:`checked_loading.load_checkpoint` uses of a Runner."""
-
-    def __init__(self, model):
-        self.model = model
-        self.logger = logging.getLogger('test_checked_loading')
-        self.hooks = []
-
-    def call_hook(self, name, **kwargs):
-        self.hooks.append(name)
-
-
-def test_runner_load_and_resume(tmp_path):
-    source = _build('segmentor', seed=1)
-    path = tmp_path / 'seg.pth'
-    torch.save({'state_dict': source.state_dict()}, path)
-    runner = _FakeRunner(_build('dda', seed=2))
-    checked_loading.load_checkpoint(runner, str(path))
-    assert runner.hooks == ['after_load_checkpoint']
-    assert torch.equal(runner.model.segmentor.decode_head.conv2d_list[0]
-                       .weight, source.decode_head.conv2d_list[0].weight)
-    token = checked_loading._RESUMING.set(True)
-    try:
-        with pytest.raises(ValueError, match='not a training checkpoint'):
-            checked_loading.load_checkpoint(runner, str(path))
-        torch.save({'state_dict': source.state_dict(), 'meta': {},
-                    'message_hub': {}}, path)
-        with pytest.raises(IncompleteCheckpointError, match='discriminator'):
-            checked_loading.load_checkpoint(runner, str(path))
-    finally:
-        checked_loading._RESUMING.reset(token)
-
-
 def test_discriminator_of_other_width_is_refused():
     source = _build('dda', seed=1)
     state = source.state_dict()
@@ -158,7 +125,6 @@ def test_separately_wrapped_children(tmp_path):
 
 def test_load_model_checkpoint_for_tools(tmp_path):
     """The helper for tools that build the model themselves."""
-    from mmseg_dda.utils.checked_loading import load_model_checkpoint
     source = _build('dda', seed=1)
     path = tmp_path / 'dda.pth'
     torch.save({'meta': {}, 'state_dict': source.state_dict()}, path)
@@ -171,15 +137,20 @@ def test_load_model_checkpoint_for_tools(tmp_path):
         load_model_checkpoint(target, str(path))
 
 
-def test_imagenet_backbone_as_load_from_gets_a_hint(tmp_path):
+def test_model_load_state_dict_refuses_gaps_and_maps_layouts():
+    """The pre-hook of the project's models: plain ``load_state_dict``."""
     source = _build('dda', seed=1)
-    backbone = {k: v for k, v in source.state_dict().items()
-                if k.startswith('segmentor.backbone.')}
-    path = tmp_path / 'imagenet.pth'
-    torch.save({'meta': {'kind': 'imagenet'}, 'state_dict': backbone}, path)
-    runner = _FakeRunner(_build('dda', seed=2))
+    target = _build('segmentor', seed=2)
+    # A DDA state dict loads into a segmentor (its segmentor part) ...
+    target.load_state_dict(source.state_dict(), strict=False)
+    for key, value in source.segmentor.state_dict().items():
+        assert torch.equal(target.state_dict()[key], value), key
+    # ... and one without the backbone is refused, whatever ``strict``.
+    state = {k: v for k, v in source.segmentor.state_dict().items()
+             if not k.startswith('backbone.')}
     with pytest.raises(IncompleteCheckpointError,
-                       match=r"segmentor\.decode_head \(\d+\).*ImageNet "
-                       r"backbone weights only .*init_cfg=dict\(type="
-                       r"'Pretrained'"):
-        checked_loading.load_checkpoint(runner, str(path))
+                       match=r'the state dict does not fit the '
+                       r'DepthDensitySegmentor model.*backbone \(\d+\)'):
+        target.load_state_dict(state, strict=False)
+    # A part of the model loaded on its own is not the model's business.
+    target.backbone.load_state_dict(source.segmentor.backbone.state_dict())
