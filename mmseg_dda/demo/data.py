@@ -28,7 +28,7 @@ from ..datasets.toy.scene import (BICYCLE, BUILDING, BUS, CAR, FENCE, LANE,
                                   Layout, render_scene)
 from ..datasets.toy.style import render_image
 from ..datasets.toy.writer import depth_to_synthia_png
-from ..density.io import decode_synthia_depth
+from ..datasets.formats.synthia import decode_synthia_depth
 
 #: Internal toy class -> 7-class train id (255 = ignore), as
 #: ``SYNTHIA_TO_7`` of :mod:`mmseg_dda.datasets.class_mappings`.

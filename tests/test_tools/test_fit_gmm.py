@@ -53,7 +53,7 @@ def test_fit_writes_loadable_json(tmp_path, capsys):
 
 def test_fit_with_grid_scale_and_variance_floor(tmp_path):
     root = tmp_path / 'SYNTHIA'
-    _make_synthia(root)
+    write_fake_synthia(root)
     out = tmp_path / 'fitted.json'
     assert load_tool('fit_gmm').main([
         str(_config(tmp_path, root)), '--out', str(out), '--grid', '10', '18',
