@@ -1,6 +1,6 @@
 # Two set-up commands for a fresh machine (see README):
 #   make demo   - install (if needed) and run the whole DDA pipeline on generated data
-#   make demo-seeds - the same for training seeds 0 1 2, with mean +- std of the gains
+#   make demo-seeds - the seed study (seeds 0-7), mean +- std and 95% intervals
 #   make test   - install (if needed) and run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -21,7 +21,7 @@ demo: install
 	$(PY) tools/run_demo.py $(DEMO_ARGS)
 
 demo-seeds: install
-	$(PY) tools/run_demo.py --seeds 0 1 2 $(DEMO_ARGS)
+	$(PY) tools/run_demo.py --study $(DEMO_ARGS)
 
 # Two worker processes, one thread each (a test module stays on one worker,
 # so its fixtures are built once); PYTEST_ARGS="-n 0" runs in one process.

@@ -54,6 +54,17 @@ def parse_args(argv=None):
                         metavar=('H', 'W'),
                         help='network input size for the model grid '
                         '(default: the source pipeline\'s resize)')
+    parser.add_argument('--var-floor', type=float, nargs=3,
+                        metavar=('X', 'Y', 'Z'),
+                        help='floor of the fitted variances in the data\'s '
+                        'units (grid cells^2, inverse depth^2); default: '
+                        'none beyond 1e-6, as the reference sets')
+    parser.add_argument('--squash-scale',
+                        help='squash scale stored with the set: a number, '
+                        'or "grid" for 1e6 * h * w / (96 * 161) on the grid '
+                        'h x w (the reference\'s 1e6 on 96x161); default: '
+                        'none stored (1e6). A stored scale must also be '
+                        'set in LoadSourceDensityMaps(squash_scale=...)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     add_threads_arg(parser)
     return parser.parse_args(argv)
@@ -69,7 +80,8 @@ def main(argv=None) -> int:
             num_images=args.num_images,
             samples_per_class=args.samples_per_class,
             components=args.components, seed=args.seed, grid=args.grid,
-            input_size=args.input_size)
+            input_size=args.input_size, var_floor=args.var_floor,
+            squash_scale=args.squash_scale)
     except OUTPUT_ERRORS as e:
         raise SystemExit(f'error: {e}') from e
     return 0

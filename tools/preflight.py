@@ -9,7 +9,7 @@ check failed. ``tools/train.py`` runs the quick part before training
 """
 import argparse
 
-import mmseg_dda  # noqa: F401,I001  (compat shims and registration first)
+import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmengine.config import DictAction
 
 from mmseg_dda.preflight import run_preflight

@@ -22,6 +22,7 @@ from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 
+from mmseg_dda.apis.bn_recalibration import recalibrate_bn  # noqa: F401
 from mmseg_dda.checkpoint import load_model_checkpoint, save_checkpoint_atomic
 from mmseg_dda.utils.output_policy import (OUTPUT_ERRORS,
                                            checkpoint_marked,
@@ -45,27 +46,6 @@ def parse_args(argv=None):
                    help='overrides of TARGET_CONFIG')
     add_threads_arg(p)
     return p.parse_args(argv)
-
-
-def recalibrate_bn(model: torch.nn.Module, batches) -> int:
-    """Replace every BN layer's running statistics by their average over
-    ``model.extract_feat(batch)`` for ``batch`` in ``batches``.
-
-    Returns:
-        int: The number of BN layers reset.
-    """
-    norms = [m for m in model.modules()
-             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over all batches
-    was_training = model.training
-    model.train()
-    with torch.no_grad():
-        for batch in batches:
-            model.extract_feat(batch)
-    model.train(was_training)
-    return len(norms)
 
 
 def main(argv=None):

@@ -1,10 +1,9 @@
-# STEP 2 of the demo: DDA adversarial training on the toy SYNTHIA -> toy
-# Cityscapes data, narrow network, CPU-sized schedule. The GMM prior is fitted
-# on the toy source (tools/fit_gmm.py) because the reference sets describe the
-# real SYNTHIA at 96x161; tools/run_demo.py writes it before training.
-# tools/run_demo.py starts the segmentor from the source pre-training
-# checkpoint (model.segmentor.init_cfg = Pretrained) and sets the schedule
-# (--iters, LR 0.005) and seed; the values below are for a run on its own.
+# STEP 2 on the toy trees of tools/make_toy_data.py: DDA adversarial training
+# on toy SYNTHIA -> toy Cityscapes, narrow network, CPU-sized schedule. The
+# GMM prior is fitted on the toy source (tools/fit_gmm.py) because the
+# reference sets describe the real SYNTHIA at 96x161. The demo study
+# (tools/run_demo.py, docs/demo.md) builds its narrow network from this
+# config (mmseg_dda/demo/model.py) with 7 classes.
 _base_ = [
     '../_base_/models/dda_deeplabv2_r101.py',
     '../_base_/models/toy_deeplabv2_r50_narrow.py',

@@ -1,6 +1,6 @@
-# STEP 4 of the demo: self-training on the toy Cityscapes train images with
-# the STEP-3 pseudo-labels, starting from the DDA checkpoint. tools/run_demo.py
-# passes the per-seed checkpoint, pseudo-label folder and schedule.
+# STEP 4 on the toy trees of tools/make_toy_data.py: self-training on the toy
+# Cityscapes train images with the STEP-3 pseudo-labels, starting from a DDA
+# checkpoint (load_from, pseudo_label_dir: pass your own).
 _base_ = [
     '../_base_/models/deeplabv2_r101_depth_density.py',
     '../_base_/models/toy_deeplabv2_r50_narrow.py',

@@ -1,7 +1,6 @@
-# Demo baseline: the same narrow segmentor trained on the toy source only
-# (segmentation CE + depth BerHu), no adaptation. tools/run_demo.py uses it
-# twice: for the source pre-training both arms start from, and for the
-# source-only arm (model.init_cfg = Pretrained, same schedule as DDA's arm).
+# Baseline on the toy trees of tools/make_toy_data.py: the same narrow
+# segmentor trained on the toy source only (segmentation CE + depth BerHu),
+# no adaptation; model.init_cfg = Pretrained continues from a checkpoint.
 _base_ = [
     '../_base_/models/deeplabv2_r101_depth_density.py',
     '../_base_/datasets/toy_syn2city.py', '../_base_/default_runtime.py',

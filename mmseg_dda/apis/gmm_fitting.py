@@ -26,6 +26,7 @@ from mmengine.config import Config
 
 from ..density.fitting import (collect_points, fit_class_gmms, gmm_json,
                                write_json_atomic)
+from ..density.gmm import check_squash_scale, grid_squash_scale
 from ..utils.output_policy import claim_output_file, json_marked
 from ..utils.runtime import read_config
 from .model_grid import has_segmentor
@@ -47,7 +48,9 @@ def fit_gmm_priors(config: Union[str, Config],
                    grid: Optional[Sequence[int]] = None,
                    input_size: Optional[Sequence[int]] = None,
                    cfg_options: Optional[dict] = None,
-                   log: Callable[[str], None] = print) -> Dict:
+                   log: Callable[[str], None] = print,
+                   var_floor: Optional[Sequence[float]] = None,
+                   squash_scale: Union[float, str, None] = None) -> Dict:
     """Fit one GMM per class on the config's source set, write the JSON.
 
     Args:
@@ -64,6 +67,15 @@ def fit_gmm_priors(config: Union[str, Config],
             for the model grid (default: the source pipeline's resize).
         cfg_options (dict, optional): Overrides when ``config`` is a path.
         log (callable): Sink for progress lines.
+        var_floor (tuple[float, float, float], optional): Floor of the
+            fitted variances ``(x, y, z)`` in the data's units (default:
+            none beyond ``reg_covar`` 1e-6, as the reference sets).
+        squash_scale (float | str, optional): Squash scale stored with the
+            set; ``'grid'``: :func:`~mmseg_dda.density.gmm.grid_squash_scale`
+            of the grid (1e6 on the reference's 96x161; docs/method.md
+            §3.3). Default: none stored, the reference's 1e6 applies. A
+            stored scale must also be given to ``LoadSourceDensityMaps``
+            when training on precomputed maps (DDA refuses a mismatch).
 
     Returns:
         dict: The written JSON content.
@@ -102,7 +114,11 @@ def fit_gmm_priors(config: Union[str, Config],
     log(f'collected grid points from {len(items)} images in '
         f'{time.perf_counter() - start:.1f} s')
     fitted = fit_class_gmms(points, components, seed=seed,
-                            class_names=classes or None)
+                            class_names=classes or None, var_floor=var_floor)
+    if squash_scale == 'grid':
+        squash_scale = grid_squash_scale(grid_hw)
+    elif squash_scale is not None:
+        squash_scale = check_squash_scale(squash_scale, 'squash_scale')
     import sklearn
     provenance = dict(
         tool=FIT_TOOL, config=cfg.filename, num_images=len(items),
@@ -110,9 +126,10 @@ def fit_gmm_priors(config: Union[str, Config],
         grid_points_per_class=seen,
         fitted_points_per_class=[len(p) for p in points],
         sklearn=sklearn.__version__, reg_covar=1e-6,
+        var_floor=list(var_floor) if var_floor is not None else None,
         grid_hw=list(grid_hw), grid_from=grid_from)
     content = gmm_json(set_name, fitted, grid_hw, classes or None,
-                       provenance)
+                       provenance, squash_scale=squash_scale)
     write_json_atomic(content, out)
     for c in range(num_classes):
         name = classes[c] if classes else str(c)

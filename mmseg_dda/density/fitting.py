@@ -6,7 +6,11 @@ This module fits the same model family -- per class, K diagonal Gaussians over
 ``(column, row, inverse depth)`` points of the feature grid -- with
 scikit-learn, on the grid points of §3.4: the GT label and inverse depth
 downsampled with PIL NEAREST, cells of the class only. ``reg_covar=1e-6``
-mirrors the variance floor of the reference sets.
+mirrors the variance floor of the reference sets; ``var_floor`` sets a floor
+in the data's units (docs/method.md §3.3), e.g. a quarter cell in x and y
+and one inverse-depth unit in z, so that a class whose points share one
+value (the sky's inverse depth 1.0) does not get a density that is zero
+unless a predicted depth is exact.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -99,8 +103,22 @@ def fit_class_gmms(points: Sequence[np.ndarray],
                    reg_covar: float = 1e-6,
                    seed: int = 0,
                    class_names: Optional[Sequence[str]] = None,
-                   max_iter: int = 200) -> Dict[str, list]:
+                   max_iter: int = 200,
+                   var_floor: Optional[Sequence[float]] = None
+                   ) -> Dict[str, list]:
     """Fit one diagonal GMM per class.
+
+    Args:
+        points: Per class ``(n_c, 3)`` points ``(x, y, z)``.
+        n_components: K.
+        reg_covar: scikit-learn's variance regulariser (1e-6: the floor of
+            the reference sets).
+        seed: Seed of the fit.
+        class_names: Names for error messages.
+        max_iter: EM iterations.
+        var_floor: Optional floor ``(x, y, z)`` of the fitted variances in
+            the data's units (grid cells squared, inverse depth squared),
+            applied after the fit. Default: none (the reference's).
 
     Returns:
         dict: ``mu`` ``[C][K][3]``, ``var`` ``[C][K][3]``, ``pi`` ``[C][K]``
@@ -113,6 +131,13 @@ def fit_class_gmms(points: Sequence[np.ndarray],
         raise ValueError(
             f'cannot fit {n_components} components: too few grid points for '
             f'classes {too_few}; use more images (--num-images)')
+    floor = None
+    if var_floor is not None:
+        floor = np.asarray(var_floor, np.float64)
+        if floor.shape != (3, ) or not np.isfinite(floor).all() or (
+                floor < 0).any():
+            raise ValueError('var_floor must be three finite numbers >= 0 '
+                             f'(x, y, z), got {var_floor!r}')
     mu, var, pi = [], [], []
     for pts in points:
         gmm = GaussianMixture(
@@ -120,15 +145,24 @@ def fit_class_gmms(points: Sequence[np.ndarray],
             reg_covar=reg_covar, random_state=seed, max_iter=max_iter)
         gmm.fit(pts.astype(np.float64))
         mu.append(gmm.means_.tolist())
-        var.append(gmm.covariances_.tolist())
+        cov = gmm.covariances_
+        var.append((cov if floor is None else np.maximum(cov, floor)).tolist())
         pi.append(gmm.weights_.tolist())
     return dict(mu=mu, var=var, pi=pi)
 
 
 def gmm_json(set_name: str, fitted: Dict[str, list],
              grid_hw: Tuple[int, int], class_names: Optional[Sequence[str]],
-             provenance: Dict) -> Dict:
-    """The fitted set in the format of the reference ``gmm_params.json``."""
+             provenance: Dict, squash_scale: Optional[float] = None) -> Dict:
+    """The fitted set in the format of the reference ``gmm_params.json``.
+
+    ``squash_scale`` (if given) is stored in the set as ``squash_scale``;
+    :class:`~mmseg_dda.density.gmm.GMMDensity` uses it (docs/method.md
+    §3.3).
+    """
+    if squash_scale is not None:
+        fitted = dict(fitted, squash_scale=float(squash_scale))
+    squash = 1e6 if squash_scale is None else float(squash_scale)
     num_classes = len(fitted['mu'])
     k = len(fitted['mu'][0])
     return {
@@ -154,7 +188,7 @@ def gmm_json(set_name: str, fitted: Dict[str, list],
             'pdf': 'p_c(x, y, z) = sum_k pi[c][k] * prod_d exp(-0.5 * (v_d - '
             'mu[c][k][d])^2 / var[c][k][d]) / sqrt(2 * pi_const * '
             'var[c][k][d]), v = (x, y, z), pi_const = 3.1415926',
-            'squash': 'density = 255 * (1 - exp(-1e6 * p))',
+            'squash': f'density = 255 * (1 - exp(-{squash:g} * p))',
             'sets': {
                 set_name: {
                     'num_classes': num_classes,

@@ -29,9 +29,12 @@ from .resize import pil_nearest_resize
 
 #: Value of pi used by the reference C kernel (``getDensity_*.so``).
 REFERENCE_PI = 3.1415926
-#: Squashing constants of docs/method.md §3.3.
+#: Squashing constants of docs/method.md §3.3: ``SQUASH_SCALE`` is the
+#: reference's, for its sets on the 96x161 grid.
 SQUASH_SCALE = 1e6
 SQUASH_MAX = 255.
+#: Feature grid ``(h, w)`` the reference's sets and squash scale belong to.
+REFERENCE_GRID_HW = (96, 161)
 #: Largest accepted deviation of a class's mixture weights from sum 1 (the
 #: reference sets are within 1e-4).
 PI_SUM_TOLERANCE = 1e-3
@@ -56,6 +59,8 @@ class GMMParams:
             fitted on (x in ``[0, w)``, y in ``[0, h)``).
         name (str): Set name, e.g. ``'c16'``.
         source (str): File the set was read from.
+        squash_scale (float | None): Squash scale of the set (a fitted set
+            stores it); None: the reference's :data:`SQUASH_SCALE`.
     """
     mu: Tensor
     var: Tensor
@@ -64,6 +69,7 @@ class GMMParams:
     grid_hw: Optional[Tuple[int, int]] = None
     name: str = ''
     source: str = ''
+    squash_scale: Optional[float] = None
 
     @property
     def num_classes(self) -> int:
@@ -181,6 +187,10 @@ def load_gmm_params(source: str = 'c16',
                             '_meta coordinates.grid_WxH must be two positive '
                             f'ints [W, H], got {grid_wh!r}')
     grid_hw = (int(grid_wh[1]), int(grid_wh[0])) if grid_wh else None
+    scale = entry.get('squash_scale')
+    if scale is not None:
+        scale = check_squash_scale(scale, f'{path}: GMM parameter set '
+                                   f'{set_name!r}: squash_scale')
     return GMMParams(
         mu=torch.from_numpy(mu64.astype(np.float32)),
         var=torch.from_numpy(var64.astype(np.float32)),
@@ -188,7 +198,36 @@ def load_gmm_params(source: str = 'c16',
         class_names=list(class_names) if class_names is not None else None,
         grid_hw=grid_hw,
         name=set_name,
-        source=path)
+        source=path,
+        squash_scale=scale)
+
+
+def check_squash_scale(value, what: str = 'squash_scale') -> float:
+    """``value`` as a float, or ``ValueError`` naming ``what`` if it is not a
+    finite number > 0."""
+    try:
+        scale = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f'{what} must be a number > 0, got {value!r}')
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f'{what} must be a finite number > 0, got {value!r}')
+    return scale
+
+
+def grid_squash_scale(grid_hw: Tuple[int, int]) -> float:
+    """Squash scale of a set fitted on the grid ``grid_hw`` (§3.3).
+
+    The pdf is per grid cell in x and y, so on a grid with ``k`` times the
+    reference's cell count it is ``k`` times smaller for the same layout.
+    ``SQUASH_SCALE * h * w / (96 * 161)`` puts the squashed in-class
+    density where the reference's sets put it on their grid (1e6 on
+    96x161).
+    """
+    h, w = int(grid_hw[0]), int(grid_hw[1])
+    if h < 1 or w < 1:
+        raise ValueError(f'grid_squash_scale: invalid grid {grid_hw}')
+    return SQUASH_SCALE * (h * w) / (REFERENCE_GRID_HW[0] *
+                                     REFERENCE_GRID_HW[1])
 
 
 def _as_f64(value: ArrayLike, device: torch.device) -> Tensor:
@@ -330,15 +369,24 @@ class GMMDensity(nn.Module):
         set_name (str, optional): Set to read from a JSON path.
         num_classes (int, optional): Number of classes of the model; a
             different number of GMM classes raises ``ValueError``.
+        squash_scale (float, optional): ``s`` of the squash
+            ``255 (1 - exp(-s p))`` (docs/method.md §3.3). Default: the
+            set's own (a fitted set stores the one of its grid,
+            :func:`grid_squash_scale`), else the reference's 1e6.
     """
 
     def __init__(self,
                  params: Union[str, GMMParams] = 'c16',
                  set_name: Optional[str] = None,
-                 num_classes: Optional[int] = None) -> None:
+                 num_classes: Optional[int] = None,
+                 squash_scale: Optional[float] = None) -> None:
         super().__init__()
         if not isinstance(params, GMMParams):
             params = load_gmm_params(params, set_name)
+        if squash_scale is None:
+            squash_scale = params.squash_scale
+        self.squash_scale = SQUASH_SCALE if squash_scale is None else \
+            check_squash_scale(squash_scale, 'GMMDensity: squash_scale')
         label = params.name or str(params.source)
         if num_classes is not None and int(num_classes) != params.num_classes:
             # Name the file unless it is a built-in set.
@@ -365,7 +413,13 @@ class GMMDensity(nn.Module):
 
     def extra_repr(self) -> str:
         return (f'set={self.set_name!r}, num_classes={self.num_classes}, '
-                f'K={self.mu.shape[1]}, grid_hw={self.grid_hw}')
+                f'K={self.mu.shape[1]}, grid_hw={self.grid_hw}, '
+                f'squash_scale={self.squash_scale:g}')
+
+    def squash(self, p: Union[Tensor, np.ndarray]
+               ) -> Union[Tensor, np.ndarray]:
+        """:func:`squash_density` with this prior's ``squash_scale``."""
+        return squash_density(p, self.squash_scale)
 
     def _grid_coords(self, h: int, w: int) -> Tuple[Tensor, Tensor]:
         dev = self.mu.device
@@ -509,5 +563,5 @@ class GMMDensity(nn.Module):
                       cells[3 * k:6 * k].view(3, k, n, h, w), cells[6 * k:])
         p = torch.where(z > 0, p, torch.zeros_like(p))
         # Reference: float32 pdf, squashed in float64, returned as float32.
-        return squash_density(p.to(torch.float64)).to(
+        return squash_density(p.to(torch.float64), self.squash_scale).to(
             torch.float32).unsqueeze(1)

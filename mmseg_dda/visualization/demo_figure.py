@@ -2,8 +2,9 @@
 predictions of several models side by side, and the DDA model's inverse depth
 and density with colour bars, above a class legend.
 
-Run by ``tools/run_demo.py`` as ``python -m mmseg_dda.visualization.demo_figure
-SPEC.json`` where the JSON file holds::
+Run as ``python -m mmseg_dda.visualization.demo_figure SPEC.json`` (models
+trained with the configs of ``configs/demo/`` on the ``tools/make_toy_data.py``
+trees) where the JSON file holds::
 
     {"out": "example.png", "index": 0, "title": "...",
      "models": [{"name": "source only", "config": "...", "checkpoint": "...",

@@ -2,7 +2,9 @@
 
 The lower packages (``density/``, ``utils/``, ``visualization/``, the
 dataset file formats) build nothing from MMSeg's registries and never import
-the package from inside a function to do so (docs/DESIGN.md).
+the package from inside a function to do so (docs/DESIGN.md). The demo
+(``demo/``) is an application on top of the package, like ``apis/`` and the
+tools: it builds its arms' models.
 """
 import ast
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import mmseg_dda
 
 PKG = Path(mmseg_dda.__file__).resolve().parent
-LOWER = ('density', 'utils', 'visualization', 'demo', 'datasets/formats')
+LOWER = ('density', 'utils', 'visualization', 'datasets/formats')
 
 
 def _lower_modules():

@@ -1,7 +1,7 @@
 """Every check passes on the toy data; the table and the exit status."""
 import pytest
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg_dda.preflight import PreflightError, run_preflight
 from mmseg_dda.preflight.report import FAIL, OK, Check, Report
 

@@ -2,7 +2,7 @@
 incomplete density maps."""
 import os
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg_dda.preflight import run_preflight
 from mmseg_dda.preflight.data import build_listing, dataset_configs
 from mmseg_dda.preflight.report import FAIL

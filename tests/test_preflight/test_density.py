@@ -1,7 +1,7 @@
 """Density maps of another grid; a GMM of another class count."""
 import json
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg_dda.preflight import run_preflight
 
 from _preflight_rows import only_failure

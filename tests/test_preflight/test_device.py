@@ -1,7 +1,7 @@
 """Device rows: the memory estimate and the measuring step."""
 import pytest
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg_dda.preflight.device import (MEASURED_PEAK_GIB, check_device,
                                         estimate_peak_gib, measure_step)
 

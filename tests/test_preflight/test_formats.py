@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg_dda.preflight import run_preflight
 from mmseg_dda.preflight.data import build_listing
 from mmseg_dda.preflight.formats import sample_indices

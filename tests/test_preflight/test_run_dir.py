@@ -5,7 +5,7 @@ import os
 import shutil
 from collections import namedtuple
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg_dda.preflight import run_preflight
 from mmseg_dda.preflight.report import OK, WARN
 

@@ -2,7 +2,7 @@
 pseudo-labels of another checkpoint."""
 import torch
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from mmseg_dda.preflight import run_preflight
 from mmseg_dda.preflight.report import OK
 from mmseg_dda.preflight.weights import (check_load_from,

@@ -51,6 +51,28 @@ def test_fit_writes_loadable_json(tmp_path, capsys):
     assert GMMDensity(str(out), num_classes=7).num_classes == 7
 
 
+def test_fit_with_grid_scale_and_variance_floor(tmp_path):
+    root = tmp_path / 'SYNTHIA'
+    write_fake_synthia(root)
+    out = tmp_path / 'fitted.json'
+    assert load_tool('fit_gmm').main([
+        str(_config(tmp_path, root)), '--out', str(out), '--grid', '10', '18',
+        '--samples-per-class', '50', '--squash-scale', 'grid',
+        '--var-floor', '0.25', '0.25', '2.0']) == 0
+    p = load_gmm_params(str(out))
+    # 1e6 * 10 * 18 / (96 * 161) = 11645.96...
+    assert p.squash_scale == pytest.approx(1e6 * 180 / 15456)
+    assert GMMDensity(p).squash_scale == p.squash_scale
+    assert (p.var[..., :2] >= 0.25).all() and (p.var[..., 2] >= 2.0).all()
+    data = json.loads(out.read_text())
+    assert data['_meta']['source']['var_floor'] == [0.25, 0.25, 2.0]
+    # Without the options: no stored scale (the reference's 1e6 applies).
+    load_tool('fit_gmm').main([
+        str(_config(tmp_path, root)), '--out', str(out), '--grid', '10', '18',
+        '--samples-per-class', '50'])
+    assert load_gmm_params(str(out)).squash_scale is None
+
+
 def test_too_few_points_error(tmp_path):
     root = tmp_path / 'SYNTHIA'
     write_fake_synthia(root, n=1, size=(8, 14))

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 from _helpers import (load_tool, record_runner, run_tool,
                       run_tool_inprocess, tool_env)
 

@@ -1,241 +1,131 @@
-"""tools/run_demo.py: tables, seed statistics, expected-table check, steps.
+"""tools/run_demo.py (mmseg_dda.demo.runner / summary): arguments, the
+summary on made-up per-seed results, the tolerance check, reuse of seeds.
 
-The full demo takes minutes; these tests run its pieces on made-up metrics.
+The full demo takes minutes; tests/test_demo runs one seed at tiny sizes.
 """
 import json
-import os
 
 import pytest
 
-from _helpers import REPO, load_tool
+from mmseg_dda.demo import runner, summary
 
-ROWS = ('pretrain', 'source_only', 'source_only_bn', 'dda', 'selftrain')
+from _helpers import load_tool
 
-
-@pytest.fixture(scope='module')
-def demo():
-    return load_tool('run_demo')
+ROWS = [k for k, _ in summary.ROWS]
 
 
-def _metrics(base):
-    """Per-row metrics: mIoU = base + row index, mIoU* = mIoU + 1."""
-    return {k: {'mIoU': base + i, 'mIoU*': base + i + 1.0, 'aAcc': 50.0}
-            for i, k in enumerate(ROWS)}
+def _result(seed, base):
+    """Made-up results: row i has mIoU base + i; DDA rows + 2."""
+    rows = {k: dict(mIoU=base + i + (2.0 if k.startswith('dda') else 0.0),
+                    IoU=[0.0] * 7, aAcc=50.0) for i, k in enumerate(ROWS)}
+    extra = {arm: dict(disc_prob_right=0.6, implausible=0.1,
+                       implausible_bn=0.2)
+             for arm in ('source_only', 'entropy', 'dda')}
+    extra['pretrain_source_val'] = dict(mIoU=base + 50)
+    mech = {arm: dict(drop_plausible=2.0, drop_implausible=1.0, ratio=2.0,
+                      logit_drop_plausible=3.0, logit_drop_implausible=0.5,
+                      plausible_share=0.7) for arm in ('entropy', 'dda')}
+    return dict(seed=seed, rows=rows, extra=extra, mechanism=mech,
+                timings={'pre-training': (10.0, 9.0)},
+                design=dict(pretrain_iters=3, iters=2, selftrain_iters=1))
 
 
-def test_defaults_and_argument_errors(demo, capsys):
-    args = demo.parse_args([])
-    assert args.seeds == [0] and demo.uses_defaults(args)
-    assert not demo.uses_defaults(demo.parse_args(['--iters', '7']))
-    for bad in (['--iters', '0'], ['--seeds', '1', '1'], ['--threads', '0']):
+def test_tool_is_a_thin_entry_point():
+    tool = load_tool('run_demo')
+    assert tool.main is runner.main
+
+
+def test_arguments(capsys):
+    args = runner.parse_args(['--amp', 'fp32'])
+    assert args.seeds == [0, 1, 2] and args.jobs == 2
+    assert runner.parse_args(['--study', '--amp', 'fp32']).seeds == list(
+        runner.STUDY_SEEDS)
+    assert len(runner.STUDY_SEEDS) >= 5
+    assert runner.parse_args(['--study', '--seeds', '4', '5', '--amp',
+                              'fp32']).seeds == [4, 5]
+    for bad in (['--seeds', '1', '1'], ['--jobs', '0'],
+                ['--iters-scale', '2']):
         with pytest.raises(SystemExit):
-            demo.parse_args(bad)
+            runner.parse_args(bad)
     err = capsys.readouterr().err
-    assert '--iters must be >= 1, got 0' in err
-    assert '--seeds must be distinct' in err
+    assert '--seeds must be distinct' in err and '--jobs must be >= 1' in err
 
 
-def test_pinned_env(demo):
-    env = demo.pinned_env(3, base={'OMP_NUM_THREADS': '16', 'PATH': '/x'})
-    assert env['OMP_NUM_THREADS'] == env['MKL_NUM_THREADS'] == '3'
-    assert env['PYTHONHASHSEED'] == '0' and env['PATH'] == '/x'
-    assert env['OMP_WAIT_POLICY'] == 'PASSIVE'
+def test_scaled_design():
+    d = runner.scaled_design(0.1, False)
+    assert d.pretrain_iters == round(runner.DESIGN.pretrain_iters * 0.1)
+    assert runner.scaled_design(1.0, True) == runner.DESIGN.__class__(
+        **{**runner.DESIGN.__dict__, 'bf16': True})
 
 
-def test_seed_table(demo):
-    args = demo.parse_args([])
-    table = demo.seed_table(0, _metrics(10.0), args)
-    rows = demo.table_rows(table)
-    assert rows[0] == '| model | iterations | mIoU (16) | mIoU* (13) | aAcc |'
-    assert rows[2] == '| source pre-training | 300 | 10.00 | 11.00 | 50.00 |'
-    assert rows[4] == ('| source only + target BN statistics | 300 + 150 | '
-                       '12.00 | 13.00 | 50.00 |')
-    assert rows[6] == ('| DDA + self-training | 300 + 150 + 100 | 14.00 | '
-                       '15.00 | 50.00 |')
-    assert 'training seed 0' in table and '20 images' in table
+def test_summary_rows_differences_and_intervals(tmp_path):
+    results = {s: _result(s, 10.0 + s) for s in (0, 1, 2)}
+    args = runner.parse_args(['--amp', 'fp32'])
+    text = summary.summarise(results, args, 12.0,
+                             expected_path=str(tmp_path / 'none.md'))
+    # source only: 11, 12, 13 -> 12.00 ± 1.00.
+    assert '| source only | 3 + 2 | 12.00 ± 1.00 | 11.0 12.0 13.0 |' in text
+    # DDA - source only is +6 on every seed (row index 5 - 1, + 2): std 0,
+    # so the interval is a point.
+    assert '| DDA − source only | +6.00 [+6.00, +6.00] |' in text
+    assert 'mIoU 61.00 ± 1.00' in text  # source val: 60, 61, 62
+    assert 'no reference means' in text
 
 
-def test_gain_table_mean_and_sample_std(demo):
-    results = {0: _metrics(10.0), 1: _metrics(10.0), 2: _metrics(10.0)}
-    # Source only 11, its BN control 12, DDA 13 (seed 0), 14, 12.
-    results[1]['dda'] = {'mIoU': 14.0, 'mIoU*': 15.0, 'aAcc': 0.0}
-    results[2]['dda'] = {'mIoU': 12.0, 'mIoU*': 13.0, 'aAcc': 0.0}
-    rows = demo.table_rows(demo.gain_table(results))
-    assert rows[0] == ('| gain | metric | seed 0 | seed 1 | seed 2 | '
-                       'mean ± std |')
-    assert rows[2] == ('| DDA − source only | mIoU | +2.00 | +3.00 | '
-                       '+1.00 | +2.00 ± 1.00 |')
-    assert rows[4] == ('| DDA − (source only + target BN) | mIoU | +1.00 | '
-                       '+2.00 | +0.00 | +1.00 ± 1.00 |')
-    # self-training (14) - DDA.
-    assert rows[6] == ('| self-training − DDA | mIoU | +1.00 | +0.00 | '
-                       '+2.00 | +1.00 ± 1.00 |')
-    assert demo.mean_std([2.0]) == '+2.00 ± 0.00'
-
-
-def test_expected_note(demo, tmp_path):
-    args = demo.parse_args(['--amp', 'fp32'])
-    results = {0: _metrics(10.0)}
+def test_tolerance_note(tmp_path):
     path = tmp_path / 'expected.md'
-    fast = demo.parse_args(['--amp', 'bf16'])
-    path.write_text(
-        'Some text.\n\n## bf16 on cpuA (fast mode)\n\n' +
-        demo.seed_table(0, _metrics(20.0), fast) + '\n\n## fp32 on cpuA\n\n' +
-        demo.seed_table(0, results[0], args) + '\n\n## fp32 on cpuB\n\n' +
-        demo.seed_table(0, _metrics(30.0), args) + '\n')
-
-    def note(res, a, platform='cpuA', where=path):
-        return demo.expected_note(res, a, str(where), platform)
-
-    # Each precision and platform is compared with its own section's table.
-    assert 'equals the expected fp32 one for cpuA' in note(results, args)
-    assert 'equals the expected bf16 one' in note({0: _metrics(20.0)}, fast)
-    assert 'equals the expected fp32 one for cpuB' in note(
-        {0: _metrics(30.0)}, args, 'cpuB')
-    assert 'DIFFERS from the expected bf16 one' in note(results, fast)
-    assert 'DIFFERS from the expected fp32 one for cpuB' in note(
-        results, args, 'cpuB')
-    changed = {0: _metrics(10.0)}
-    changed[0]['dda']['mIoU'] = 99.0
-    text = note(changed, args)
-    assert 'DIFFERS' in text
-    assert '| DDA (stage 1) | 300 + 150 | 99.00 |' in text
-    assert '| DDA (stage 1) | 300 + 150 | 13.00 |' in text
-    assert 'missing' in note(results, args, where=tmp_path / 'none.md')
-    unknown = note(results, fast, 'cpuB')
-    assert 'no bf16 table for this platform (cpuB' in unknown
-    assert 'bf16 on cpuA, fp32 on cpuA, fp32 on cpuB' in unknown
-    other = demo.parse_args(['--iters', '5'])
-    assert 'Not compared' in note(results, other)
-    assert 'Not compared' in note({1: results[0]}, args)
+    path.write_text('## Reference means\n\n| row | mean |\n|---|---|\n'
+                    '| source_only | 12.00 |\n| dda | 16.00 |\n\n'
+                    '## Regression pin\n\n| source_only | 11.1234 |\n')
+    exp = summary.read_expected(str(path))
+    assert exp == {'source_only': 12.0, 'dda': 16.0}
+    assert 'within ±1.5' in summary.tolerance_note(
+        {'source_only': 12.4, 'dda': 17.4}, exp, True)
+    note = summary.tolerance_note({'source_only': 12.4, 'dda': 17.6}, exp,
+                                  True)
+    assert 'differ' in note and 'dda 17.60 (reference 16.00)' in note
+    assert 'Not compared' in summary.tolerance_note({}, exp, False)
 
 
-@pytest.mark.parametrize('amp', ['bf16', 'fp32'])
-def test_checked_in_expected_tables_have_the_printed_layout(demo, amp):
-    sections = demo.expected_sections((REPO / demo.EXPECTED).read_text())
-    printed = demo.table_rows(demo.seed_table(
-        0, _metrics(1.0), demo.parse_args(['--amp', amp])))
-    tables = [rows for (a, _), rows in sections.items() if a == amp]
-    assert len(tables) >= 2  # two platforms
-    for rows in tables:
-        assert len(rows) == len(printed)
-        assert rows[:2] == printed[:2]
-        assert [r.split(' | ')[:2] for r in rows] == \
-            [r.split(' | ')[:2] for r in printed]
+def test_expected_file_lists_every_row():
+    exp = summary.read_expected()
+    assert set(exp) == set(ROWS)
 
 
-def test_init_from(demo):
-    assert demo.init_from('a/b.pth', 'model.segmentor') == [
-        'model.segmentor.init_cfg.type=Pretrained',
-        'model.segmentor.init_cfg.checkpoint=a/b.pth']
+def test_seed_results_reused_only_for_the_same_key(tmp_path, monkeypatch):
+    """A seed file of the same design, data, code and platform is reused;
+    another key trains the seed again."""
+    calls = []
+
+    def fake_run_seeds(data, gmm, design, seeds, jobs):
+        calls.extend(seeds)
+        return {s: _result(s, 10.0) for s in seeds}
+
+    monkeypatch.setattr(runner, 'run_seeds', fake_run_seeds)
+    monkeypatch.setattr('mmseg_dda.demo.data.make_demo_data',
+                        lambda spec: {'source': None})
+    monkeypatch.setattr('mmseg_dda.demo.prior.fit_demo_prior',
+                        lambda src: None)
+    args = runner.parse_args(['--out', str(tmp_path), '--seeds', '0', '1',
+                              '--amp', 'fp32'])
+    runner.run(args)
+    assert sorted(calls) == [0, 1]
+    runner.run(args)
+    assert sorted(calls) == [0, 1]  # both reused
+    rec = json.loads((tmp_path / 'seed1.json').read_text())
+    rec['key']['code'] = 'other'
+    (tmp_path / 'seed1.json').write_text(json.dumps(rec))
+    runner.run(args)
+    assert sorted(calls) == [0, 1, 1]
+    assert (tmp_path / 'summary.md').is_file()
 
 
-def test_latest_metrics(demo, tmp_path):
-    with pytest.raises(FileNotFoundError, match='no test metrics'):
-        demo.latest_metrics(str(tmp_path))
-    for stamp, miou in (('20260101_000000', 1.0), ('20260102_000000', 2.0)):
-        d = tmp_path / stamp / 'vis_data'
-        d.mkdir(parents=True)
-        (d / f'{stamp}.json').write_text(
-            json.dumps({'lr': 0.1, 'step': 1}) + '\n' +
-            json.dumps({'mIoU': miou, 'step': 2}) + '\n')
-    (tmp_path / 'pseudo_labels').mkdir()  # not a log: ignored
-    (tmp_path / 'pseudo_labels' / 'manifest.json').write_text('{\n "a": 1}')
-    assert demo.latest_metrics(str(tmp_path))['mIoU'] == 2.0
-
-
-def test_step_pins_threads_logs_and_names_the_log_on_failure(
-        demo, tmp_path, capsys):
-    args = demo.parse_args(['--out', str(tmp_path), '--threads', '3'])
-    runner = demo.Demo(args)
-    runner.step('show threads', [
-        '-c', 'import os; print("threads", os.environ["OMP_NUM_THREADS"])'])
-    log = tmp_path / 'logs' / 'show_threads.log'
-    assert 'threads 3' in log.read_text()
+def test_summary_of_an_output_folder(tmp_path, capsys):
+    for s in (0, 1):
+        (tmp_path / f'seed{s}.json').write_text(json.dumps(_result(s, 10.0)))
+    summary.main([str(tmp_path)])
     out = capsys.readouterr().out
-    assert out.count('\n') == 1 and str(log) in out
-    assert runner.timings[0][0] == 'show threads'
-    assert 'CPU' in out
-    runner.step('busy', ['-c', 'import time\nt = time.process_time()\n'
-                         'while time.process_time() - t < 0.3: pass'])
-    assert runner.timings[1][2] >= 0.25  # the child's CPU time is counted
-    capsys.readouterr()
-    done = tmp_path / 'done'
-    done.write_text('')
-    runner.step('skipped', ['-c', 'raise SystemExit(1)'], str(done))
-    assert 'done already' in capsys.readouterr().out
-    with pytest.raises(SystemExit, match='failed_step.log'):
-        runner.step('failed step', [
-            '-c', 'import sys; print("boom"); sys.exit(2)'])
-    assert 'boom' in capsys.readouterr().out
-
-
-def test_summary_files(demo, tmp_path, capsys):
-    args = demo.parse_args(['--out', str(tmp_path), '--seeds', '0', '1'])
-    runner = demo.Demo(args)
-    runner.timings = [('a step', 1.5, 0.5)]
-    runner.summarise({0: _metrics(10.0), 1: _metrics(11.0)},
-                     str(tmp_path / 'example.png'), 2.0)
-    results = (tmp_path / 'results.md').read_text()
-    assert 'training seed 1' in results and 'mean ± std' in results
-    assert 'a step' not in results  # wall times vary; kept out of results
-    summary = (tmp_path / 'summary.md').read_text()
-    assert '| a step | 1.5 | 0.5 |' in summary
-    assert os.fspath(tmp_path / 'results.md') in capsys.readouterr().out
-
-
-def test_reuse_of_an_output_folder_is_checked(demo, tmp_path):
-    path = str(tmp_path / 'out' / 'demo_run.json')
-    record = demo.run_record(demo.parse_args(['--seeds', '0', '1']), 'abc')
-    assert 'seeds' not in record and record['iters'] == 150
-    demo.check_reuse(path, record)  # first run: written
-    demo.check_reuse(path, record)  # same settings and code: fine
-    other = dict(record, iters=7)
-    with pytest.raises(SystemExit, match=r'other settings \(iters: 150 -> 7'):
-        demo.check_reuse(path, other)
-    with pytest.raises(SystemExit, match='other code.*make clean-demo'):
-        demo.check_reuse(path, dict(record, code='def'))
-    with pytest.raises(SystemExit, match=r'other settings \(platform: '):
-        demo.check_reuse(path, dict(record, platform='another-cpu'))
-
-
-def test_code_hash_follows_the_code(demo, tmp_path):
-    (tmp_path / 'tools').mkdir()
-    (tmp_path / 'tools' / 'a.py').write_text('x = 1\n')
-    (tmp_path / 'README.md').write_text('not code\n')
-    first = demo.code_hash(str(tmp_path))
-    (tmp_path / 'README.md').write_text('changed\n')
-    assert demo.code_hash(str(tmp_path)) == first
-    (tmp_path / 'tools' / 'a.py').write_text('x = 2\n')
-    assert demo.code_hash(str(tmp_path)) != first
-
-
-@pytest.mark.parametrize('units', [True, False])
-def test_auto_precision_follows_the_cpus_bf16_units(demo, monkeypatch,
-                                                    units):
-    monkeypatch.setattr(demo, 'bf16_units', lambda: units)
-    args = demo.parse_args([])
-    assert args.amp == ('bf16' if units else 'fp32')
-    assert demo.parse_args(['--amp', 'fp32']).amp == 'fp32'
-    assert demo.parse_args(['--amp', 'bf16']).amp == 'bf16'
-    assert demo.run_record(args, 'abc')['amp'] == args.amp
-    assert demo.PRECISIONS[args.amp] in demo.seed_table(0, _metrics(1.0),
-                                                        args)
-
-
-@pytest.mark.parametrize('amp', ['fp32', 'bf16'])
-def test_fast_mode_trains_with_amp(demo, tmp_path, monkeypatch, amp):
-    args = demo.parse_args(['--out', str(tmp_path), '--amp', amp])
-    assert demo.run_record(args, 'abc')['amp'] == amp
-    assert demo.uses_defaults(args)
-    runner = demo.Demo(args)
-    commands = []
-    monkeypatch.setattr(runner, 'step',
-                        lambda label, cmd, done=None: commands.append(cmd))
-    monkeypatch.setattr(demo, 'latest_metrics', lambda work_dir: {})
-    runner.train('dda', 0, 5, 0.01)
-    (cmd, ) = commands
-    head = cmd[:cmd.index('--cfg-options')]
-    assert head[0] == 'tools/train.py'
-    assert (head[-2:] == ['--amp', 'bf16']) == (amp == 'bf16')
-    assert '--amp' not in cmd[cmd.index('--cfg-options'):]
+    assert '2 training seeds [0, 1], fp32' in out
+    assert '| dda | 2.0 ± 0.0 | 1.0 ± 0.0 | 3.0000 ± 0.0000 |' in out
+    with pytest.raises(SystemExit, match='no seed<N>.json'):
+        summary.main([str(tmp_path / 'empty')])

@@ -12,8 +12,8 @@ the same geometry in every domain; only the camera and the appearance
 Internal class ids: 0..15 are the 16 train ids of docs/method.md §7.2, then
 ``TERRAIN`` (16), ``LANE`` (17, lane marking) and ``VOID`` (18).
 """
-from dataclasses import dataclass
-from typing import List, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -214,18 +214,43 @@ def object_parts(kind: str, rng: np.random.Generator) -> List[Part]:
     raise ValueError(f'unknown toy object kind {kind!r}')
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What stands along the street: object counts, depths, facades.
+
+    Attributes:
+        counts: Per object kind, ``[lo, hi)`` of the number of objects.
+        depths: Per object kind, ``[lo, hi)`` of the foot-point depth (m);
+            kinds not listed use ``default_depth``.
+        default_depth: Depth range of the kinds not in ``depths``.
+        facade_classes: Classes drawn for the street-side facade segments
+            (repeats weight the draw).
+    """
+    counts: Dict[str, Tuple[int, int]] = field(default_factory=lambda: dict(
+        pole=(2, 5), light=(0, 3), sign=(1, 3), tree=(1, 5), person=(1, 5),
+        rider=(0, 3), car=(2, 6), bus=(0, 2), motorcycle=(0, 2),
+        bicycle=(0, 3)))
+    depths: Dict[str, Tuple[float, float]] = field(default_factory=dict)
+    default_depth: Tuple[float, float] = (4.0, 60.0)
+    facade_classes: Tuple[int, ...] = (BUILDING, BUILDING, BUILDING, WALL,
+                                       VEGETATION)
+
+
+#: The toy datasets' layout: every object at a depth in 4-60 m.
+DEFAULT_LAYOUT = Layout()
+
+
 def _sample_objects(rng: np.random.Generator, road_half: float,
-                    walk: float) -> List[Tuple[str, float, float]]:
+                    walk: float, layout: Layout = DEFAULT_LAYOUT
+                    ) -> List[Tuple[str, float, float]]:
     """Object kinds and foot points ``(X, Z)`` along the street."""
     curb = road_half + walk
-    counts = dict(pole=(2, 5), light=(0, 3), sign=(1, 3), tree=(1, 5),
-                  person=(1, 5), rider=(0, 3), car=(2, 6), bus=(0, 2),
-                  motorcycle=(0, 2), bicycle=(0, 3))
     out = []
-    for kind, (lo, hi) in counts.items():
+    for kind, (lo, hi) in layout.counts.items():
+        z_lo, z_hi = layout.depths.get(kind, layout.default_depth)
         for _ in range(int(rng.integers(lo, hi))):
             side = rng.choice((-1.0, 1.0))
-            z = float(rng.uniform(4.0, 60.0))
+            z = float(rng.uniform(z_lo, z_hi))
             if kind in ('pole', 'light', 'sign', 'tree'):
                 x = side * (curb - rng.uniform(0.3, 0.8))
             elif kind in ('person', 'bicycle'):
@@ -239,7 +264,8 @@ def _sample_objects(rng: np.random.Generator, road_half: float,
 
 
 def render_scene(cam: Camera, rng: np.random.Generator,
-                 ego_void_rows: float = 0.0) -> Scene:
+                 ego_void_rows: float = 0.0,
+                 layout: Optional[Layout] = None) -> Scene:
     """Sample and rasterise one street scene.
 
     Args:
@@ -247,17 +273,19 @@ def render_scene(cam: Camera, rng: np.random.Generator,
         rng: Random generator (the scene is a function of its state).
         ego_void_rows: Fraction of bottom rows covered by the ego vehicle
             (labelled ``VOID``), as in Cityscapes frames.
+        layout: Object counts, depths and facade classes (default
+            :data:`DEFAULT_LAYOUT`).
 
     Returns:
         Scene: labels, depth (metres), surface coordinates, tints.
     """
     # Rays at or above the horizon give inf/nan depths; they are masked.
     with np.errstate(divide='ignore', invalid='ignore', over='ignore'):
-        return _render(cam, rng, ego_void_rows)
+        return _render(cam, rng, ego_void_rows, layout or DEFAULT_LAYOUT)
 
 
-def _render(cam: Camera, rng: np.random.Generator,
-            ego_void_rows: float) -> Scene:
+def _render(cam: Camera, rng: np.random.Generator, ego_void_rows: float,
+            layout: Layout) -> Scene:
     cv = _Canvas(cam)
     road_half = float(rng.uniform(3.5, 7.0))
     walk = float(rng.uniform(2.0, 4.0))
@@ -269,7 +297,7 @@ def _render(cam: Camera, rng: np.random.Generator,
             [[rng.uniform(0.0, 6.0)],
              rng.uniform(6.0, 22.0, n).cumsum() + 6.0]).astype(np.float32)
         heights = rng.uniform(6.0, 24.0, n).astype(np.float32)
-        classes = rng.choice([BUILDING, BUILDING, BUILDING, WALL, VEGETATION],
+        classes = rng.choice(list(layout.facade_classes),
                              n).astype(np.uint8)
         heights[classes == WALL] = rng.uniform(2.0, 4.0)
         heights[classes == VEGETATION] = rng.uniform(3.0, 8.0)
@@ -282,7 +310,7 @@ def _render(cam: Camera, rng: np.random.Generator,
                             rng.uniform(0.9, 1.8, n), -1.0).astype(np.float32)
         fclasses = rng.choice([FENCE, FENCE, WALL], n).astype(np.uint8)
         _facades(cv, side, road_half + walk + 0.1, fedges, fheights, fclasses)
-    for kind, x, z in _sample_objects(rng, road_half, walk):
+    for kind, x, z in _sample_objects(rng, road_half, walk, layout):
         tint = rng.normal(0.0, 1.0, 3).astype(np.float32)
         draw_object(cv, x, z, object_parts(kind, rng), tint)
     if ego_void_rows > 0:

@@ -11,7 +11,7 @@ camera and look, so that a source-only model meets a visible domain shift:
   aspect ratios.
 """
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -63,20 +63,32 @@ def _value_noise(rng: np.random.Generator, hw, cell: int) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def render_image(scene: Scene, domain: str,
-                 rng: np.random.Generator) -> np.ndarray:
+def render_image(scene: Scene, domain: str, rng: np.random.Generator,
+                 mimic: Optional[Dict[int, int]] = None,
+                 mimic_strength: float = 1.0) -> np.ndarray:
     """Colour a scene in the style of ``domain``.
 
     Args:
         scene: Rasterised scene.
         domain: ``'synthia'``, ``'cityscapes'`` or ``'mapillary'``.
         rng: Random generator.
+        mimic: Class-conditional look changes ``{a: b}``: pixels of class
+            ``a`` get the texture of class ``b`` and their colour is blended
+            towards ``b``'s by ``mimic_strength`` (a shift that a global
+            colour statistic cannot undo). Default: none.
+        mimic_strength: Colour blend of ``mimic`` in ``[0, 1]``.
 
     Returns:
         np.ndarray: ``(H, W, 3)`` uint8 **RGB** image.
     """
     st = STYLES[domain]
-    labels = scene.labels
+    true_labels = scene.labels
+    labels = true_labels
+    if mimic:
+        lut = np.arange(NUM_INTERNAL, dtype=np.uint8)
+        for a, b in mimic.items():
+            lut[a] = b
+        labels = lut[true_labels]  # the look of every pixel
     h, w = labels.shape
     base = BASE_RGB.copy()
     # Per-image colour jitter of the palette (lighting of the day).
@@ -84,6 +96,9 @@ def render_image(scene: Scene, domain: str,
     gray = base.mean(1, keepdims=True)
     base = gray + st.saturation * (base - gray)
     img = base[labels]
+    if mimic and mimic_strength < 1.0:
+        img = (mimic_strength * img +
+               (1.0 - mimic_strength) * base[true_labels])
     img += st.instance_tint * scene.tint * np.isin(
         labels, (CAR, BUS))[..., None]
     img += 0.25 * st.instance_tint * scene.tint

@@ -6,7 +6,7 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from ...density.gmm import GMMDensity, squash_density
+from ...density.gmm import GMMDensity
 # Re-exported for configs, tests and tools that import it from here.
 from ...density.grid import feature_grid_size
 
@@ -96,8 +96,9 @@ class ComputeSourceDensityMaps(BaseTransform):
             torch.from_numpy(label.astype(np.int64)),
             torch.from_numpy(np.ascontiguousarray(depth, np.float32)),
             self.grid_for(results))
-        results['gt_density_map'] = squash_density(
+        results['gt_density_map'] = self._density.squash(
             maps.numpy().astype(np.float32, copy=False))
+        results['density_squash_scale'] = self._density.squash_scale
         return results
 
     def __repr__(self) -> str:

@@ -15,15 +15,17 @@ class PackDDAInputs(PackSegInputs):
     ``(C, h, w)`` float32 as :class:`PixelData` (feature grid, not resized).
 
     Args:
-        meta_keys: As :class:`PackSegInputs`, plus ``resized_shape`` and
-            ``num_classes`` by default.
+        meta_keys: As :class:`PackSegInputs`, plus ``resized_shape``,
+            ``num_classes`` and ``density_squash_scale`` (the squash scale
+            of the source density maps) by default.
     """
 
     def __init__(self,
                  meta_keys=('img_path', 'seg_map_path', 'ori_shape',
                             'img_shape', 'pad_shape', 'resized_shape',
                             'scale_factor', 'flip', 'flip_direction',
-                            'reduce_zero_label', 'num_classes')) -> None:
+                            'reduce_zero_label', 'num_classes',
+                            'density_squash_scale')) -> None:
         super().__init__(meta_keys=meta_keys)
 
     def transform(self, results: dict) -> dict:

@@ -11,7 +11,7 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import MMLogger
 from mmseg.registry import TRANSFORMS
 
-from ...density.gmm import squash_density
+from ...density.gmm import SQUASH_SCALE, check_squash_scale, squash_density
 from ..formats.density_maps import load_density_maps
 # Re-exported: the label readers live with the dataset formats (the density
 # tools use them too).
@@ -140,20 +140,31 @@ class LoadSourceDensityMaps(BaseTransform):
 
     Args:
         grid: Optional expected ``(h, w)``; a mismatch raises.
+        squash_scale: ``s`` of the squash; must equal the prior's
+            (``model.density``; a fitted set stores it, docs/method.md
+            §3.3). Default: the reference's 1e6.
     """
 
-    def __init__(self, grid: Optional[Sequence[int]] = None) -> None:
+    def __init__(self, grid: Optional[Sequence[int]] = None,
+                 squash_scale: float = SQUASH_SCALE) -> None:
         self.grid = tuple(grid) if grid is not None else None
+        self.squash_scale = check_squash_scale(
+            squash_scale, 'LoadSourceDensityMaps: squash_scale')
 
     def transform(self, results: dict) -> dict:
         path = results['density_map_path']
         maps = squash_density(
-            load_density_maps(path, int(results['num_classes'])))
+            load_density_maps(path, int(results['num_classes'])),
+            self.squash_scale)
         if self.grid is not None and maps.shape[1:] != self.grid:
             raise ValueError(f'Density maps {path} have grid '
                              f'{maps.shape[1:]}, expected {self.grid}')
         results['gt_density_map'] = np.ascontiguousarray(maps, np.float32)
+        # DDA compares it with its prior's scale (docs/method.md §3.3).
+        results['density_squash_scale'] = self.squash_scale
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(grid={self.grid})'
+        scale = ('' if self.squash_scale == SQUASH_SCALE else
+                 f', squash_scale={self.squash_scale:g}')
+        return f'{type(self).__name__}(grid={self.grid}{scale})'

@@ -22,7 +22,7 @@ Source and target go through separate forward passes, so BN uses per-domain
 batch statistics (§2.1).
 """
 from collections import OrderedDict
-from typing import Dict, Optional, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -144,9 +144,6 @@ class DDA(MMSegAPIMixin, BaseModel):
         self.source_density_gather = source_density_gather
         self._check_components()
         self.channels_last = bool(channels_last)
-        # train_step collects the adversarial maps built in the generator
-        # pass here (None outside it) to reuse them in the D update.
-        self._map_record = None
         self._apply_memory_format()
 
     def _apply_memory_format(self) -> None:
@@ -239,8 +236,6 @@ class DDA(MMSegAPIMixin, BaseModel):
             key = 'density' if self.adversarial_input == \
                 'entropy_density' else 'depth'
             out = ent * self._up(heads[key], size)
-        if self._map_record is not None:
-            self._map_record.append(out)
         return out
 
     @staticmethod
@@ -303,6 +298,7 @@ class DDA(MMSegAPIMixin, BaseModel):
                 data_samples, 'gt_density_map',
                 'source density maps: LoadSourceDensityMaps or '
                 'ComputeSourceDensityMaps in the source pipeline', 'DDA')
+            self._check_squash_scale(data_samples)
             gt_label = None
             if self.source_density_gather == 'gt':
                 gt_label = stack_pixel_data(data_samples, 'gt_sem_seg',
@@ -318,21 +314,43 @@ class DDA(MMSegAPIMixin, BaseModel):
             losses['src.loss_density'] = w['density_src'] * sum(den.values())
         return losses
 
+    def _check_squash_scale(self, data_samples: SampleList) -> None:
+        """Refuse source maps squashed with another scale than the prior's
+        (a fitted set stores its own scale, docs/method.md §3.3): the
+        source and target density targets would be on different scales."""
+        scales = {s.metainfo['density_squash_scale'] for s in data_samples
+                  if 'density_squash_scale' in s.metainfo}
+        mine = self.density.squash_scale
+        bad = sorted(v for v in scales if float(v) != mine)
+        if bad:
+            raise ValueError(
+                f'DDA: the source density maps were squashed with '
+                f'squash_scale={bad[0]:g} but the GMM prior '
+                f'{self.density.set_name!r} uses {mine:g}; set '
+                f'LoadSourceDensityMaps(squash_scale={mine:g}) in the source '
+                'pipeline (or model.density.squash_scale to the maps\' '
+                'scale)')
+
     def _target_losses(self, heads: Dict[str, Tensor],
                        data_samples: SampleList,
-                       size) -> Dict[str, Tensor]:
+                       size) -> Tuple[Dict[str, Tensor], Tensor]:
         """Weighted target losses with D frozen (§5.1 step 2).
 
         The density target is the GMM density of the predicted class at the
         predicted depth; it is attached to the target ``data_samples``.
+
+        Returns:
+            tuple: ``(losses, adversarial map)``; the map (with its graph)
+            is the discriminator input of the generator term, which the D
+            update reuses detached (the same values, computed once).
         """
         seg = self._seg
         w = self.loss_weights
         losses = OrderedDict()
         # The generator term must not update D and must not go through D's
         # DDP wrapper (no gradient to synchronise there).
-        d_out = self._unwrap(self.discriminator)(
-            self._adversarial_map(heads, size))
+        adv_map = self._adversarial_map(heads, size)
+        d_out = self._unwrap(self.discriminator)(adv_map)
         losses['tgt.loss_adv'] = w['adv_tgt'] * adversarial_bce(
             d_out, SOURCE_LABEL)
         if seg.with_density_head:
@@ -342,7 +360,7 @@ class DDA(MMSegAPIMixin, BaseModel):
             den = seg.density_head.loss_by_feat(heads['density'],
                                                 data_samples)
             losses['tgt.loss_density'] = w['density_tgt'] * sum(den.values())
-        return losses
+        return losses, adv_map
 
     # ------------------------------------------------------------------
     # training / inference
@@ -416,24 +434,16 @@ class DDA(MMSegAPIMixin, BaseModel):
             }
             # (2) target pass, D frozen. Its D input is kept (detached) for
             # step (4): the same values, computed once.
-            self._map_record = []
             with seg_ow.optim_context(self.segmentor):
                 tgt_heads = self._float_heads(
                     self.segmentor(tgt['inputs'], mode='heads'))
-                losses = self._target_losses(
+                losses, tgt_map = self._target_losses(
                     tgt_heads, tgt['data_samples'], tgt_size)
-            tgt_maps, self._map_record = self._map_record, None
-            tgt_map = tgt_maps[-1].detach() if len(tgt_maps) == 1 else None
-            del tgt_maps
+            tgt_map = tgt_map.detach()
             self._backward(seg_ow, sum(losses.values()), last=True)
             log_vars.update(losses)
         finally:
-            self._map_record = None
             self._set_requires_grad(self.discriminator, disc_flags)
-        if tgt_map is None:  # no (or several) generator-side maps
-            tgt_map = self._adversarial_map(
-                {k: v.detach() if v is not None else None
-                 for k, v in tgt_heads.items()}, tgt_size)
         del tgt_heads, losses  # the target graph is freed by now
 
         # (3)(4) discriminator on detached maps, weight 1 each, not halved.
@@ -460,6 +470,40 @@ class DDA(MMSegAPIMixin, BaseModel):
                 wrapper.zero_grad()
         total = sum(log_vars.values())
         return OrderedDict([('loss', total), *log_vars.items()])
+
+    def train_source_step(self, data: dict,
+                          optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """The source part of one iteration only (§5.1 step 1).
+
+        Source pre-training through this wrapper: segmentation, depth and
+        density heads learn on the source with the weights of
+        :attr:`loss_weights`; no target pass, the discriminator is
+        untouched. Steps ``optim_wrapper`` (the segmentor's).
+
+        Args:
+            data (dict): ``inputs`` and ``data_samples`` as in
+                :meth:`train_step` (target keys are ignored).
+            optim_wrapper (OptimWrapper): The segmentor's wrapper.
+
+        Returns:
+            dict[str, Tensor]: Detached source losses and their sum.
+        """
+        for key in ('inputs', 'data_samples'):
+            if key not in data:
+                raise KeyError(f'DDA.train_source_step: the batch has no '
+                               f'{key!r}')
+        src = self.data_preprocessor(
+            dict(inputs=data['inputs'], data_samples=data['data_samples']),
+            True)
+        with optim_wrapper.optim_context(self.segmentor):
+            heads = self._float_heads(self.segmentor(
+                self._to_memory_format(src['inputs']), mode='heads'))
+            losses = self._source_losses(heads, src['data_samples'])
+        log_vars = OrderedDict((k, v.detach()) for k, v in losses.items())
+        self._check_finite(log_vars, (optim_wrapper, ))
+        optim_wrapper.update_params(sum(losses.values()))
+        return OrderedDict([('loss', sum(log_vars.values())),
+                            *log_vars.items()])
 
     def _check_finite(self, log_vars: Dict[str, Tensor], wrappers) -> None:
         # One device sync for all losses; details only on failure.

@@ -46,7 +46,8 @@ def test_target_target_attached_to_target_samples():
     data = unit_dda_batch(n=2)
     heads, samples = _heads(model, data, 'target_inputs',
                             'target_data_samples')
-    losses = model._target_losses(heads, samples, (64, 64))
+    losses, adv_map = model._target_losses(heads, samples, (64, 64))
+    assert torch.equal(adv_map, model._adversarial_map(heads, (64, 64)))
     expected = model.density.target_density_target(
         heads['seg_logits'].detach(), heads['depth'].detach())
     _check_targets_read_by_head(model, heads, samples, expected,

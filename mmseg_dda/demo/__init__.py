@@ -1,0 +1,13 @@
+"""The demo study: DDA on generated toy data (docs/demo.md).
+
+* :mod:`.data`: the 7-class toy data in memory (class-specific depths,
+  class-conditional target look);
+* :mod:`.prior`: the GMM prior fitted on the demo source;
+* :mod:`.model`: the arms' networks and optimisers;
+* :mod:`.protocol`: one training seed (pre-training, arms, BN, self-training,
+  oracle);
+* :mod:`.mechanism`: the mechanism check of DDA's losses;
+* :mod:`.stats`: paired differences and t intervals;
+* :mod:`.summary`, :mod:`.runner`: the printed summary and the command line
+  (``tools/run_demo.py``).
+"""

@@ -1,0 +1,213 @@
+"""The demo's printed summary (docs/demo.md "Results").
+
+Per row the mean ± std of the mIoU over the seeds; the paired differences
+with their 95 % t intervals; the discriminator's accuracy; the mechanism
+check; the source pre-training's mIoU on held-out source images; times. The
+means are compared with the reference means of ``docs/demo_expected.md``
+within :data:`TOLERANCE`.
+"""
+import os.path as osp
+import re
+from typing import Dict, List, Optional
+
+from .stats import mean_std, paired, t_interval
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+EXPECTED = osp.join(ROOT, 'docs', 'demo_expected.md')
+#: Largest difference of a printed mean from the reference mean that counts
+#: as "the same result" (mIoU points; docs/demo.md "Tolerance").
+TOLERANCE = 1.5
+
+ROWS = (
+    ('pretrain', 'source pre-training'),
+    ('source_only', 'source only'),
+    ('source_only_bn', 'source only + target BN'),
+    ('entropy', 'entropy-only adversarial (AdvEnt)'),
+    ('entropy_bn', 'entropy-only adversarial + target BN'),
+    ('dda', 'DDA (stage 1)'),
+    ('dda_bn', 'DDA + target BN'),
+    ('selftrain', 'DDA + self-training'),
+    ('oracle', 'oracle (target labels)'),
+)
+DIFFS = (
+    ('DDA − source only', 'dda', 'source_only'),
+    ('DDA − source only (both + target BN)', 'dda_bn', 'source_only_bn'),
+    ('DDA − entropy-only', 'dda', 'entropy'),
+    ('DDA − entropy-only (both + target BN)', 'dda_bn', 'entropy_bn'),
+    ('self-training − DDA', 'selftrain', 'dda'),
+)
+
+
+def _fmt(values: List[float], digits: int = 2) -> str:
+    mean, std = mean_std(values)
+    return f'{mean:.{digits}f} ± {std:.{digits}f}'
+
+
+def _interval(values: List[float]) -> str:
+    if len(values) < 2:
+        return 'n/a (one seed)'
+    mean, lo, hi = t_interval(values)
+    return f'{mean:+.2f} [{lo:+.2f}, {hi:+.2f}]'
+
+
+def row_means(results: Dict[int, dict]) -> Dict[str, float]:
+    """``{row: mean mIoU}`` over the seeds."""
+    out = {}
+    for key, _ in ROWS:
+        vals = [r['rows'][key]['mIoU'] for r in results.values()
+                if key in r['rows']]
+        if vals:
+            out[key] = mean_std(vals)[0]
+    return out
+
+
+def read_expected(path: str = EXPECTED) -> Dict[str, float]:
+    """Reference means of ``docs/demo_expected.md``: the rows
+    ``| <row key> | <mean> |`` of its "## Reference means" section."""
+    if not osp.isfile(path):
+        return {}
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    # Only the "Reference means" section (the regression pin below it has
+    # rows of the same names).
+    start = text.find('## Reference means')
+    if start < 0:
+        return {}
+    end = text.find('\n## ', start + 1)
+    text = text[start:end if end > 0 else len(text)]
+    keys = {k for k, _ in ROWS}
+    out = {}
+    for m in re.finditer(r'^\|\s*`?(\w+)`?\s*\|\s*([0-9.]+)\s*\|', text,
+                         re.M):
+        if m.group(1) in keys:
+            out[m.group(1)] = float(m.group(2))
+    return out
+
+
+def tolerance_note(means: Dict[str, float], expected: Dict[str, float],
+                   comparable: bool) -> str:
+    """Whether every printed mean is within :data:`TOLERANCE` of the
+    reference mean."""
+    if not comparable:
+        return ('(Not compared with docs/demo_expected.md: its reference '
+                'means are for seeds 0 1 2 with the default schedule.)')
+    if not expected:
+        return 'NOTE: docs/demo_expected.md has no reference means.'
+    off = [(k, means[k], expected[k]) for k in expected if k in means and
+           abs(means[k] - expected[k]) > TOLERANCE]
+    if not off:
+        return (f'Every mean is within ±{TOLERANCE} mIoU of the reference '
+                'means in docs/demo_expected.md.')
+    return ('NOTE: means differ from docs/demo_expected.md by more than '
+            f'±{TOLERANCE} mIoU: ' + ', '.join(
+                f'{k} {m:.2f} (reference {e:.2f})' for k, m, e in off))
+
+
+def summarise(results: Dict[int, dict], args, total: float,
+              expected_path: str = EXPECTED) -> str:
+    seeds = list(results)
+    first = next(iter(results.values()))
+    d = first['design']
+    lines = [
+        f'Toy SYNTHIA -> toy Cityscapes (7 classes), {len(seeds)} training '
+        f'seeds {seeds}, {args.amp}; mIoU on '
+        f'{"the target val images"}, mean ± std over the seeds:', '',
+        '| model | iterations | mIoU | per seed |', '|---|---|---|---|'
+    ]
+    iters = dict(pretrain=f"{d['pretrain_iters']}",
+                 selftrain=f"{d['pretrain_iters']} + {d['iters']} + "
+                 f"{d['selftrain_iters']}")
+    for key, name in ROWS:
+        vals = [results[s]['rows'][key]['mIoU'] for s in seeds
+                if key in results[s]['rows']]
+        if not vals:
+            continue
+        it = iters.get(key, f"{d['pretrain_iters']} + {d['iters']}")
+        lines.append(f'| {name} | {it} | {_fmt(vals)} | ' +
+                     ' '.join(f'{v:.1f}' for v in vals) + ' |')
+    lines += ['', 'Paired differences (mIoU points; mean [95 % t interval],'
+              f' {len(seeds)} seeds):', '', '| difference | mean [95 % CI] |'
+              ' per seed |', '|---|---|---|']
+    for name, hi, lo in DIFFS:
+        if not all(hi in results[s]['rows'] and lo in results[s]['rows']
+                   for s in seeds):
+            continue
+        diff = paired([results[s]['rows'][hi]['mIoU'] for s in seeds],
+                      [results[s]['rows'][lo]['mIoU'] for s in seeds])
+        lines.append(f'| {name} | {_interval(diff)} | ' +
+                     ' '.join(f'{v:+.1f}' for v in diff) + ' |')
+    src = [results[s]['extra']['pretrain_source_val']['mIoU'] for s in seeds]
+    lines += ['', f'Source pre-training on held-out source images: mIoU '
+              f'{_fmt(src)}.']
+    lines.append('Discriminator: probability it gives the right domain '
+                 '(exp(-BCE), mean over the last 20 iterations; chance 50 %):'
+                 ' ' + '; '.join(
+                     f"{arm.replace('_', ' ')} arm " + _fmt(
+                         [results[s]['extra'][arm]['disc_prob_right'] * 100
+                          for s in seeds]) + ' %'
+                     for arm in ('source_only', 'entropy', 'dda')) + '.')
+    lines += ['', 'Mechanism check (one adversarial generator step with the '
+              "arm's trained discriminator; mean entropy drop in millinats at"
+              ' plausible / implausible cells; mean ± std over seeds):', '',
+              '| arm | network step: plausible | implausible | logit step: '
+              'plausible | implausible |', '|---|---|---|---|---|']
+    for arm in ('entropy', 'dda'):
+        mech = [results[s]['mechanism'][arm] for s in seeds]
+        lines.append('| ' + arm + ' | ' + ' | '.join(
+            _fmt([m[k] for m in mech], 1 if i < 2 else 4) for i, k in
+            enumerate(('drop_plausible', 'drop_implausible',
+                       'logit_drop_plausible', 'logit_drop_implausible')))
+            + ' |')
+    lines += ['', 'Share of layout-implausible predictions on the val images '
+              '(prior density of the predicted class at the true position and'
+              ' inverse depth < 127.5 of 255), percent:', '',
+              '| arm | own BN | target BN |', '|---|---|---|']
+    for arm in ('source_only', 'entropy', 'dda'):
+        lines.append(f"| {arm.replace('_', ' ')} | " + ' | '.join(_fmt(
+            [results[s]['extra'][arm][k] * 100 for s in seeds])
+            for k in ('implausible', 'implausible_bn')) + ' |')
+    for other in ('source_only', 'entropy'):
+        for k, what in (('implausible', 'own BN'),
+                        ('implausible_bn', 'target BN')):
+            diff = paired(
+                [results[s]['extra']['dda'][k] * 100 for s in seeds],
+                [results[s]['extra'][other][k] * 100 for s in seeds])
+            lines.append(f"| DDA − {other.replace('_', ' ')} ({what}) | "
+                         f'{_interval(diff)} | |')
+    cpu = sum(sum(c for _, c in r['timings'].values())
+              for r in results.values())
+    wall = f'{total:.0f} s wall for this invocation; ' if total == total \
+        else ''
+    lines += ['', f'Time: {wall}{cpu:.0f} s CPU over all seeds (training '
+              f'and evaluation jobs, {cpu / len(seeds):.0f} s per seed).']
+    comparable = (sorted(seeds) == [0, 1, 2]
+                  and getattr(args, 'iters_scale', 1.0) == 1.0)
+    lines += ['', tolerance_note(row_means(results),
+                                 read_expected(expected_path), comparable)]
+    return '\n'.join(lines)
+
+
+def main(argv=None) -> None:
+    """Print the summary of an output folder again:
+    ``python -m mmseg_dda.demo.summary demo_output``."""
+    import argparse
+    import glob
+    import json
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument('out', help='output folder of tools/run_demo.py')
+    args = p.parse_args(argv)
+    results = {}
+    for path in glob.glob(osp.join(args.out, 'seed*.json')):
+        with open(path) as f:
+            res = json.load(f)
+        results[res['seed']] = res
+    if not results:
+        raise SystemExit(f'{args.out}: no seed<N>.json results')
+    first = next(iter(results.values()))
+    ns = argparse.Namespace(amp='bf16' if first['design'].get('bf16')
+                            else 'fp32', iters_scale=1.0)
+    print(summarise(dict(sorted(results.items())), ns, float('nan')))
+
+
+if __name__ == '__main__':
+    main()
