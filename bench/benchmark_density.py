@@ -23,7 +23,7 @@ import platform
 import tempfile
 import time
 
-import mmseg_dda  # noqa: E402,F401,I001
+import mmseg_dda  # noqa: E402,F401
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

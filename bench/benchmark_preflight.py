@@ -25,7 +25,7 @@ import os.path as osp
 import tempfile
 import time
 
-import mmseg_dda  # noqa: F401,I001  (compat shims first)
+import mmseg_dda  # noqa: F401
 import numpy as np
 import torch
 

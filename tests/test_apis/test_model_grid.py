@@ -1,6 +1,6 @@
 """The feature grid of a config's model, read from the model
 (apis/model_grid.py), and the grid the tools use (apis/step_inputs.py)."""
-import mmseg_dda  # noqa: F401,I001  (compat shims before mmseg)
+import mmseg_dda  # noqa: F401
 from pathlib import Path
 
 import pytest

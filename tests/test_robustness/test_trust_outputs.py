@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-import mmseg_dda  # noqa: F401,I001
+import mmseg_dda  # noqa: F401
 
 from _helpers import REPO, load_tool, record_runner, tool_env
 
