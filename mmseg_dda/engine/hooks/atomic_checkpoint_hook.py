@@ -38,6 +38,9 @@ class _DeferredRemovals:
 
     @contextlib.contextmanager
     def deferring(self):
+        if self._queue is not None:  # nested (best and periodic save)
+            yield
+            return
         self._queue = []
         try:
             yield

@@ -62,3 +62,25 @@ def test_imagenet_backbone_as_load_from_gets_a_hint(tmp_path):
                        r"backbone weights only .*init_cfg=dict\(type="
                        r"'Pretrained'"):
         DDARunner.load_checkpoint(runner, str(path))
+
+
+def test_removals_wait_for_the_outermost_save():
+    """Best and periodic saves nest; the old files go after both."""
+    from mmseg_dda.engine.hooks.atomic_checkpoint_hook import \
+        _DeferredRemovals
+
+    class _Backend:
+        removed = []
+
+        def remove(self, path):
+            self.removed.append(path)
+
+    backend = _DeferredRemovals(_Backend())
+    with backend.deferring():
+        with backend.deferring():
+            backend.remove('a.pth')
+        assert _Backend.removed == []
+        backend.remove('b.pth')
+    assert _Backend.removed == ['a.pth', 'b.pth']
+    backend.remove('c.pth')  # outside a save: at once
+    assert _Backend.removed == ['a.pth', 'b.pth', 'c.pth']
