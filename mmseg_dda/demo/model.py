@@ -12,8 +12,8 @@ from typing import Dict, Optional
 import torch
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper, OptimWrapperDict
-from mmseg.registry import MODELS
 
+from ..apis.seeded_model import build_seeded_model
 from ..density.gmm import GMMParams
 from ..engine.bf16_optim_wrapper import BF16OptimWrapper
 from .data import NUM_CLASSES
@@ -66,12 +66,7 @@ def arm_model_cfg(arm: str, gmm: GMMParams, adv_weight: float,
 
 def build_model(cfg: dict, seed: int) -> torch.nn.Module:
     """Build and initialise a model with the torch seed ``seed``."""
-    from mmengine.registry import init_default_scope
-    init_default_scope('mmseg')
-    torch.manual_seed(seed)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
+    return build_seeded_model(cfg, seed)
 
 
 def build_optim(model: torch.nn.Module, seg_lr: float, disc_lr: float,

@@ -2,9 +2,7 @@
 
 The lower packages (``density/``, ``utils/``, ``visualization/``, the
 dataset file formats) build nothing from MMSeg's registries and never import
-the package from inside a function to do so (docs/DESIGN.md). The demo
-(``demo/``) is an application on top of the package, like ``apis/`` and the
-tools: it builds its arms' models.
+the package from inside a function to do so (docs/DESIGN.md).
 """
 import ast
 from pathlib import Path
@@ -12,7 +10,7 @@ from pathlib import Path
 import mmseg_dda
 
 PKG = Path(mmseg_dda.__file__).resolve().parent
-LOWER = ('density', 'utils', 'visualization', 'datasets/formats')
+LOWER = ('density', 'utils', 'visualization', 'demo', 'datasets/formats')
 
 
 def _lower_modules():
