@@ -31,7 +31,7 @@ from mmengine.dataset import pseudo_collate  # noqa: E402
 
 from mmseg_dda.utils.atomic_io import atomic_write_json
 from mmseg_dda.datasets import SynthiaDataset, feature_grid_size  # noqa
-from mmseg_dda.datasets.toy import generate_toy_dataset  # noqa: E402
+from mmseg_dda.demo.toy import generate_toy_dataset  # noqa: E402
 from mmseg_dda.datasets.transforms import (LoadInverseDepth,  # noqa: E402
                                            LoadMappedAnnotations)
 from mmseg_dda.datasets.formats import save_density_maps  # noqa: E402

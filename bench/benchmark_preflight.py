@@ -6,7 +6,7 @@ the STEP-1 maps ``source_density_maps/c16/<stem>.npy`` at the real 16x96x161
 grid, with a manifest for the GMM set ``c16``) and a Cityscapes tree with the
 2,975 + 500 names of ``cityscapes_train.txt`` / ``cityscapes_val.txt``
 (leftImg8bit, and gtFine labelIds for val). The files are small images made
-by the toy writer (``mmseg_dda/datasets/toy``, ``--size``), hard-linked under
+by the toy writer (``mmseg_dda/demo/toy``, ``--size``), hard-linked under
 the real names, so the tree costs little disk while every listed file
 exists; a random DeepLab-v2 ResNet-101 backbone stands in for the ImageNet
 checkpoint. Then runs the preflight of ``configs/dda/syn2city_16cls.py`` on
@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from mmseg_dda.datasets.base import read_split_file, reference_split_file
-from mmseg_dda.datasets.toy import generate_toy_dataset
+from mmseg_dda.demo.toy import generate_toy_dataset
 from mmseg_dda.utils.atomic_io import atomic_write_json
 
 from machine import cpu_name

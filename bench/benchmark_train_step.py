@@ -838,7 +838,7 @@ def data_row(cfg_path: str, size, samples: int) -> Optional[dict]:
     from mmengine.dataset import pseudo_collate
     from mmseg.registry import DATASETS
 
-    from mmseg_dda.datasets.toy import generate_toy_dataset
+    from mmseg_dda.demo.toy import generate_toy_dataset
     cfg = Config.fromfile(cfg_path)
     init_default_scope('mmseg')
     ds_cfg = copy.deepcopy(cfg.train_dataloader.dataset)

@@ -254,7 +254,7 @@ def make_toy_tree(root: Path) -> Dict[str, str]:
     tests below write density maps and work dirs into it.
     """
     import mmseg_dda  # noqa: F401
-    from mmseg_dda.datasets.toy import generate_toy_dataset
+    from mmseg_dda.demo.toy import generate_toy_dataset
     return generate_toy_dataset(
         str(root), num_source=6, num_target=4, num_val=3, size=(128, 76),
         seed=0, with_train_labels=True)

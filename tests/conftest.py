@@ -34,7 +34,7 @@ def toy_data_root(tmp_path_factory):
         dict: ``{'root', 'synthia', 'cityscapes', 'mapillary'}`` paths.
     """
     import mmseg_dda  # noqa: F401
-    from mmseg_dda.datasets.toy import generate_toy_dataset
+    from mmseg_dda.demo.toy import generate_toy_dataset
     root = tmp_path_factory.mktemp('toy_data')
     roots = generate_toy_dataset(
         str(root), num_source=6, num_target=4, num_val=3, size=(128, 76),

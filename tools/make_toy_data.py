@@ -6,7 +6,7 @@ Example::
         --num-target 50 --num-val 20 --size 320 190 --seed 0
 
 Writes ``<out>/synthia``, ``<out>/cityscapes`` and ``<out>/mapillary`` in the
-formats of the real datasets (see ``mmseg_dda/datasets/toy/writer.py``), and
+formats of the real datasets (see ``mmseg_dda/demo/toy/writer.py``), and
 ``<out>/manifest.json`` with the arguments and the three trees. Existing
 trees are refused unless the manifest lists them and records the same
 arguments (a rerun, e.g. after an interruption, rewrites the same files);
@@ -19,7 +19,7 @@ import json
 import time
 
 import mmseg_dda  # noqa: F401  (registers the project's modules)
-from mmseg_dda.datasets.toy import generate_toy_dataset
+from mmseg_dda.demo.toy import generate_toy_dataset
 from mmseg_dda.utils.cli_types import int_at_least
 from mmseg_dda.utils.output_policy import OUTPUT_ERRORS, claim_output_folder
 

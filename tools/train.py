@@ -91,15 +91,17 @@ def preflight(cfg, args) -> None:
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
-    preflight(cfg, args)
-    check_config_density_maps(cfg)  # STEP 1 maps made with this GMM set
-    check_maps_grid(cfg)  # ... and for this model's grid
     if args.amp == 'bf16':
         enable_fast_bf16(cfg)
     elif args.amp:
         enable_amp(cfg)
     if args.tensorboard:
         enable_tensorboard(cfg)
+    # After the switches above: the preflight compares the config the
+    # runner will see with a checkpoint's on --resume.
+    preflight(cfg, args)
+    check_config_density_maps(cfg)  # STEP 1 maps made with this GMM set
+    check_maps_grid(cfg)  # ... and for this model's grid
     if launcher_rank() == 0:
         acquire_work_dir_lock(cfg.work_dir)  # one run per work_dir
     resolve_resume(cfg, args.resume)

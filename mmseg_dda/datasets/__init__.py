@@ -1,4 +1,4 @@
-"""Datasets, label mappings, transforms and toy data of mmseg_dda."""
+"""Datasets, label mappings and transforms of mmseg_dda."""
 from . import class_mappings  # noqa: F401
 from .cityscapes import CityscapesUDADataset
 from .mapillary import MapillaryUDADataset

@@ -1,5 +1,7 @@
 """The demo study: DDA on generated toy data (docs/demo.md).
 
+* :mod:`.toy`: the street-scene generator; it also writes the on-disk
+  SYNTHIA, Cityscapes and Mapillary trees (``tools/make_toy_data.py``);
 * :mod:`.data`: the 7-class toy data in memory (class-specific depths,
   class-conditional target look);
 * :mod:`.prior`: the GMM prior fitted on the demo source;

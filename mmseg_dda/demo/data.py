@@ -1,7 +1,7 @@
 """In-memory toy data of the demo study (docs/demo.md "Data").
 
 Seven classes (flat, construction, object, nature, sky, human, vehicle) of
-the street-scene generator (:mod:`mmseg_dda.datasets.toy`), with
+the street-scene generator (:mod:`mmseg_dda.demo.toy`), with
 
 * class-specific depths (:data:`DEMO_LAYOUT`): people near the camera,
   vehicles a little further, poles and signs further, trees furthest;
@@ -21,13 +21,13 @@ from typing import Dict, Tuple
 import numpy as np
 
 from ..datasets.class_mappings import CLASSES_7
-from ..datasets.toy.scene import (BICYCLE, BUILDING, BUS, CAR, FENCE, LANE,
+from .toy.scene import (BICYCLE, BUILDING, BUS, CAR, FENCE, LANE,
                                   LIGHT, MOTORCYCLE, NUM_INTERNAL, PERSON,
                                   POLE, RIDER, ROAD, SIDEWALK, SIGN, SKY,
                                   TERRAIN, VEGETATION, VOID, WALL, Camera,
                                   Layout, render_scene)
-from ..datasets.toy.style import render_image
-from ..datasets.toy.writer import depth_to_synthia_png
+from .toy.style import render_image
+from .toy.writer import depth_to_synthia_png
 from ..datasets.formats.synthia import decode_synthia_depth
 
 #: Internal toy class -> 7-class train id (255 = ignore), as

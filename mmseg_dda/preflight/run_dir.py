@@ -22,6 +22,7 @@ from typing import List, Optional
 
 from ..checkpoint.lookup import find_latest_checkpoint
 from ..checkpoint.loading import read_checkpoint
+from ..engine.runner.resume_check import config_changes, format_changes
 from ..apis.model_grid import _build_on_meta, segmentor_config
 from ..utils import work_dir_lock
 from ..checkpoint.fitting import fit_state_dict
@@ -157,6 +158,27 @@ def check_resume(cfg, work_dir: str, resume: bool) -> List[Check]:
                       f'{latest} has no optimiser state: it cannot be '
                       'resumed', 'start afresh (without --resume), with '
                       f'load_from={latest} to start from its weights')]
+    old_text = (ckpt.get('meta') or {}).get('cfg')
+    if isinstance(old_text, str):
+        # What DDARunner refuses or applies on --resume (docs/trust.md).
+        refused, applied = config_changes(old_text, cfg.pretty_text)
+        if refused:
+            return [Check('run', 'resume state', FAIL,
+                          f'{latest} was made with another config: '
+                          f'{len(refused)} settings that cannot change in '
+                          'the middle of a run differ:\n' +
+                          format_changes(refused, limit=10),
+                          'start a new run (e.g. with load_from='
+                          f'{latest}), or resume with the config it was '
+                          'made with')]
+        if applied:
+            changed = ', '.join(key for key, _, _ in applied[:5])
+            more = '' if len(applied) <= 5 else f' and {len(applied) - 5} more'
+            detail = f'; changed settings apply from here on: {changed}{more}'
+        else:
+            detail = ''
+    else:
+        detail = ''
     if it is not None and max_iters and it >= max_iters:
         return [Check('run', 'resume state', WARN,
                       f'{latest} is at iteration {it} of max_iters='
@@ -165,7 +187,7 @@ def check_resume(cfg, work_dir: str, resume: bool) -> List[Check]:
                       '--work-dir')]
     return [Check('run', 'resume state', OK,
                   f'--resume continues from {latest} (iteration {it} of '
-                  f'{max_iters}); weights fit the model')]
+                  f'{max_iters}); weights fit the model{detail}')]
 
 
 def run_checks(cfg, work_dir: Optional[str], resume: bool) -> List[Check]:

@@ -1,6 +1,6 @@
 """Config-driven builders live in ``apis/``.
 
-The lower packages (``density/``, ``utils/``, ``visualization/``, the
+The lower packages (``density/``, ``utils/``, ``demo/``, the
 dataset file formats) build nothing from MMSeg's registries and never import
 the package from inside a function to do so (docs/DESIGN.md).
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 import mmseg_dda
 
 PKG = Path(mmseg_dda.__file__).resolve().parent
-LOWER = ('density', 'utils', 'visualization', 'demo', 'datasets/formats')
+LOWER = ('density', 'utils', 'demo', 'datasets/formats')
 
 
 def _lower_modules():

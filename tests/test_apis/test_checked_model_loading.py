@@ -1,12 +1,11 @@
 """Models built outside the Runner load checkpoints checked: inference
-(:func:`init_dda_model`) and the demo figure (:func:`predict_example`)."""
+(:func:`init_dda_model`)."""
 import mmseg_dda  # noqa: F401
 
 import pytest
 import torch
 
 from mmseg_dda.apis import init_dda_model
-from mmseg_dda.apis.examples import predict_example
 from mmseg_dda.checkpoint import IncompleteCheckpointError
 
 
@@ -39,11 +38,6 @@ def test_dda_checkpoint_fills_a_segmentor_config(tiny_checkpoints):
     for name, value in model.state_dict().items():
         assert torch.equal(value, state['segmentor.' + name]), name
 
-
-def test_demo_figure_refuses_an_incomplete_checkpoint(tiny_checkpoints,
-                                                      partial_ckpt):
-    with pytest.raises(IncompleteCheckpointError, match='does not fit'):
-        predict_example(tiny_checkpoints['dda_config'], partial_ckpt[0], 0)
 
 
 def test_mmseg_init_model_refuses_an_incomplete_checkpoint(tiny_checkpoints,

@@ -16,7 +16,7 @@ from mmseg_dda.datasets import (CityscapesUDADataset, MapillaryUDADataset,
                                 SynthiaDataset, feature_grid_size)
 from mmseg_dda.datasets.base import reference_split_file
 from mmseg_dda.datasets.class_mappings import get_label_lut
-from mmseg_dda.datasets.toy.writer import (CITYSCAPES_RAW, MAPILLARY_RAW,
+from mmseg_dda.demo.toy.writer import (CITYSCAPES_RAW, MAPILLARY_RAW,
                                            SYNTHIA_RAW)
 from mmseg_dda.datasets.formats import save_density_maps
 

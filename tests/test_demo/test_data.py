@@ -3,7 +3,7 @@ class-conditional target look, the 7-class mapping."""
 import numpy as np
 import pytest
 
-from mmseg_dda.datasets.toy.scene import SKY, VEGETATION
+from mmseg_dda.demo.toy.scene import SKY, VEGETATION
 from mmseg_dda.demo.data import (DEMO_LAYOUT, TARGET_MIMIC, TO_7,
                                  class_weights, make_demo_sample)
 

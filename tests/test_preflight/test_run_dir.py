@@ -61,3 +61,31 @@ def test_resume_state(tiny_cfg, tmp_path):
     row = rows(run_preflight(tiny_cfg, resume=True), 'run')[-1]
     assert row.status == OK and row.detail.startswith(
         f'--resume continues from {ckpt} (iteration 2 of 3)')
+
+
+def test_resume_from_another_config(tiny_cfg):
+    """The settings DDARunner refuses on --resume are a blocking row; the
+    ones it applies are named."""
+    import copy
+
+    import torch
+    from _tiny_models import build_tiny
+    os.makedirs(tiny_cfg.work_dir)
+    model = build_tiny(tiny_cfg.model)
+    ckpt = os.path.join(tiny_cfg.work_dir, 'iter_2.pth')
+    old = copy.deepcopy(tiny_cfg)
+    old.randomness = dict(seed=123)
+    old.train_cfg.val_interval = 1
+    torch.save(dict(meta=dict(iter=2, cfg=old.pretty_text),
+                    state_dict=model.state_dict(), optimizer={}), ckpt)
+    row = only_failure(run_preflight(tiny_cfg, resume=True))
+    assert row.detail.startswith(f'{ckpt} was made with another config')
+    assert 'randomness.seed' in row.detail
+    old = copy.deepcopy(tiny_cfg)
+    old.train_cfg.val_interval = 1
+    torch.save(dict(meta=dict(iter=2, cfg=old.pretty_text),
+                    state_dict=model.state_dict(), optimizer={}), ckpt)
+    row = rows(run_preflight(tiny_cfg, resume=True), 'run')[-1]
+    assert row.status == OK
+    assert 'changed settings apply from here on: train_cfg.val_interval' \
+        in row.detail

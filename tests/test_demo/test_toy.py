@@ -8,10 +8,10 @@ import numpy as np
 from PIL import Image
 
 import mmseg_dda  # noqa: F401
-from mmseg_dda.datasets.toy import Camera, make_sample, render_scene
-from mmseg_dda.datasets.toy.scene import (CAR, POLE, ROAD, SKY, VOID,
+from mmseg_dda.demo.toy import Camera, make_sample, render_scene
+from mmseg_dda.demo.toy.scene import (CAR, POLE, ROAD, SKY, VOID,
                                           draw_object, _Canvas)
-from mmseg_dda.datasets.toy.writer import (MAPILLARY_RAW, SYNTHIA_RAW,
+from mmseg_dda.demo.toy.writer import (MAPILLARY_RAW, SYNTHIA_RAW,
                                            depth_to_synthia_png,
                                            generate_toy_dataset)
 
@@ -68,7 +68,7 @@ def test_ground_depth_follows_pinhole_geometry():
     cv = _Canvas(cam)
     rng = np.random.default_rng(0)
     with np.errstate(all='ignore'):
-        from mmseg_dda.datasets.toy.scene import _ground
+        from mmseg_dda.demo.toy.scene import _ground
         _ground(cv, road_half=4.0, walk=2.0, rng=rng)
     row = 30  # v - v0 = 15.5 -> Z = f * hc / 15.5
     np.testing.assert_allclose(cv.depth[row], 50.0 * 2.0 / 15.5, rtol=1e-6)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import mmseg_dda  # noqa: F401
-from mmseg_dda.datasets.toy import make_sample
+from mmseg_dda.demo.toy import make_sample
 
 ROWS = np.linspace(0.05, 0.85, 9)  # above the Cityscapes ego hood
 N = 12

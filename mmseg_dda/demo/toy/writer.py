@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ..class_mappings import MAPILLARY_V12_PALETTE
+from ...datasets.class_mappings import MAPILLARY_V12_PALETTE
 from .scene import Camera, render_scene
 from .style import render_image
 from ...utils.atomic_io import atomic_open

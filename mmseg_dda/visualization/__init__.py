@@ -1,1 +1,0 @@
-"""Figures for reports (matplotlib is imported only when a figure is drawn)."""
