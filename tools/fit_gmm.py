@@ -24,7 +24,8 @@ import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmengine.config import DictAction
 
 from mmseg_dda.apis import fit_gmm_priors
-from mmseg_dda.utils.cli_types import non_negative_int, positive_int
+from mmseg_dda.utils.cli_types import (non_negative_int, positive_float,
+                                       positive_int)
 from mmseg_dda.utils.output_policy import OUTPUT_ERRORS
 from mmseg_dda.utils.runtime import read_config
 from mmseg_dda.utils.threads import add_threads_arg, apply_threads
@@ -54,7 +55,7 @@ def parse_args(argv=None):
                         metavar=('H', 'W'),
                         help='network input size for the model grid '
                         '(default: the source pipeline\'s resize)')
-    parser.add_argument('--var-floor', type=float, nargs=3,
+    parser.add_argument('--var-floor', type=positive_float, nargs=3,
                         metavar=('X', 'Y', 'Z'),
                         help='floor of the fitted variances in the data\'s '
                         'units (grid cells^2, inverse depth^2); default: '

@@ -13,6 +13,7 @@ import mmseg_dda  # noqa: F401  (registers the project's modules)
 from mmengine.config import DictAction
 
 from mmseg_dda.preflight import run_preflight
+from mmseg_dda.utils.cli_types import non_negative_int, positive_int
 from mmseg_dda.utils.runtime import read_config, work_dir_of
 
 
@@ -29,9 +30,9 @@ def parse_args(argv=None):
     p.add_argument('--full', action='store_true',
                    help='read every file (default: every file is listed, '
                    'a sample per dataset is read)')
-    p.add_argument('--workers', type=int, default=None,
+    p.add_argument('--workers', type=positive_int, default=None,
                    help='processes for --full (default: CPU count, max 8)')
-    p.add_argument('--time', type=int, default=0, metavar='N',
+    p.add_argument('--time', type=non_negative_int, default=0, metavar='N',
                    help='also train N timed iterations (+1 warm-up) and '
                    'estimate the run\'s time')
     p.add_argument('--no-measure', action='store_true',

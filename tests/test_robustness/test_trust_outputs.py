@@ -228,6 +228,12 @@ def test_fit_gmm_components_zero(capsys):
      'argument --num-classes: must be >= 1, got 0'),
     ('test', ['c.py', 'k.pth', '--threads', '-2'],
      'argument --threads: must be >= 1, got -2'),
+    ('fit_gmm', ['c.py', '--var-floor', '0.25', '0', '1'],
+     'argument --var-floor: must be a number in (0, inf), got 0'),
+    ('preflight', ['c.py', '--workers', '0'],
+     'argument --workers: must be >= 1, got 0'),
+    ('preflight', ['c.py', '--time', '-1'],
+     'argument --time: must be >= 0, got -1'),
 ])
 def test_cli_options_are_range_checked(capsys, tool, args, message):
     with pytest.raises(SystemExit) as exc:

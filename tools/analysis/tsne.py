@@ -30,6 +30,8 @@ import torch.nn.functional as F
 matplotlib.use('Agg')  # headless: files only
 import matplotlib.pyplot as plt  # noqa: E402
 from mmseg_dda.utils.atomic_io import atomic_open
+from mmseg_dda.utils.cli_types import (non_negative_int, positive_float,
+                                       positive_int)
 
 DOMAINS = ('source', 'target')
 _MARKERS = ('o', '^')
@@ -161,13 +163,14 @@ def main(argv=None) -> np.ndarray:
     parser = argparse.ArgumentParser(description='t-SNE of pixel features')
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('--num-images', type=int, default=10,
+    parser.add_argument('--num-images', type=positive_int, default=10,
                         help='images per domain')
-    parser.add_argument('--pixels-per-image', type=int, default=100)
+    parser.add_argument('--pixels-per-image', type=positive_int,
+                        default=100)
     parser.add_argument('--feature', choices=['backbone', 'logits'],
                         default='backbone')
-    parser.add_argument('--perplexity', type=float, default=30.0)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--perplexity', type=positive_float, default=30.0)
+    parser.add_argument('--seed', type=non_negative_int, default=0)
     parser.add_argument('--out', default='tsne.png')
     parser.add_argument('--device', default=None)
     args = parser.parse_args(argv)
