@@ -27,7 +27,7 @@ _GRID_CACHE: Dict[str, Grid] = {}
 def segmentor_config(model_cfg: dict) -> dict:
     """The segmentor part of a model config (``DDA`` holds it as
     ``segmentor``), as a plain dict without pretrained initialisation."""
-    cfg = copy.deepcopy(_plain(model_cfg))
+    cfg = copy.deepcopy(plain_dict(model_cfg))
     if cfg.get('type') == 'DDA':
         if 'segmentor' not in cfg:
             raise KeyError('model config of type DDA has no segmentor')
@@ -41,14 +41,14 @@ def segmentor_config(model_cfg: dict) -> dict:
     return cfg
 
 
-def _plain(cfg):
+def plain_dict(cfg):
     """Config objects to plain dicts/lists (ConfigDict is a dict already)."""
     if hasattr(cfg, 'to_dict'):
         return cfg.to_dict()
     return cfg
 
 
-def _build_on_meta(seg_cfg: dict) -> torch.nn.Module:
+def build_on_meta(seg_cfg: dict) -> torch.nn.Module:
     """Build the segmentor with its parameters on the ``meta`` device."""
     init_default_scope('mmseg')
     try:
@@ -73,7 +73,7 @@ def model_output_shapes(seg_cfg: dict,
     """
     seg_cfg = segmentor_config(seg_cfg)
     h, w = (int(v) for v in input_hw)
-    model = _build_on_meta(seg_cfg)
+    model = build_on_meta(seg_cfg)
     model.eval()
     with torch.no_grad(), torch.device('meta'):
         x = torch.zeros(1, 3, h, w)

@@ -12,7 +12,7 @@ import torch
 
 from ..apis.model_grid import config_feature_grid, config_input_hw
 from .report import FAIL, INFO, OK, WARN, Check
-from .weights import _strip_init
+from .weights import strip_init
 
 GiB = 2**30
 #: Peak memory (GiB) of one DDA step of the DeepLab-v2 ResNet-101 model
@@ -99,7 +99,7 @@ def measure_step(cfg, device: str, input_hw=None) -> Tuple[float, float]:
     level = logger.level
     logger.setLevel(40)
     try:
-        model = MODELS.build(_strip_init(cfg.model)).to(device).train()
+        model = MODELS.build(strip_init(cfg.model)).to(device).train()
         wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     finally:
         logger.setLevel(level)

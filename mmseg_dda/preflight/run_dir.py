@@ -20,15 +20,15 @@ import os.path as osp
 import shutil
 from typing import List, Optional
 
-from ..checkpoint.lookup import find_latest_checkpoint
-from ..checkpoint.loading import read_checkpoint
-from ..engine.runner.resume_check import config_changes, format_changes
-from ..apis.model_grid import _build_on_meta, segmentor_config
-from ..utils import work_dir_lock
+from ..apis.model_grid import build_on_meta, segmentor_config
 from ..checkpoint.fitting import fit_state_dict
+from ..checkpoint.loading import checkpoint_state_dict, read_checkpoint
+from ..checkpoint.lookup import find_latest_checkpoint
+from ..engine.runner.resume_check import config_changes, format_changes
+from ..utils import work_dir_lock
 from ..utils.runtime import check_writable_dir
 from .report import FAIL, OK, WARN, Check, fail_from
-from .weights import _state_dict, _strip_init
+from .weights import strip_init
 
 #: Room for logs, TensorBoard events and visualisations of one run.
 LOG_BYTES = 200 * 2**20
@@ -92,9 +92,9 @@ def checkpoint_bytes(cfg, work_dir: str) -> (int, str):
     # not exist yet; the density row reports it).
     parts = [segmentor_config(cfg.model)]
     if cfg.model.get('type') == 'DDA' and cfg.model.get('discriminator'):
-        parts.append(_strip_init(cfg.model['discriminator']))
+        parts.append(strip_init(cfg.model['discriminator']))
     weights = sum(t.numel() * t.element_size() for part in parts
-                  for t in _build_on_meta(part).state_dict().values())
+                  for t in build_on_meta(part).state_dict().values())
     factor = max([_STATE_FACTOR.get(o, 2) for o in _optimizers(cfg)] + [0])
     return (weights * (1 + factor),
             f'estimate: weights x {1 + factor} (optimiser state)')
@@ -144,8 +144,8 @@ def check_resume(cfg, work_dir: str, resume: bool) -> List[Check]:
                       'run starts')]
     try:
         ckpt = read_checkpoint(latest, 'cpu')
-        state = _state_dict(ckpt, latest)
-        model = _build_on_meta(_strip_init(cfg.model))
+        state = checkpoint_state_dict(ckpt, latest)
+        model = build_on_meta(strip_init(cfg.model))
         fit_state_dict(model, state, latest,
                        allow_missing_discriminator=False)
     except (OSError, RuntimeError, ValueError, KeyError) as err:

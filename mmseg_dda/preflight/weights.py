@@ -14,14 +14,13 @@
 """
 import copy
 import os.path as osp
-from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
-from ..checkpoint.loading import read_checkpoint
-from ..apis.model_grid import _build_on_meta, _plain
+from ..apis.model_grid import build_on_meta, plain_dict
 from ..checkpoint.fitting import fit_state_dict
-from ..utils.pretrained_check import (_REMOTE, _pretrained_entries,
-                                      check_pretrained_files)
+from ..checkpoint.loading import checkpoint_state_dict, read_checkpoint
+from ..utils.pretrained_check import (REMOTE_PREFIXES, check_pretrained_files,
+                                      pretrained_entries)
 from ..utils.provenance import read_manifest, sha256_state_dict
 from .report import FAIL, OK, WARN, Check, fail_from
 
@@ -39,21 +38,14 @@ def _node(cfg, dotted: str):
     return node
 
 
-def _strip_init(node: dict) -> dict:
-    node = copy.deepcopy(_plain(node))
+def strip_init(node: dict) -> dict:
+    """A plain copy of a model config without ``init_cfg``/``pretrained``
+    (its own and its direct children's): built without loading weights."""
+    node = copy.deepcopy(plain_dict(node))
     for sub in [node] + [v for v in node.values() if isinstance(v, dict)]:
         sub.pop('init_cfg', None)
         sub.pop('pretrained', None)
     return node
-
-
-def _state_dict(ckpt, filename: str) -> Dict:
-    if not isinstance(ckpt, dict):
-        raise ValueError(f'{filename}: expected a state dict or checkpoint, '
-                         f'got {type(ckpt).__name__}')
-    state = ckpt.get('state_dict', ckpt)
-    return OrderedDict((k[7:] if k.startswith('module.') else k, v)
-                       for k, v in state.items())
 
 
 def _fill(module, state: Dict) -> Tuple[List[str], List[str]]:
@@ -70,7 +62,7 @@ def _fill(module, state: Dict) -> Tuple[List[str], List[str]]:
 
 def check_pretrained(cfg) -> List[Check]:
     """Rows for each ``Pretrained`` initialisation file of the model."""
-    entries = list(_pretrained_entries(cfg.get('model'), 'model'))
+    entries = list(pretrained_entries(cfg.get('model'), 'model'))
     if not entries:
         return []
     try:
@@ -86,7 +78,7 @@ def check_pretrained(cfg) -> List[Check]:
     for key, path in entries:
         name = ('ImageNet checkpoint' if path == cfg.get('imagenet_checkpoint')
                 else f'pretrained {key}')
-        if path.startswith(_REMOTE):
+        if path.startswith(REMOTE_PREFIXES):
             rows.append(Check('weights', name, WARN,
                               f'{path} ({key}) is remote: downloaded and '
                               'checked when training starts'))
@@ -94,13 +86,13 @@ def check_pretrained(cfg) -> List[Check]:
         owner_key = key.rsplit('.init_cfg', 1)[0]
         init = _node(cfg, key.rsplit('.', 1)[0])
         try:
-            state = _state_dict(read_checkpoint(path, 'cpu'), path)
+            state = checkpoint_state_dict(read_checkpoint(path, 'cpu'), path)
             prefix = init.get('prefix')
             if prefix:
                 prefix = prefix if prefix.endswith('.') else prefix + '.'
                 state = {k[len(prefix):]: v for k, v in state.items()
                          if k.startswith(prefix)}
-            module = _build_on_meta(_strip_init(_node(cfg, owner_key)))
+            module = build_on_meta(strip_init(_node(cfg, owner_key)))
             missing, bad = _fill(module, state)
         except (OSError, RuntimeError, ValueError, KeyError) as err:
             rows.append(fail_from('weights', name, err))
@@ -147,8 +139,9 @@ def check_load_from(cfg, load_from: Optional[str]) -> Tuple[List[Check],
             'run the stage that writes it (STEP 2: tools/train.py '
             'STAGE1_CONFIG), or --cfg-options load_from=CKPT')], None
     try:
-        state = _state_dict(read_checkpoint(load_from, 'cpu'), load_from)
-        model = _build_on_meta(_strip_init(cfg.model))
+        state = checkpoint_state_dict(read_checkpoint(load_from, 'cpu'),
+                                      load_from)
+        model = build_on_meta(strip_init(cfg.model))
         fitted = fit_state_dict(model, state, load_from,
                                 allow_missing_discriminator=True)
         own = model.state_dict()

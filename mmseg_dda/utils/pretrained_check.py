@@ -19,21 +19,21 @@ IMAGENET_RECIPE = (
     f'  curl -LO {IMAGENET_URL}\n'
     '  .venv/bin/python tools/convert_reference_checkpoint.py '
     'DeepLab_resnet_pretrained_imagenet.pth {dst} --kind imagenet --plain')
-_REMOTE = ('http://', 'https://', 's3://', 'torchvision://', 'open-mmlab://',
-           'mmcls://', 'openmmlab://')
+REMOTE_PREFIXES = ('http://', 'https://', 's3://', 'torchvision://',
+                   'open-mmlab://', 'mmcls://', 'openmmlab://')
 
 
-def _pretrained_entries(node, key: str) -> Iterator[Tuple[str, str]]:
+def pretrained_entries(node, key: str) -> Iterator[Tuple[str, str]]:
     """``(config key, checkpoint)`` of every ``Pretrained`` init_cfg."""
     if isinstance(node, dict):
         if node.get('type') == 'Pretrained' and isinstance(
                 node.get('checkpoint'), str):
             yield f'{key}.checkpoint', node['checkpoint']
         for name, value in node.items():
-            yield from _pretrained_entries(value, f'{key}.{name}')
+            yield from pretrained_entries(value, f'{key}.{name}')
     elif isinstance(node, (list, tuple)):
         for i, value in enumerate(node):
-            yield from _pretrained_entries(value, f'{key}[{i}]')
+            yield from pretrained_entries(value, f'{key}[{i}]')
 
 
 def check_pretrained_files(cfg) -> None:
@@ -46,8 +46,8 @@ def check_pretrained_files(cfg) -> None:
             config) with the download and conversion commands.
     """
     imagenet = cfg.get('imagenet_checkpoint')
-    for key, path in _pretrained_entries(cfg.get('model'), 'model'):
-        if path.startswith(_REMOTE) or osp.isfile(path):
+    for key, path in pretrained_entries(cfg.get('model'), 'model'):
+        if path.startswith(REMOTE_PREFIXES) or osp.isfile(path):
             continue
         if path == imagenet or osp.basename(path) == osp.basename(
                 imagenet or ''):
