@@ -6,7 +6,7 @@ Each check group of :mod:`mmseg_dda.preflight` returns :class:`Check` rows;
 """
 import textwrap
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List
 
 OK, FAIL, WARN, INFO = '✓', '✗', '!', '·'
 
@@ -130,8 +130,3 @@ class Report:
                 'preflight found blocking problems (tools/preflight.py '
                 'CONFIG shows the full table; --no-preflight skips it):\n'
                 + self.failure_message())
-
-
-def one_line(text: Optional[str]) -> str:
-    """First line of a message."""
-    return (text or '').strip().splitlines()[0] if text else ''
