@@ -14,6 +14,11 @@ weighs all pixels alike. Two measurements:
   the network's weights (what training does: shared weights spread the
   change over the image) and for a step of the logits themselves
   (:func:`logit_step_entropy`, the loss's own per-cell effect);
+* :func:`density_agreement`: whether the density head's output, which
+  weighs DDA's map, follows the prior: its mean at plausible and at
+  implausible cells and its correlation with the prior's density (the
+  gradient reaches a cell in proportion to the head's output, not to the
+  prior's);
 * :func:`implausible_share`: the share of cells whose predicted class is
   implausible at the cell's position and true inverse depth.
 """
@@ -47,9 +52,10 @@ def generator_step_entropy(model, inputs: torch.Tensor,
     prediction. ``inputs`` are preprocessed target images.
 
     Returns:
-        dict: ``before``, ``after`` (entropies ``(N, h, w)``) and
+        dict: ``before``, ``after`` (entropies ``(N, h, w)``),
         ``density`` (squashed prior density of the predicted class at the
-        predicted depth, ``(N, h, w)``, before the step).
+        predicted depth, ``(N, h, w)``, before the step) and ``head`` (the
+        density head's output, ``(N, h, w)``, before the step).
     """
     model = copy.deepcopy(model)
     model.eval()
@@ -57,6 +63,7 @@ def generator_step_entropy(model, inputs: torch.Tensor,
     with torch.no_grad():
         heads = seg(inputs, mode='heads')
         before = cell_entropy(heads['seg_logits'])
+        head_density = heads['density'][:, 0].float()
         density = model.density.target_density_target(
             heads['seg_logits'].float(), heads['depth'].float())[:, 0]
     for p in model.discriminator.parameters():
@@ -71,7 +78,8 @@ def generator_step_entropy(model, inputs: torch.Tensor,
             if g is not None:
                 p.sub_(lr * g)
         after = cell_entropy(seg(inputs, mode='heads')['seg_logits'])
-    return dict(before=before, after=after, density=density)
+    return dict(before=before, after=after, density=density,
+                head=head_density)
 
 
 def logit_step_entropy(model, heads: Dict[str, torch.Tensor], size,
@@ -95,6 +103,29 @@ def logit_step_entropy(model, heads: Dict[str, torch.Tensor], size,
         return cell_entropy(logits) - cell_entropy(logits - lr * grad)
 
 
+def density_agreement(head: torch.Tensor, prior: torch.Tensor,
+                      plausible: torch.Tensor) -> Dict[str, float]:
+    """How the density head's output ``head`` follows the squashed prior
+    density ``prior`` (same shape) on cells split by ``plausible``.
+
+    Returns:
+        dict: ``head_plausible`` / ``head_implausible`` (mean head output
+        of each group, NaN for an empty group) and ``head_prior_corr``
+        (Pearson correlation over all cells; NaN when either is constant).
+    """
+    head, prior = head.double().flatten(), prior.double().flatten()
+    plausible = plausible.flatten()
+
+    def mean(x):
+        return float(x.mean()) if x.numel() else float('nan')
+    hc, pc = head - head.mean(), prior - prior.mean()
+    denom = float(hc.norm() * pc.norm())
+    return dict(head_plausible=mean(head[plausible]),
+                head_implausible=mean(head[~plausible]),
+                head_prior_corr=float(hc @ pc) / denom if denom else
+                float('nan'))
+
+
 def mechanism_check(model, inputs: torch.Tensor, lr: float = 0.01) -> dict:
     """Entropy drops of one adversarial generator step, by plausibility.
 
@@ -106,7 +137,11 @@ def mechanism_check(model, inputs: torch.Tensor, lr: float = 0.01) -> dict:
 
     Returns:
         dict: ``drop_plausible`` / ``drop_implausible`` (mean entropy drop,
-        millinats), their ``ratio`` and the share of plausible cells.
+        millinats), their ``ratio``, the same for the logit step, the mean
+        entropy before the step (``entropy_plausible`` /
+        ``entropy_implausible``, millinats: a more uncertain cell has a
+        larger entropy gradient), the share of plausible cells and
+        :func:`density_agreement` of the density head.
     """
     out = generator_step_entropy(model, inputs, lr)
     drop = (out['before'] - out['after']) * 1000
@@ -118,6 +153,7 @@ def mechanism_check(model, inputs: torch.Tensor, lr: float = 0.01) -> dict:
             float('nan')
         return hi, lo
     hi, lo = means(drop)
+    ehi, elo = means(out['before'] * 1000)
     model = copy.deepcopy(model).eval()
     with torch.no_grad():
         heads = model.segmentor(inputs, mode='heads')
@@ -126,7 +162,9 @@ def mechanism_check(model, inputs: torch.Tensor, lr: float = 0.01) -> dict:
     return dict(drop_plausible=hi, drop_implausible=lo,
                 ratio=hi / lo if lo else float('nan'),
                 logit_drop_plausible=lhi, logit_drop_implausible=llo,
-                plausible_share=float(plausible.float().mean()))
+                entropy_plausible=ehi, entropy_implausible=elo,
+                plausible_share=float(plausible.float().mean()),
+                **density_agreement(out['head'], out['density'], plausible))
 
 
 @torch.no_grad()

@@ -24,6 +24,10 @@ BASE_CONFIG = osp.join(ROOT, 'configs', 'demo', 'toy_syn2city_dda.py')
 
 #: The arms trained from one pre-trained checkpoint.
 ARMS = ('source_only', 'entropy', 'dda')
+#: The seed study's ablation (``--study``): DDA with the reference's target
+#: density weight (the base config's ``density_tgt``) instead of the
+#: demo's, to show what that weight does to the density head.
+ABLATION_ARMS = ('dda_refweight', )
 
 
 def arm_model_cfg(arm: str, gmm: GMMParams, adv_weight: float,
@@ -35,10 +39,12 @@ def arm_model_cfg(arm: str, gmm: GMMParams, adv_weight: float,
 
     ``source_only``: DDA's forward passes with the target loss weights 0;
     ``entropy``: discriminator on the entropy map (AdvEnt), no target
-    density loss; ``dda``: entropy times density (docs/method.md §4).
+    density loss; ``dda``: entropy times density (docs/method.md §4);
+    ``dda_refweight``: ``dda`` with the reference's ``density_tgt``.
     """
-    if arm not in ARMS:
-        raise ValueError(f'demo: arm must be one of {ARMS}, got {arm!r}')
+    if arm not in ARMS + ABLATION_ARMS:
+        raise ValueError(f'demo: arm must be one of {ARMS + ABLATION_ARMS},'
+                         f' got {arm!r}')
     cfg = Config.fromfile(BASE_CONFIG).model.to_dict()
     cfg['segmentor']['decode_head']['num_classes'] = NUM_CLASSES
     cfg['segmentor']['decode_head']['loss_decode']['class_weight'] = \

@@ -30,8 +30,8 @@ from ..density.grid import feature_grid_size
 from ..density.gmm import GMMDensity, GMMParams
 from .data import NUM_CLASSES, class_weights
 from .mechanism import implausible_share, mechanism_check
-from .model import (arm_model_cfg, build_model, build_optim, load_segmentor,
-                    segmentor_state, set_poly_lr)
+from .model import (ARMS, arm_model_cfg, build_model, build_optim,
+                    load_segmentor, segmentor_state, set_poly_lr)
 
 
 @dataclass(frozen=True)
@@ -417,14 +417,17 @@ class SeedRun:
         self._row(res, 'oracle', self._timed('oracle', self.oracle, init))
         return res
 
-    def run(self, with_oracle: bool = False,
-            with_selftrain: bool = True) -> dict:
-        """Every job of the seed in this process, merged."""
+    def run(self, with_oracle: bool = False, with_selftrain: bool = True,
+            arms=ARMS) -> dict:
+        """Every job of the seed in this process, merged (``arms``: those
+        of :data:`~.model.ARMS` and :data:`~.model.ABLATION_ARMS` to train;
+        self-training needs ``dda``)."""
         parts = [self.pretrain_job()]
         init = parts[0].pop('state')
-        for arm in ('source_only', 'entropy', 'dda'):
+        dda_state = None
+        for arm in arms:
             parts.append(self.arm_job(arm, init))
-        dda_state = parts[-1].pop('state')
+            dda_state = parts[-1].pop('state', dda_state)
         if with_selftrain:
             parts.append(self.selftrain_job(dda_state))
         if with_oracle:

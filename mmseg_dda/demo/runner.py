@@ -19,6 +19,7 @@ from dataclasses import asdict, replace
 from typing import Dict, List, Optional
 
 from .data import DemoDataSpec
+from .model import ABLATION_ARMS, ARMS
 from .protocol import Design
 from .summary import summarise
 
@@ -41,7 +42,9 @@ def parse_args(argv=None):
                    help='training seeds (the toy data is the same for all)')
     p.add_argument('--study', action='store_true',
                    help=f'the seed study: seeds {list(STUDY_SEEDS)} unless '
-                   '--seeds is given')
+                   '--seeds is given, and the ablation arm '
+                   f'{ABLATION_ARMS[0]} (DDA with the reference target-'
+                   'density weight)')
     p.add_argument('--jobs', type=int, default=2,
                    help='seeds trained at once (one thread each)')
     p.add_argument('--amp', choices=['auto', 'fp32', 'bf16'], default='auto',
@@ -55,6 +58,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.study and args.seeds == list(DEMO_SEEDS):
         args.seeds = list(STUDY_SEEDS)
+    args.arms = ARMS + (ABLATION_ARMS if args.study else ())
     if len(set(args.seeds)) != len(args.seeds):
         p.error(f'--seeds must be distinct, got {args.seeds}')
     if args.jobs < 1:
@@ -106,10 +110,11 @@ def _job(kind: str, seed: int, arg=None) -> dict:
     return run.oracle_job(arg)
 
 
-def run_seeds(data, gmm, design, seeds, jobs: int) -> Dict[int, dict]:
+def run_seeds(data, gmm, design, seeds, jobs: int,
+              arms=ARMS) -> Dict[int, dict]:
     """Every job of every seed on ``jobs`` processes: pre-training first,
-    then the arms and the oracle of a pre-trained seed, self-training after
-    its DDA arm. Returns the merged results per seed."""
+    then the ``arms`` and the oracle of a pre-trained seed, self-training
+    after its DDA arm. Returns the merged results per seed."""
     from concurrent.futures import (FIRST_COMPLETED, ProcessPoolExecutor,
                                     wait)
     from .protocol import merge
@@ -128,7 +133,7 @@ def run_seeds(data, gmm, design, seeds, jobs: int) -> Dict[int, dict]:
                 parts[seed].append(res)
                 if kind == 'pretrain':
                     # DDA first: self-training waits for it.
-                    for arm in ('dda', 'entropy', 'source_only'):
+                    for arm in sorted(arms, key=lambda a: a != 'dda'):
                         pending[pool.submit(_job, 'arm', seed, (
                             arm, state))] = ('arm', seed)
                     pending[pool.submit(_job, 'oracle', seed,
@@ -136,7 +141,7 @@ def run_seeds(data, gmm, design, seeds, jobs: int) -> Dict[int, dict]:
                 elif kind == 'arm' and state is not None:
                     pending[pool.submit(_job, 'selftrain', seed,
                                         state)] = ('selftrain', seed)
-                if len(parts[seed]) == 6:
+                if len(parts[seed]) == len(arms) + 3:
                     print(f'[demo] seed {seed} done', flush=True)
     return {s: merge(parts[s]) for s in seeds}
 
@@ -151,7 +156,7 @@ def run(args) -> Dict[int, dict]:
     # As stored (JSON turns tuples into lists).
     key = json.loads(json.dumps(dict(
         design=asdict(design), data=asdict(DATA), code=code_hash(),
-        platform=numeric_platform())))
+        platform=numeric_platform(), arms=args.arms)))
     print(f'[demo] precision {args.amp}; platform {key["platform"]}; '
           f'seeds {args.seeds}, {args.jobs} processes', flush=True)
     t = time.time()
@@ -170,7 +175,8 @@ def run(args) -> Dict[int, dict]:
             todo.append(seed)
     if todo:
         for seed, res in run_seeds(data, gmm, design, todo,
-                                   min(args.jobs, 3 * len(todo))).items():
+                                   min(args.jobs, 3 * len(todo)),
+                                   args.arms).items():
             res['key'] = key
             path = osp.join(args.out, f'seed{seed}.json')
             with open(path + '.tmp', 'w') as f:

@@ -28,6 +28,8 @@ ROWS = (
     ('dda_bn', 'DDA + target BN'),
     ('selftrain', 'DDA + self-training'),
     ('oracle', 'oracle (target labels)'),
+    ('dda_refweight', 'ablation: DDA, reference target-density weight'),
+    ('dda_refweight_bn', 'ablation: DDA, reference weight + target BN'),
 )
 DIFFS = (
     ('DDA − source only', 'dda', 'source_only'),
@@ -35,7 +37,11 @@ DIFFS = (
     ('DDA − entropy-only', 'dda', 'entropy'),
     ('DDA − entropy-only (both + target BN)', 'dda_bn', 'entropy_bn'),
     ('self-training − DDA', 'selftrain', 'dda'),
+    ('DDA reference weight − DDA (both + target BN)', 'dda_refweight_bn',
+     'dda_bn'),
 )
+#: Arms with a discriminator / a density map in their adversarial input.
+ARM_NAMES = ('source_only', 'entropy', 'dda', 'dda_refweight')
 
 
 def _fmt(values: List[float], digits: int = 2) -> str:
@@ -114,6 +120,8 @@ def summarise(results: Dict[int, dict], args, total: float,
         f'{"the target val images"}, mean ± std over the seeds:', '',
         '| model | iterations | mIoU | per seed |', '|---|---|---|---|'
     ]
+    arms = [a for a in ARM_NAMES if all(a in r['extra']
+                                        for r in results.values())]
     iters = dict(pretrain=f"{d['pretrain_iters']}",
                  selftrain=f"{d['pretrain_iters']} + {d['iters']} + "
                  f"{d['selftrain_iters']}")
@@ -145,24 +153,37 @@ def summarise(results: Dict[int, dict], args, total: float,
                      f"{arm.replace('_', ' ')} arm " + _fmt(
                          [results[s]['extra'][arm]['disc_prob_right'] * 100
                           for s in seeds]) + ' %'
-                     for arm in ('source_only', 'entropy', 'dda')) + '.')
+                     for arm in arms) + '.')
     lines += ['', 'Mechanism check (one adversarial generator step with the '
               "arm's trained discriminator; mean entropy drop in millinats at"
               ' plausible / implausible cells; mean ± std over seeds):', '',
               '| arm | network step: plausible | implausible | logit step: '
               'plausible | implausible |', '|---|---|---|---|---|']
-    for arm in ('entropy', 'dda'):
+    mech_arms = [a for a in arms if a != 'source_only']
+    for arm in mech_arms:
         mech = [results[s]['mechanism'][arm] for s in seeds]
         lines.append('| ' + arm + ' | ' + ' | '.join(
             _fmt([m[k] for m in mech], 1 if i < 2 else 4) for i, k in
             enumerate(('drop_plausible', 'drop_implausible',
                        'logit_drop_plausible', 'logit_drop_implausible')))
             + ' |')
+    lines += ['', 'Density head against the prior on the same cells (the '
+              "head's output weighs DDA's map; mean ± std over seeds):", '',
+              '| arm | entropy before (mnats): plausible | implausible | '
+              'head output: plausible | implausible | correlation with the '
+              'prior |', '|---|---|---|---|---|---|']
+    for arm in mech_arms:
+        mech = [results[s]['mechanism'][arm] for s in seeds]
+        lines.append('| ' + arm + ' | ' + ' | '.join(
+            _fmt([m[k] for m in mech], 2 if k.endswith('corr') else 1)
+            for k in ('entropy_plausible', 'entropy_implausible',
+                      'head_plausible', 'head_implausible',
+                      'head_prior_corr')) + ' |')
     lines += ['', 'Share of layout-implausible predictions on the val images '
               '(prior density of the predicted class at the true position and'
               ' inverse depth < 127.5 of 255), percent:', '',
               '| arm | own BN | target BN |', '|---|---|---|']
-    for arm in ('source_only', 'entropy', 'dda'):
+    for arm in arms:
         lines.append(f"| {arm.replace('_', ' ')} | " + ' | '.join(_fmt(
             [results[s]['extra'][arm][k] * 100 for s in seeds])
             for k in ('implausible', 'implausible_bn')) + ' |')

@@ -9,8 +9,8 @@ import mmseg_dda  # noqa: F401
 import torch
 from mmengine.logging import MessageHub
 
-from mmseg_dda.demo.mechanism import (cell_entropy, logit_step_entropy,
-                                      mechanism_check)
+from mmseg_dda.demo.mechanism import (cell_entropy, density_agreement,
+                                      logit_step_entropy, mechanism_check)
 from mmseg_dda.models.losses import SOURCE_LABEL, TARGET_LABEL, \
     adversarial_bce
 
@@ -78,5 +78,30 @@ def test_mechanism_check_reports_both_groups():
     out = mechanism_check(model, torch.randn(2, 3, 48, 48) * 40)
     assert set(out) == {'drop_plausible', 'drop_implausible', 'ratio',
                         'logit_drop_plausible', 'logit_drop_implausible',
-                        'plausible_share'}
+                        'entropy_plausible', 'entropy_implausible',
+                        'plausible_share', 'head_plausible',
+                        'head_implausible', 'head_prior_corr'}
     assert 0.0 <= out['plausible_share'] <= 1.0
+    # NaN where the untrained tiny model's prior map is constant.
+    assert not abs(out['head_prior_corr']) > 1.0
+
+
+def test_density_agreement_hand_computed():
+    prior = torch.tensor([[0.0, 100.0], [200.0, 250.0]])
+    plausible = prior >= 127.5
+    # Head = prior / 2 + 10: correlation 1, group means (10 + 60) / 2 and
+    # (110 + 135) / 2.
+    out = density_agreement(prior / 2 + 10, prior, plausible)
+    assert out['head_plausible'] == 122.5
+    assert out['head_implausible'] == 35.0
+    assert abs(out['head_prior_corr'] - 1.0) < 1e-12
+    # A head that ranks the cells the other way round.
+    out = density_agreement(250 - prior, prior, plausible)
+    assert abs(out['head_prior_corr'] + 1.0) < 1e-12
+    assert out['head_plausible'] < out['head_implausible']
+    # A constant head has no correlation; an empty group has no mean.
+    out = density_agreement(torch.full((2, 2), 5.0), prior,
+                            torch.zeros(2, 2, dtype=torch.bool))
+    assert out['head_prior_corr'] != out['head_prior_corr']  # NaN
+    assert out['head_plausible'] != out['head_plausible']
+    assert out['head_implausible'] == 5.0

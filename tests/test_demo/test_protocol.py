@@ -68,8 +68,22 @@ def test_arm_configs():
     dda = arm_model_cfg('dda', gmm, 0.1)
     assert dda['adversarial_input'] == 'entropy_density'
     assert dda['loss_weights']['density_tgt'] > 0
+    ref = arm_model_cfg('dda_refweight', gmm, 0.1, density_tgt_weight=1e-4)
+    assert ref['adversarial_input'] == 'entropy_density'
+    # The base config's (reference) weight, not the demo's.
+    assert ref['loss_weights']['density_tgt'] == 0.05
     with pytest.raises(ValueError, match='arm must be one of'):
         arm_model_cfg('oracle', gmm, 0.1)
+
+
+def test_seed_runs_the_ablation_arm(tiny_run):
+    data, gmm = tiny_run
+    res = SeedRun(data, gmm, DESIGN, 5, log=lambda m: None).run(
+        with_selftrain=True,
+        arms=('source_only', 'entropy', 'dda', 'dda_refweight'))
+    assert {'dda_refweight', 'dda_refweight_bn', 'selftrain'} <= set(
+        res['rows'])
+    assert set(res['mechanism']) == {'entropy', 'dda', 'dda_refweight'}
 
 
 def test_miou_hand_computed():

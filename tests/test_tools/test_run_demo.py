@@ -14,17 +14,20 @@ from _helpers import load_tool
 ROWS = [k for k, _ in summary.ROWS]
 
 
-def _result(seed, base):
+def _result(seed, base, arms=('source_only', 'entropy', 'dda')):
     """Made-up results: row i has mIoU base + i; DDA rows + 2."""
     rows = {k: dict(mIoU=base + i + (2.0 if k.startswith('dda') else 0.0),
-                    IoU=[0.0] * 7, aAcc=50.0) for i, k in enumerate(ROWS)}
+                    IoU=[0.0] * 7, aAcc=50.0) for i, k in enumerate(ROWS)
+            if not k.startswith('dda_refweight') or 'dda_refweight' in arms}
     extra = {arm: dict(disc_prob_right=0.6, implausible=0.1,
-                       implausible_bn=0.2)
-             for arm in ('source_only', 'entropy', 'dda')}
+                       implausible_bn=0.2) for arm in arms}
     extra['pretrain_source_val'] = dict(mIoU=base + 50)
     mech = {arm: dict(drop_plausible=2.0, drop_implausible=1.0, ratio=2.0,
                       logit_drop_plausible=3.0, logit_drop_implausible=0.5,
-                      plausible_share=0.7) for arm in ('entropy', 'dda')}
+                      entropy_plausible=100.0, entropy_implausible=300.0,
+                      head_plausible=200.0, head_implausible=50.0,
+                      head_prior_corr=0.5, plausible_share=0.7)
+            for arm in arms if arm != 'source_only'}
     return dict(seed=seed, rows=rows, extra=extra, mechanism=mech,
                 timings={'pre-training': (10.0, 9.0)},
                 design=dict(pretrain_iters=3, iters=2, selftrain_iters=1))
@@ -70,6 +73,27 @@ def test_summary_rows_differences_and_intervals(tmp_path):
     assert '| DDA − source only | +6.00 [+6.00, +6.00] |' in text
     assert 'mIoU 61.00 ± 1.00' in text  # source val: 60, 61, 62
     assert 'no reference means' in text
+    assert '| dda | 100.0 ± 0.0 | 300.0 ± 0.0 | 200.0 ± 0.0 | 50.0 ± 0.0 | '\
+        '0.50 ± 0.00 |' in text
+    assert 'ablation' not in text
+
+
+def test_study_adds_the_ablation_arm(tmp_path):
+    args = runner.parse_args(['--study', '--amp', 'fp32'])
+    assert args.arms == ('source_only', 'entropy', 'dda', 'dda_refweight')
+    assert runner.parse_args(['--amp', 'fp32']).arms == (
+        'source_only', 'entropy', 'dda')
+    arms = args.arms
+    results = {s: _result(s, 10.0 + s, arms) for s in (0, 1, 2)}
+    text = summary.summarise(results, args, 12.0,
+                             expected_path=str(tmp_path / 'none.md'))
+    # Rows 9 and 10 (+ 2 as DDA rows): 21, 22, 23 and 22, 23, 24.
+    assert '| ablation: DDA, reference target-density weight | 3 + 2 | '\
+        '22.00 ± 1.00 |' in text
+    # dda_refweight_bn (row 10) - dda_bn (row 6): +4 on every seed.
+    assert '| DDA reference weight − DDA (both + target BN) | '\
+        '+4.00 [+4.00, +4.00] |' in text
+    assert '| dda_refweight | 2.0 ± 0.0 |' in text
 
 
 def test_tolerance_note(tmp_path):
@@ -87,9 +111,9 @@ def test_tolerance_note(tmp_path):
     assert 'Not compared' in summary.tolerance_note({}, exp, False)
 
 
-def test_expected_file_lists_every_row():
+def test_expected_file_lists_every_row_of_make_demo():
     exp = summary.read_expected()
-    assert set(exp) == set(ROWS)
+    assert set(exp) == {k for k in ROWS if not k.startswith('dda_refweight')}
 
 
 def test_seed_results_reused_only_for_the_same_key(tmp_path, monkeypatch):
@@ -97,7 +121,7 @@ def test_seed_results_reused_only_for_the_same_key(tmp_path, monkeypatch):
     another key trains the seed again."""
     calls = []
 
-    def fake_run_seeds(data, gmm, design, seeds, jobs):
+    def fake_run_seeds(data, gmm, design, seeds, jobs, arms):
         calls.extend(seeds)
         return {s: _result(s, 10.0) for s in seeds}
 
