@@ -40,7 +40,8 @@ DIFFS = (
     ('DDA reference weight − DDA (both + target BN)', 'dda_refweight_bn',
      'dda_bn'),
 )
-#: Arms with a discriminator / a density map in their adversarial input.
+#: The arms in summary order: ``ARMS + ABLATION_ARMS`` of :mod:`.model`
+#: (not imported: the summary stays free of torch).
 ARM_NAMES = ('source_only', 'entropy', 'dda', 'dda_refweight')
 
 

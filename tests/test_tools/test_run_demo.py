@@ -79,6 +79,8 @@ def test_summary_rows_differences_and_intervals(tmp_path):
 
 
 def test_study_adds_the_ablation_arm(tmp_path):
+    from mmseg_dda.demo.model import ABLATION_ARMS, ARMS
+    assert summary.ARM_NAMES == ARMS + ABLATION_ARMS
     args = runner.parse_args(['--study', '--amp', 'fp32'])
     assert args.arms == ('source_only', 'entropy', 'dda', 'dda_refweight')
     assert runner.parse_args(['--amp', 'fp32']).arms == (
