@@ -99,12 +99,16 @@ def build_optim(model: torch.nn.Module, seg_lr: float, disc_lr: float,
 
 
 def set_poly_lr(optim: OptimWrapperDict, it: int, total: int,
-                power: float = 0.9) -> None:
-    """The reference's poly decay ``base * (1 - it / total) ** power``."""
+                power: float = 0.9, warmup: int = 0) -> None:
+    """The reference's poly decay ``base * (1 - it / total) ** power``,
+    times ``(it + 1) / warmup`` for the first ``warmup`` iterations (a
+    linear warm-up)."""
     factor = (1.0 - it / total) ** power
     for w in optim.values():
         for g in w.optimizer.param_groups:
             g['lr'] = g['initial_lr'] * factor
+            if it < warmup:
+                g['lr'] *= (it + 1) / warmup
 
 
 def segmentor_state(model: torch.nn.Module) -> Dict[str, torch.Tensor]:

@@ -43,6 +43,9 @@ class Design:
         pretrain_iters / pretrain_lr: Source pre-training from scratch,
             AdamW (weight decay 1e-4) with poly decay: from scratch it
             converges within the CPU budget where SGD does not.
+        pretrain_warmup: Iterations of linear LR warm-up at the start of
+            the pre-training (without it the seeds' source models spread
+            over several mIoU points: docs/demo.md).
         iters / lr: Every arm (poly decay from ``lr``).
         disc_lr: Adam LR of the discriminator.
         disc_warmup: First arm iterations that train the discriminator only.
@@ -59,6 +62,7 @@ class Design:
     batch: int = 4
     pretrain_iters: int = 600
     pretrain_lr: float = 2e-3
+    pretrain_warmup: int = 100
     iters: int = 60
     lr: float = 0.005
     disc_lr: float = 1e-3
@@ -272,7 +276,8 @@ class SeedRun:
         batches = DemoBatches(self.data, self.density, self.seed, d.batch)
         model.train()
         for it in range(d.pretrain_iters):
-            set_poly_lr(optim, it, d.pretrain_iters)
+            set_poly_lr(optim, it, d.pretrain_iters,
+                        warmup=d.pretrain_warmup)
             model.train_source_step(batches.next(), optim['segmentor'])
         return model
 

@@ -77,6 +77,7 @@ def scaled_design(scale: float, bf16: bool) -> Design:
         def s(n):
             return max(2, int(round(n * scale)))
         d = replace(d, pretrain_iters=s(d.pretrain_iters), iters=s(d.iters),
+                    pretrain_warmup=int(round(d.pretrain_warmup * scale)),
                     disc_warmup=max(1, int(round(d.disc_warmup * scale))),
                     selftrain_iters=s(d.selftrain_iters))
     return replace(d, bf16=bf16)

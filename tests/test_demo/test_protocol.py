@@ -96,3 +96,16 @@ def test_miou_hand_computed():
     # IoU_0 = 1 / 2, IoU_1 = 1 / 2 (1 pixel of 2 predicted), others absent.
     assert res['mIoU'] == pytest.approx(50.0)
     assert res['aAcc'] == pytest.approx(200 / 3)
+
+
+def test_poly_lr_with_linear_warmup():
+    from mmseg_dda.demo.model import set_poly_lr
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    opt.param_groups[0]['initial_lr'] = 1.0
+    wrapped = dict(segmentor=type('W', (), dict(optimizer=opt))())
+    lrs = []
+    for it in range(4):
+        set_poly_lr(wrapped, it, 10, power=1.0, warmup=2)
+        lrs.append(opt.param_groups[0]['lr'])
+    # poly (1 - it / 10) times (it + 1) / 2 for it < 2.
+    assert lrs == pytest.approx([0.5, 0.9, 0.8, 0.7], abs=1e-12)
