@@ -42,6 +42,34 @@ def tool_env(**extra: str) -> Dict[str, str]:
     return env
 
 
+#: The writer-lock module, loaded by its path in lock-holder processes.
+LOCK_MODULE = str(REPO / 'mmseg_dda' / 'utils' / 'work_dir_lock.py')
+
+
+def lock_holder_cmd(path, acquire: str) -> List[str]:
+    """Command of a process that takes the writer lock of ``path`` with
+    ``mmseg_dda.utils.work_dir_lock.<acquire>``, prints ``locked`` and holds
+    it until its stdin closes. It loads the module by its path: the standard
+    library only, since importing the package (torch, mmseg) costs seconds.
+    """
+    code = ('import importlib.util as u, sys; '
+            "s = u.spec_from_file_location('wdl', sys.argv[2]); "
+            'm = u.module_from_spec(s); s.loader.exec_module(m); '
+            f'm.{acquire}(sys.argv[1]); '
+            "print('locked', flush=True); sys.stdin.read()")
+    return [PYTHON, '-c', code, str(path), LOCK_MODULE]
+
+
+def hold_lock(path, acquire: str) -> subprocess.Popen:
+    """Another process that holds the writer lock of ``path``
+    (:func:`lock_holder_cmd`); it has taken the lock when this returns."""
+    proc = subprocess.Popen(
+        lock_holder_cmd(path, acquire), cwd=REPO, env=tool_env(),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == 'locked'
+    return proc
+
+
 def run_cmd(cmd: Sequence[str], timeout: float = 300,
             env: Optional[Dict[str, str]] = None,
             check: bool = True) -> subprocess.CompletedProcess:

@@ -51,7 +51,6 @@ def float_range(low: Optional[float] = None, high: Optional[float] = None,
     hi = 'inf' if high is None else f'{high:g}'
     span = f'{left}{lo}, {hi}{right}'
 
-
     def parse(text: str) -> float:
         try:
             value = float(text)

@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -18,25 +17,11 @@ import torch
 
 import mmseg_dda  # noqa: F401
 
-from _helpers import REPO, load_tool, record_runner, tool_env
-
-LOCK_MODULE = str(REPO / 'mmseg_dda' / 'utils' / 'work_dir_lock.py')
-# Holds a folder's writer lock: the standard library only (fast start).
-_HOLDER = ('import importlib.util as u, sys; '
-           "s = u.spec_from_file_location('wdl', sys.argv[2]); "
-           'm = u.module_from_spec(s); s.loader.exec_module(m); '
-           'm.acquire_folder_lock(sys.argv[1]); '
-           "print('locked', flush=True); sys.stdin.read()")
-
+from _helpers import hold_lock, load_tool, record_runner
 
 def _hold(folder) -> subprocess.Popen:
     """Another process that writes ``folder`` (holds its lock)."""
-    proc = subprocess.Popen(
-        [sys.executable, '-c', _HOLDER, str(folder), LOCK_MODULE], cwd=REPO,
-        env=tool_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        text=True)
-    assert proc.stdout.readline().strip() == 'locked'
-    return proc
+    return hold_lock(folder, 'acquire_folder_lock')
 
 
 def _release(proc: subprocess.Popen) -> None:

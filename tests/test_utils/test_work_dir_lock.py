@@ -2,7 +2,6 @@
 import signal
 import socket
 import subprocess
-import sys
 
 import pytest
 
@@ -11,28 +10,13 @@ from mmseg_dda.utils.work_dir_lock import (LOCK_NAME, WorkDirLockedError,
                                            acquire_work_dir_lock,
                                            release_work_dir_lock)
 
-from _helpers import (REPO, load_tool, record_runner, run_tool_inprocess,
-                      tool_env)
+from _helpers import (REPO, hold_lock, load_tool, lock_holder_cmd,
+                      record_runner, run_tool_inprocess, tool_env)
 
 DDA_CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py')
-# The holder loads the module by its path: it needs only the standard
-# library, and importing the package (torch, mmseg) would cost seconds.
-_HOLDER = ('import importlib.util as u, sys; '
-           "s = u.spec_from_file_location('wdl', sys.argv[2]); "
-           'm = u.module_from_spec(s); s.loader.exec_module(m); '
-           "m.acquire_work_dir_lock(sys.argv[1]); "
-           "print('locked', flush=True); sys.stdin.read()")
-LOCK_MODULE = str(REPO / 'mmseg_dda' / 'utils' / 'work_dir_lock.py')
-
-
 def _hold(work_dir) -> subprocess.Popen:
     """Another process that holds the lock of ``work_dir``."""
-    proc = subprocess.Popen(
-        [sys.executable, '-c', _HOLDER, str(work_dir), LOCK_MODULE], cwd=REPO,
-        env=tool_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        text=True)
-    assert proc.stdout.readline().strip() == 'locked'
-    return proc
+    return hold_lock(work_dir, 'acquire_work_dir_lock')
 
 
 def test_second_train_run_is_refused(tmp_path, monkeypatch):
@@ -66,8 +50,7 @@ def test_lock_is_reentrant_and_released(tmp_path):
     assert acquire_work_dir_lock(str(tmp_path)) == path  # same process
     try:
         proc = subprocess.run(
-            [sys.executable, '-c', _HOLDER, str(tmp_path), LOCK_MODULE],
-            cwd=REPO,
+            lock_holder_cmd(tmp_path, 'acquire_work_dir_lock'), cwd=REPO,
             env=tool_env(), input='', stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, timeout=120)
         assert proc.returncode != 0
