@@ -58,6 +58,9 @@ class Design:
         selftrain_iters / selftrain_threshold: Self-training from DDA on
             target pixels predicted with at least this probability.
         bf16: Training under bf16 autocast (the fast mode).
+        channels_last: Networks and inputs in channels-last memory format,
+            in both precisions (on CPU a quarter faster per adversarial
+            iteration, a tenth per pre-training one: docs/demo.md).
     """
     batch: int = 4
     pretrain_iters: int = 600
@@ -74,6 +77,7 @@ class Design:
     selftrain_iters: int = 40
     selftrain_threshold: float = 0.9
     bf16: bool = False
+    channels_last: bool = True
 
 
 def _bgr_tensor(img: np.ndarray) -> torch.Tensor:
@@ -254,7 +258,8 @@ class SeedRun:
         d = self.design
         adv = d.entropy_adv_weight if arm == 'entropy' else d.adv_weight
         return build_model(arm_model_cfg(
-            arm, self.gmm, adv, d.disc_channels, channels_last=d.bf16,
+            arm, self.gmm, adv, d.disc_channels,
+            channels_last=d.channels_last,
             class_weight=self.class_weight,
             density_tgt_weight=d.density_tgt_weight), self.seed)
 

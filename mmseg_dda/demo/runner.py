@@ -48,9 +48,8 @@ def parse_args(argv=None):
     p.add_argument('--jobs', type=int, default=2,
                    help='seeds trained at once (one thread each)')
     p.add_argument('--amp', choices=['auto', 'fp32', 'bf16'], default='auto',
-                   help='bf16: the fast mode (bf16 autocast + '
-                   'channels-last); auto: bf16 where the CPU has bf16 '
-                   'matrix units, fp32 elsewhere')
+                   help='bf16: the fast mode (bf16 autocast); auto: bf16 '
+                   'where the CPU has bf16 matrix units, fp32 elsewhere')
     p.add_argument('--iters-scale', type=float, default=1.0,
                    help='scale every iteration count (a quick smoke run: '
                    'e.g. 0.05; the printed numbers are then not the '

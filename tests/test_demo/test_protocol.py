@@ -76,6 +76,18 @@ def test_arm_configs():
         arm_model_cfg('oracle', gmm, 0.1)
 
 
+@pytest.mark.parametrize('channels_last', [True, False])
+def test_design_sets_the_memory_format(tiny_run, channels_last):
+    data, gmm = tiny_run
+    run = SeedRun(data, gmm, replace(DESIGN, channels_last=channels_last),
+                  0)
+    model = run.model('dda')
+    conv = model.segmentor.backbone.conv1.weight
+    assert model.channels_last is channels_last
+    assert conv.is_contiguous(memory_format=torch.channels_last) is \
+        channels_last
+
+
 def test_seed_runs_the_ablation_arm(tiny_run):
     data, gmm = tiny_run
     res = SeedRun(data, gmm, DESIGN, 5, log=lambda m: None).run(
