@@ -419,6 +419,12 @@ class DDA(MMSegAPIMixin, BaseModel):
         tgt_size = tuple(tgt['inputs'].shape[2:])
         log_vars: Dict[str, Tensor] = OrderedDict()
 
+        # Target losses that all weigh 0 (a source-only baseline, a
+        # discriminator warm-up) give the segmentor exactly zero gradients:
+        # their pass runs without a graph and without a backward (the same
+        # values, BN statistics and discriminator input).
+        target_trains = any(self.loss_weights[k] != 0
+                            for k in ('adv_tgt', 'density_tgt'))
         disc_flags = self._set_requires_grad(self.discriminator, False)
         try:
             # (1) source pass.
@@ -426,7 +432,8 @@ class DDA(MMSegAPIMixin, BaseModel):
                 src_heads = self._float_heads(
                     self.segmentor(src['inputs'], mode='heads'))
                 losses = self._source_losses(src_heads, src['data_samples'])
-            self._backward(seg_ow, sum(losses.values()), last=False)
+            self._backward(seg_ow, sum(losses.values()),
+                           last=not target_trains)
             log_vars.update(losses)
             src_heads = {
                 k: v.detach() if v is not None else None
@@ -434,13 +441,15 @@ class DDA(MMSegAPIMixin, BaseModel):
             }
             # (2) target pass, D frozen. Its D input is kept (detached) for
             # step (4): the same values, computed once.
-            with seg_ow.optim_context(self.segmentor):
+            with seg_ow.optim_context(self.segmentor), \
+                    torch.set_grad_enabled(target_trains):
                 tgt_heads = self._float_heads(
                     self.segmentor(tgt['inputs'], mode='heads'))
                 losses, tgt_map = self._target_losses(
                     tgt_heads, tgt['data_samples'], tgt_size)
             tgt_map = tgt_map.detach()
-            self._backward(seg_ow, sum(losses.values()), last=True)
+            if target_trains:
+                self._backward(seg_ow, sum(losses.values()), last=True)
             log_vars.update(losses)
         finally:
             self._set_requires_grad(self.discriminator, disc_flags)

@@ -150,6 +150,46 @@ def test_train_step_losses_and_updates():
     assert seg_grads['backbone.bn1.weight'] is None
 
 
+def test_zero_target_weights_skip_the_target_backward():
+    """Target losses that all weigh 0 (a source-only baseline, a
+    discriminator warm-up): the segmentor's step has exactly the source
+    gradients, the target pass still runs (BN statistics, discriminator,
+    logged losses) and the iteration counts once."""
+    zero = dict(WEIGHTS, adv_tgt=0.0, density_tgt=0.0)
+    model = build_unit_dda(loss_weights=zero)
+    source_only = copy.deepcopy(model)
+    data = unit_dda_batch()
+    ow, ow_src = optim(model), optim(source_only)
+    grads = capture_step_grads(ow['segmentor'], model.segmentor)
+    src_grads = capture_step_grads(ow_src['segmentor'],
+                                   source_only.segmentor)
+    backwards = []
+    original = model._backward
+
+    def counting(wrapper, loss, last):
+        backwards.append(wrapper is ow['segmentor'])
+        original(wrapper, loss, last)
+
+    model._backward = counting
+    log = model.train_step(data, ow)
+    source_only.train_source_step(data, ow_src['segmentor'])
+
+    assert backwards == [True, False, False]  # source, D source, D target
+    assert list(log) == ['loss', *LOSS_KEYS]
+    assert log['tgt.loss_adv'] == 0 and log['tgt.loss_density'] == 0
+    for name, grad in src_grads.items():
+        if grad is None:
+            assert grads[name] is None, name
+        else:
+            assert torch.equal(grads[name], grad), name
+    # The target images went through train-mode BN: other statistics.
+    assert not torch.equal(
+        model.segmentor.backbone.bn1.running_mean,
+        source_only.segmentor.backbone.bn1.running_mean)
+    assert ow['segmentor'].optimizer.state  # stepped once
+    assert ow['segmentor']._inner_count == 1
+
+
 def _adv_only_grads(adversarial_input):
     weights = dict(seg_src=0., density_src=0., depth_src=0., adv_tgt=1.,
                    density_tgt=0.)
