@@ -44,7 +44,10 @@ def parse_args(argv=None):
                    help=f'the seed study: seeds {list(STUDY_SEEDS)} unless '
                    '--seeds is given, and the ablation arm '
                    f'{ABLATION_ARMS[0]} (DDA with the reference target-'
-                   'density weight)')
+                   'density weight) and the target-label oracle')
+    p.add_argument('--oracle', action='store_true',
+                   help='also train the target-label oracle (on with '
+                   '--study)')
     p.add_argument('--jobs', type=int, default=2,
                    help='seeds trained at once (one thread each)')
     p.add_argument('--amp', choices=['auto', 'fp32', 'bf16'], default='auto',
@@ -58,6 +61,7 @@ def parse_args(argv=None):
     if args.study and args.seeds == list(DEMO_SEEDS):
         args.seeds = list(STUDY_SEEDS)
     args.arms = ARMS + (ABLATION_ARMS if args.study else ())
+    args.oracle = args.oracle or args.study
     if len(set(args.seeds)) != len(args.seeds):
         p.error(f'--seeds must be distinct, got {args.seeds}')
     if args.jobs < 1:
@@ -110,11 +114,12 @@ def _job(kind: str, seed: int, arg=None) -> dict:
     return run.oracle_job(arg)
 
 
-def run_seeds(data, gmm, design, seeds, jobs: int,
-              arms=ARMS) -> Dict[int, dict]:
+def run_seeds(data, gmm, design, seeds, jobs: int, arms=ARMS,
+              oracle: bool = True) -> Dict[int, dict]:
     """Every job of every seed on ``jobs`` processes: pre-training first,
-    then the ``arms`` and the oracle of a pre-trained seed, self-training
-    after its DDA arm. Returns the merged results per seed."""
+    then the ``arms`` (and the ``oracle``) of a pre-trained seed,
+    self-training after its DDA arm. Returns the merged results per seed."""
+    num_jobs = 1 + len(arms) + 1 + int(oracle)
     from concurrent.futures import (FIRST_COMPLETED, ProcessPoolExecutor,
                                     wait)
     from .protocol import merge
@@ -136,12 +141,13 @@ def run_seeds(data, gmm, design, seeds, jobs: int,
                     for arm in sorted(arms, key=lambda a: a != 'dda'):
                         pending[pool.submit(_job, 'arm', seed, (
                             arm, state))] = ('arm', seed)
-                    pending[pool.submit(_job, 'oracle', seed,
-                                        state)] = ('oracle', seed)
+                    if oracle:
+                        pending[pool.submit(_job, 'oracle', seed,
+                                            state)] = ('oracle', seed)
                 elif kind == 'arm' and state is not None:
                     pending[pool.submit(_job, 'selftrain', seed,
                                         state)] = ('selftrain', seed)
-                if len(parts[seed]) == len(arms) + 3:
+                if len(parts[seed]) == num_jobs:
                     print(f'[demo] seed {seed} done', flush=True)
     return {s: merge(parts[s]) for s in seeds}
 
@@ -156,7 +162,7 @@ def run(args) -> Dict[int, dict]:
     # As stored (JSON turns tuples into lists).
     key = json.loads(json.dumps(dict(
         design=asdict(design), data=asdict(DATA), code=code_hash(),
-        platform=numeric_platform(), arms=args.arms)))
+        platform=numeric_platform(), arms=args.arms, oracle=args.oracle)))
     print(f'[demo] precision {args.amp}; platform {key["platform"]}; '
           f'seeds {args.seeds}, {args.jobs} processes', flush=True)
     t = time.time()
@@ -176,7 +182,7 @@ def run(args) -> Dict[int, dict]:
     if todo:
         for seed, res in run_seeds(data, gmm, design, todo,
                                    min(args.jobs, 3 * len(todo)),
-                                   args.arms).items():
+                                   args.arms, args.oracle).items():
             res['key'] = key
             path = osp.join(args.out, f'seed{seed}.json')
             with open(path + '.tmp', 'w') as f:

@@ -40,9 +40,10 @@ def test_tool_is_a_thin_entry_point():
 
 def test_arguments(capsys):
     args = runner.parse_args(['--amp', 'fp32'])
-    assert args.seeds == [0, 1, 2] and args.jobs == 2
-    assert runner.parse_args(['--study', '--amp', 'fp32']).seeds == list(
-        runner.STUDY_SEEDS)
+    assert args.seeds == [0, 1, 2] and args.jobs == 2 and not args.oracle
+    assert runner.parse_args(['--oracle', '--amp', 'fp32']).oracle
+    study = runner.parse_args(['--study', '--amp', 'fp32'])
+    assert study.seeds == list(runner.STUDY_SEEDS) and study.oracle
     assert len(runner.STUDY_SEEDS) >= 5
     assert runner.parse_args(['--study', '--seeds', '4', '5', '--amp',
                               'fp32']).seeds == [4, 5]
@@ -115,7 +116,9 @@ def test_tolerance_note(tmp_path):
 
 def test_expected_file_lists_every_row_of_make_demo():
     exp = summary.read_expected()
-    assert set(exp) == {k for k in ROWS if not k.startswith('dda_refweight')}
+    # The study's rows (ablation arm, oracle) are not make demo's.
+    assert set(exp) == {k for k in ROWS if not k.startswith(
+        ('dda_refweight', 'oracle'))}
 
 
 def test_seed_results_reused_only_for_the_same_key(tmp_path, monkeypatch):
@@ -123,7 +126,7 @@ def test_seed_results_reused_only_for_the_same_key(tmp_path, monkeypatch):
     another key trains the seed again."""
     calls = []
 
-    def fake_run_seeds(data, gmm, design, seeds, jobs, arms):
+    def fake_run_seeds(data, gmm, design, seeds, jobs, arms, oracle):
         calls.extend(seeds)
         return {s: _result(s, 10.0) for s in seeds}
 
@@ -143,6 +146,9 @@ def test_seed_results_reused_only_for_the_same_key(tmp_path, monkeypatch):
     (tmp_path / 'seed1.json').write_text(json.dumps(rec))
     runner.run(args)
     assert sorted(calls) == [0, 1, 1]
+    args.oracle = True  # another set of jobs: trained again
+    runner.run(args)
+    assert sorted(calls) == [0, 0, 1, 1, 1]
     assert (tmp_path / 'summary.md').is_file()
 
 
