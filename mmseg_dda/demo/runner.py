@@ -119,10 +119,10 @@ def run_seeds(data, gmm, design, seeds, jobs: int, arms=ARMS,
     """Every job of every seed on ``jobs`` processes: pre-training first,
     then the ``arms`` (and the ``oracle``) of a pre-trained seed,
     self-training after its DDA arm. Returns the merged results per seed."""
-    num_jobs = 1 + len(arms) + 1 + int(oracle)
     from concurrent.futures import (FIRST_COMPLETED, ProcessPoolExecutor,
                                     wait)
     from .protocol import merge
+    num_jobs = 1 + len(arms) + 1 + int(oracle)  # per seed
     parts = {s: [] for s in seeds}
     ctx = mp.get_context('spawn')
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
