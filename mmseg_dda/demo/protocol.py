@@ -325,39 +325,33 @@ class SeedRun:
         conf, pred = prob.max(1)
         pseudo = np.where(conf.numpy() >= d.selftrain_threshold,
                           pred.numpy(), 255).astype(np.uint8)
-        seg = model.segmentor
-        optim = build_optim(model, d.lr, d.disc_lr, d.bf16)['segmentor']
-        batches = DemoBatches(self.data, self.density, self.seed + 2000,
-                              d.batch)
-        model.train()
-        for it in range(d.selftrain_iters):
-            for g in optim.optimizer.param_groups:
-                g['lr'] = g['initial_lr'] * (
-                    1 - it / d.selftrain_iters)**0.9
-            data = seg.data_preprocessor(batches.next(pseudo), True)
-            with optim.optim_context(seg):
-                losses = seg.loss(data['inputs'], data['data_samples'])
-            optim.update_params(_total(losses))
+        self._train_on_target_labels(model, pseudo, d.selftrain_iters,
+                                     self.seed + 2000)
         return model, float((pseudo != 255).mean())
 
     def oracle(self, init: dict):
         """From the pre-trained segmentor, trained on target labels."""
-        d = self.design
         model = self.model('source_only')
         load_segmentor(model, init)
+        return self._train_on_target_labels(
+            model, self.data['target']['label'], self.design.iters,
+            self.seed + 3000)
+
+    def _train_on_target_labels(self, model, labels: np.ndarray, iters: int,
+                                data_seed: int):
+        """The segmentor alone, SGD with poly decay over ``iters``, on the
+        target-train images with ``labels`` (255 ignored)."""
+        d = self.design
         seg = model.segmentor
-        optim = build_optim(model, d.lr, d.disc_lr, d.bf16)['segmentor']
-        batches = DemoBatches(self.data, self.density, self.seed + 3000,
-                              d.batch)
-        labels = self.data['target']['label']
+        optim = build_optim(model, d.lr, d.disc_lr, d.bf16)
+        batches = DemoBatches(self.data, self.density, data_seed, d.batch)
         model.train()
-        for it in range(d.iters):
-            for g in optim.optimizer.param_groups:
-                g['lr'] = g['initial_lr'] * (1 - it / d.iters)**0.9
+        for it in range(iters):
+            set_poly_lr(optim, it, iters)
             data = seg.data_preprocessor(batches.next(labels), True)
-            with optim.optim_context(seg):
+            with optim['segmentor'].optim_context(seg):
                 losses = seg.loss(data['inputs'], data['data_samples'])
-            optim.update_params(_total(losses))
+            optim['segmentor'].update_params(_total(losses))
         return model
 
     # -- the whole seed -------------------------------------------------
