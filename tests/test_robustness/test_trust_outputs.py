@@ -19,6 +19,7 @@ import mmseg_dda  # noqa: F401
 
 from _helpers import hold_lock, load_tool, record_runner
 
+
 def _hold(folder) -> subprocess.Popen:
     """Another process that writes ``folder`` (holds its lock)."""
     return hold_lock(folder, 'acquire_folder_lock')

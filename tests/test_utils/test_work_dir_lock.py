@@ -14,6 +14,8 @@ from _helpers import (REPO, hold_lock, load_tool, lock_holder_cmd,
                       record_runner, run_tool_inprocess, tool_env)
 
 DDA_CFG = str(REPO / 'configs' / 'dda' / 'syn2city_16cls.py')
+
+
 def _hold(work_dir) -> subprocess.Popen:
     """Another process that holds the lock of ``work_dir``."""
     return hold_lock(work_dir, 'acquire_work_dir_lock')
