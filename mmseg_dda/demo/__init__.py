@@ -11,5 +11,7 @@
 * :mod:`.mechanism`: the mechanism check of DDA's losses;
 * :mod:`.stats`: paired differences and t intervals;
 * :mod:`.summary`, :mod:`.runner`: the printed summary and the command line
-  (``tools/run_demo.py``).
+  (``tools/run_demo.py``);
+* :mod:`.compare`: two runs of one design side by side (other machines,
+  precisions, builds) and the per-row tolerance their moves imply.
 """

@@ -28,6 +28,7 @@ from mmseg.structures import SegDataSample
 from ..apis.bn_recalibration import recalibrate_bn
 from ..density.grid import feature_grid_size
 from ..density.gmm import GMMDensity, GMMParams
+from ..datasets.class_mappings import CLASSES_7
 from .data import NUM_CLASSES, class_weights
 from .mechanism import implausible_share, mechanism_check
 from .model import (ARMS, arm_model_cfg, build_model, build_optim,
@@ -225,6 +226,23 @@ def with_target_bn(model, images: np.ndarray, chunk: int = 10):
     return model
 
 
+def pseudo_label_stats(pseudo: np.ndarray, labels: np.ndarray) -> dict:
+    """How the pseudo-labels (255: ignored) compare with the true labels:
+    ``share`` of the pixels kept, ``accuracy`` on them, and per class its
+    share among the kept pixels (``class_share``) and among the labelled
+    pixels (``label_share``); a class far rarer in the first than in the second is
+    what self-training unlearns."""
+    kept = pseudo != 255
+    n_kept = max(int(kept.sum()), 1)
+    counts = np.bincount(pseudo[kept], minlength=NUM_CLASSES)[:NUM_CLASSES]
+    labelled = np.bincount(labels[labels != 255].ravel(),
+                           minlength=NUM_CLASSES)[:NUM_CLASSES]
+    return dict(share=float(kept.mean()),
+                accuracy=float((pseudo[kept] == labels[kept]).sum()) / n_kept,
+                class_share=(counts / n_kept).tolist(),
+                label_share=(labelled / max(labelled.sum(), 1)).tolist())
+
+
 def _total(losses: Dict[str, torch.Tensor]) -> torch.Tensor:
     """Sum of the ``loss`` entries of a segmentor loss dict (MMSeg's
     ``decode.loss_ce``, ``depth.loss_...``; not the accuracies)."""
@@ -327,7 +345,8 @@ class SeedRun:
                           pred.numpy(), 255).astype(np.uint8)
         self._train_on_target_labels(model, pseudo, d.selftrain_iters,
                                      self.seed + 2000)
-        return model, float((pseudo != 255).mean())
+        return model, pseudo_label_stats(pseudo,
+                                         self.data['target']['label'])
 
     def oracle(self, init: dict):
         """From the pre-trained segmentor, trained on target labels."""
@@ -411,9 +430,9 @@ class SeedRun:
         res = self._empty()
         model = self.model('dda')
         load_segmentor(model, dda_state)
-        st, kept = self._timed('self-training', self.selftrain, model)
+        st, stats = self._timed('self-training', self.selftrain, model)
         self._row(res, 'selftrain', st)
-        res['extra']['pseudo_label_share'] = kept
+        res['extra']['pseudo_labels'] = dict(stats, classes=list(CLASSES_7))
         return res
 
     def oracle_job(self, init: dict) -> dict:

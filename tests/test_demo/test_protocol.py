@@ -9,7 +9,8 @@ import torch
 from mmseg_dda.demo.data import DemoDataSpec, make_demo_data
 from mmseg_dda.demo.model import arm_model_cfg
 from mmseg_dda.demo.prior import fit_demo_prior
-from mmseg_dda.demo.protocol import Design, SeedRun, confusion, miou
+from mmseg_dda.demo.protocol import (Design, SeedRun, confusion, miou,
+                                     pseudo_label_stats)
 
 TINY = DemoDataSpec(size=(64, 40), num_source=10, num_target=4, num_val=3,
                     num_source_val=2)
@@ -40,6 +41,9 @@ def test_seed_runs_every_arm(tiny_run):
         assert 0 < extra['disc_prob_right'] < 1
         assert 0 <= extra['implausible'] <= 1
     assert set(res['mechanism']) == {'entropy', 'dda'}
+    pseudo = res['extra']['pseudo_labels']
+    assert len(pseudo['classes']) == len(pseudo['class_share']) == 7
+    assert sum(pseudo['label_share']) == pytest.approx(1)
     assert any('pre-training' in ln for ln in lines)
 
 
@@ -121,3 +125,15 @@ def test_poly_lr_with_linear_warmup():
         lrs.append(opt.param_groups[0]['lr'])
     # poly (1 - it / 10) times (it + 1) / 2 for it < 2.
     assert lrs == pytest.approx([0.5, 0.9, 0.8, 0.7], abs=1e-12)
+
+
+def test_pseudo_label_stats_by_hand():
+    pseudo = np.array([[0, 0, 255, 2], [255, 255, 255, 0]], np.uint8)
+    labels = np.array([[0, 1, 2, 2], [2, 2, 255, 0]], np.uint8)
+    stats = pseudo_label_stats(pseudo, labels)
+    assert stats['share'] == 4 / 8
+    assert stats['accuracy'] == 3 / 4  # 0, 2, 0 right; 0 for a 1 wrong
+    assert stats['class_share'] == [3 / 4, 0, 1 / 4, 0, 0, 0, 0]
+    # Among the 7 labelled pixels: two 0s, one 1, four 2s.
+    assert stats['label_share'] == pytest.approx(
+        [2 / 7, 1 / 7, 4 / 7, 0, 0, 0, 0])

@@ -22,6 +22,9 @@ def _result(seed, base, arms=('source_only', 'entropy', 'dda')):
     extra = {arm: dict(disc_prob_right=0.6, implausible=0.1,
                        implausible_bn=0.2) for arm in arms}
     extra['pretrain_source_val'] = dict(mIoU=base + 50)
+    extra['pseudo_labels'] = dict(
+        share=0.5 + seed / 10, accuracy=0.9, classes=['a', 'b'],
+        class_share=[0.75, 0.25], label_share=[0.5, 0.5])
     mech = {arm: dict(drop_plausible=2.0, drop_implausible=1.0, ratio=2.0,
                       logit_drop_plausible=3.0, logit_drop_implausible=0.5,
                       entropy_plausible=100.0, entropy_implausible=300.0,
@@ -73,6 +76,10 @@ def test_summary_rows_differences_and_intervals(tmp_path):
     # so the interval is a point.
     assert '| DDA − source only | +6.00 [+6.00, +6.00] |' in text
     assert 'mIoU 61.00 ± 1.00' in text  # source val: 60, 61, 62
+    # selftrain (row 7) - dda_bn (row 6, + 2): -1 on every seed.
+    assert '| self-training − DDA + target BN | -1.00 [-1.00, -1.00] |' in text
+    assert '60.0 ± 10.0 % of the pixels, 90.0 ± 0.0 % of them right' in text
+    assert '| b | 25.00 ± 0.00 | 50.00 ± 0.00 |' in text
     assert 'no reference means' in text
     assert '| dda | 100.0 ± 0.0 | 300.0 ± 0.0 | 200.0 ± 0.0 | 50.0 ± 0.0 | '\
         '0.50 ± 0.00 |' in text
@@ -101,17 +108,23 @@ def test_study_adds_the_ablation_arm(tmp_path):
 
 def test_tolerance_note(tmp_path):
     path = tmp_path / 'expected.md'
-    path.write_text('## Reference means\n\n| row | mean |\n|---|---|\n'
-                    '| source_only | 12.00 |\n| dda | 16.00 |\n\n'
+    path.write_text('## Reference means\n\n| row | mean | tolerance |\n'
+                    '|---|---|---|\n| source_only | 12.00 | ±2.50 |\n'
+                    '| dda | 16.00 | ±1.50 |\n\n'
                     '## Regression pin\n\n| source_only | 11.1234 |\n')
     exp = summary.read_expected(str(path))
-    assert exp == {'source_only': 12.0, 'dda': 16.0}
-    assert 'within ±1.5' in summary.tolerance_note(
-        {'source_only': 12.4, 'dda': 17.4}, exp, True)
-    note = summary.tolerance_note({'source_only': 12.4, 'dda': 17.6}, exp,
+    assert exp == {'source_only': (12.0, 2.5), 'dda': (16.0, 1.5)}
+    assert 'within its tolerance' in summary.tolerance_note(
+        {'source_only': 14.4, 'dda': 17.4}, exp, True)
+    note = summary.tolerance_note({'source_only': 14.6, 'dda': 17.6}, exp,
                                   True)
-    assert 'differ' in note and 'dda 17.60 (reference 16.00)' in note
+    assert 'outside' in note and 'dda 17.60 (reference 16.00 ± 1.50)' in \
+        note and 'source_only 14.60 (reference 12.00 ± 2.50)' in note
     assert 'Not compared' in summary.tolerance_note({}, exp, False)
+    # Without a tolerance column: the least tolerance.
+    path.write_text('## Reference means\n\n| dda | 16.00 |\n')
+    assert summary.read_expected(str(path)) == {
+        'dda': (16.0, summary.TOLERANCE)}
 
 
 def test_expected_file_lists_every_row_of_make_demo():
@@ -119,6 +132,9 @@ def test_expected_file_lists_every_row_of_make_demo():
     # The study's rows (ablation arm, oracle) are not make demo's.
     assert set(exp) == {k for k in ROWS if not k.startswith(
         ('dda_refweight', 'oracle'))}
+    # Each row with its own measured tolerance, none below the aim.
+    assert all(tol >= summary.TOLERANCE for _, tol in exp.values())
+    assert len({tol for _, tol in exp.values()}) > 1
 
 
 def test_seed_results_reused_only_for_the_same_key(tmp_path, monkeypatch):
