@@ -25,6 +25,8 @@ from .summary import ROWS, TOLERANCE, load_results
 #: Design fields that choose the numeric path, not the experiment: two runs
 #: that differ only in these are the same study rounded differently.
 NUMERIC_FIELDS = ('bf16', 'channels_last')
+#: The source model on held-out source images (compared too; not checked).
+SOURCE_VAL = 'pretrain_source_val'
 
 
 def _experiment(result: dict) -> dict:
@@ -46,11 +48,10 @@ def check_same_experiment(a: Dict[int, dict], b: Dict[int, dict],
         for s in seeds:
             exp = _experiment(run[s])
             for part in ('design', 'data'):
-                if exp[part] != ref[part]:
-                    diff = sorted(k for k in set(exp[part] or {}) |
-                                  set(ref[part] or {})
-                                  if (exp[part] or {}).get(k) !=
-                                  (ref[part] or {}).get(k))
+                mine, first = exp[part] or {}, ref[part] or {}
+                if mine != first:
+                    diff = sorted(k for k in mine.keys() | first.keys()
+                                  if mine.get(k) != first.get(k))
                     raise ValueError(
                         f'{name}/seed{s}.json: another {part} than '
                         f'{names[0]}/seed{seeds[0]}.json (differs in '
@@ -59,18 +60,28 @@ def check_same_experiment(a: Dict[int, dict], b: Dict[int, dict],
     return seeds
 
 
+def _values(run: Dict[int, dict], seeds: List[int], key: str):
+    """The per-seed mIoU of a row (None when a seed lacks it)."""
+    if key == SOURCE_VAL:
+        found = [run[s].get('extra', {}).get(SOURCE_VAL) for s in seeds]
+    else:
+        found = [run[s]['rows'].get(key) for s in seeds]
+    return None if None in found else [r['mIoU'] for r in found]
+
+
 def compare_rows(a: Dict[int, dict], b: Dict[int, dict], seeds: List[int],
                  seeds_per_mean: int = 3) -> List[dict]:
-    """Per row of :data:`~.summary.ROWS` that both runs have on ``seeds``:
-    ``row, mean_a, mean_b, diff, move_sd, corr, tolerance``."""
+    """Per row of :data:`~.summary.ROWS` that both runs have on ``seeds``,
+    and the source model on held-out source images (:data:`SOURCE_VAL`):
+    ``row, name, mean_a, mean_b, diff, move_sd, corr, tolerance``."""
     out = []
     n = len(seeds)
     t = student_t.ppf(0.975, n - 1)
-    for key, name in ROWS:
-        if not all(key in r[s]['rows'] for r in (a, b) for s in seeds):
+    for key, name in ROWS + ((SOURCE_VAL, 'source pre-training on held-out '
+                              'source images'), ):
+        va, vb = _values(a, seeds, key), _values(b, seeds, key)
+        if va is None or vb is None:
             continue
-        va = [a[s]['rows'][key]['mIoU'] for s in seeds]
-        vb = [b[s]['rows'][key]['mIoU'] for s in seeds]
         move_sd = mean_std(paired(vb, va))[1]
         corr = (float(np.corrcoef(va, vb)[0, 1])
                 if np.std(va) > 0 and np.std(vb) > 0 else float('nan'))
@@ -87,7 +98,8 @@ def format_comparison(rows: List[dict], seeds: List[int], names,
                       seeds_per_mean: int) -> str:
     lines = [
         f'A = {names[0]}, B = {names[1]}; {len(seeds)} common training '
-        f'seeds {seeds}; mIoU on the target val images.', '',
+        f'seeds {seeds}; mIoU on the target val images ({SOURCE_VAL}: on '
+        'held-out source images).', '',
         '| row | mean A | mean B | B − A | sd of the per-seed moves | '
         'correlation A, B | tolerance of a '
         f'{seeds_per_mean}-seed mean |', '|---|---|---|---|---|---|---|'

@@ -113,9 +113,15 @@ def tolerance_note(means: Dict[str, float],
     if not off:
         return ('Every mean is within its tolerance of the reference means '
                 'in docs/demo_expected.md.')
-    return ('NOTE: means outside their tolerance of docs/demo_expected.md: '
-            + ', '.join(f'{k} {m:.2f} (reference {e:.2f} ± {tol:.2f})'
-                        for k, m, e, tol in off))
+    return ('NOTE: means outside their 95 % tolerance of '
+            'docs/demo_expected.md: ' + ', '.join(
+                f'{k} {m:.2f} (reference {e:.2f} ± {tol:.2f})'
+                for k, m, e, tol in off) +
+            '. On another CPU, precision or build, some of the '
+            f'{len(expected)} rows fall outside by chance in '
+            f'{1 - 0.95**len(expected):.0%} of the runs; several rows, or '
+            'one far outside, point to a real difference (docs/demo.md '
+            '"Tolerance across CPUs and precisions").')
 
 
 def _pseudo_label_lines(results: Dict[int, dict], design: dict) -> List[str]:

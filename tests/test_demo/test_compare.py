@@ -15,7 +15,8 @@ def _run(values, design=None, data=None):
     design = design or dict(iters=60, lr=0.005, bf16=False)
     return {s: dict(seed=s, design=dict(design), key=dict(data=data or
                                                            dict(seed=0)),
-                    rows=dict(dda=dict(mIoU=v)))
+                    rows=dict(dda=dict(mIoU=v)),
+                    extra=dict(pretrain_source_val=dict(mIoU=60.0 + v / 10)))
             for s, v in enumerate(values)}
 
 
@@ -25,7 +26,9 @@ def test_moves_and_tolerance_by_hand():
                                            channels_last=True))
     seeds = compare.check_same_experiment(a, b)
     assert seeds == [0, 1, 2, 3]
-    (row,) = compare.compare_rows(a, b, seeds, seeds_per_mean=3)
+    row, source = compare.compare_rows(a, b, seeds, seeds_per_mean=3)
+    assert source['row'] == 'pretrain_source_val'
+    assert source['diff'] == pytest.approx(0.05)
     # Moves +1, -2, +3, 0: mean +0.5, sample sd sqrt(13/3).
     sd = math.sqrt(13 / 3)
     assert row['row'] == 'dda'
@@ -34,7 +37,7 @@ def test_moves_and_tolerance_by_hand():
     assert row['tolerance'] == pytest.approx(
         student_t.ppf(0.975, 3) * sd / math.sqrt(3))
     # A small spread gives the least tolerance.
-    (flat,) = compare.compare_rows(a, _run([40.1, 44.0, 42.1, 46.0]), seeds)
+    flat, _ = compare.compare_rows(a, _run([40.1, 44.0, 42.1, 46.0]), seeds)
     assert flat['tolerance'] == summary.TOLERANCE
 
 

@@ -120,6 +120,7 @@ def test_tolerance_note(tmp_path):
                                   True)
     assert 'outside' in note and 'dda 17.60 (reference 16.00 ± 1.50)' in \
         note and 'source_only 14.60 (reference 12.00 ± 2.50)' in note
+    assert 'in 10% of the runs' in note  # 1 - 0.95 ** 2 rows
     assert 'Not compared' in summary.tolerance_note({}, exp, False)
     # Without a tolerance column: the least tolerance.
     path.write_text('## Reference means\n\n| dda | 16.00 |\n')
