@@ -28,7 +28,6 @@ from mmseg.structures import SegDataSample
 from ..apis.bn_recalibration import recalibrate_bn
 from ..density.grid import feature_grid_size
 from ..density.gmm import GMMDensity, GMMParams
-from ..datasets.class_mappings import CLASSES_7
 from .data import NUM_CLASSES, class_weights
 from .mechanism import implausible_share, mechanism_check
 from .model import (ARMS, arm_model_cfg, build_model, build_optim,
@@ -432,7 +431,7 @@ class SeedRun:
         load_segmentor(model, dda_state)
         st, stats = self._timed('self-training', self.selftrain, model)
         self._row(res, 'selftrain', st)
-        res['extra']['pseudo_labels'] = dict(stats, classes=list(CLASSES_7))
+        res['extra']['pseudo_labels'] = stats
         return res
 
     def oracle_job(self, init: dict) -> dict:

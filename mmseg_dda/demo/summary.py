@@ -10,6 +10,8 @@ import os.path as osp
 import re
 from typing import Dict, List, Tuple
 
+from ..datasets.class_mappings import CLASSES_7
+from .model import ABLATION_ARMS, ARMS
 from .stats import mean_std, paired, t_interval
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -44,9 +46,8 @@ DIFFS = (
     ('DDA reference weight − DDA (both + target BN)', 'dda_refweight_bn',
      'dda_bn'),
 )
-#: The arms in summary order: ``ARMS + ABLATION_ARMS`` of :mod:`.model`
-#: (not imported: the summary stays free of torch).
-ARM_NAMES = ('source_only', 'entropy', 'dda', 'dda_refweight')
+#: The arms in summary order.
+ARM_NAMES = ARMS + ABLATION_ARMS
 
 
 def _fmt(values: List[float], digits: int = 2) -> str:
@@ -124,6 +125,19 @@ def tolerance_note(means: Dict[str, float],
             '"Tolerance across CPUs and precisions").')
 
 
+def _class_iou_lines(results: Dict[int, dict]) -> List[str]:
+    lines = ['', 'Per-class IoU on the target val images (mean over seeds):',
+             '', '| model | ' + ' | '.join(CLASSES_7) + ' |',
+             '|---|' + '---|' * len(CLASSES_7)]
+    for key, name in ROWS:
+        ious = [r['rows'][key]['IoU'] for r in results.values()
+                if key in r['rows']]
+        if len(ious) == len(results):
+            lines.append(f'| {name} | ' + ' | '.join(
+                f'{sum(col) / len(col):.1f}' for col in zip(*ious)) + ' |')
+    return lines
+
+
 def _pseudo_label_lines(results: Dict[int, dict], design: dict) -> List[str]:
     stats = [r['extra']['pseudo_labels'] for r in results.values()
              if 'pseudo_labels' in r['extra']]
@@ -137,10 +151,11 @@ def _pseudo_label_lines(results: Dict[int, dict], design: dict) -> List[str]:
              'them right.', '',
              '| class | share of the pseudo-labels (%) | share of the true '
              'labels (%) |', '|---|---|---|']
-    for c, name in enumerate(stats[0]['classes']):
-        lines.append(f'| {name} | ' + ' | '.join(
-            _fmt([s[k][c] * 100 for s in stats]) for k in
-            ('class_share', 'label_share')) + ' |')
+    # The true labels are the same toy data for every seed.
+    for c, name in enumerate(CLASSES_7):
+        lines.append(f'| {name} | '
+                     f"{_fmt([s['class_share'][c] * 100 for s in stats])} | "
+                     f"{stats[0]['label_share'][c] * 100:.2f} |")
     return lines
 
 
@@ -179,6 +194,7 @@ def summarise(results: Dict[int, dict], args, total: float,
                       [results[s]['rows'][lo]['mIoU'] for s in seeds])
         lines.append(f'| {name} | {_interval(diff)} | ' +
                      ' '.join(f'{v:+.1f}' for v in diff) + ' |')
+    lines += _class_iou_lines(results)
     lines += _pseudo_label_lines(results, d)
     src = [results[s]['extra']['pretrain_source_val']['mIoU'] for s in seeds]
     lines += ['', f'Source pre-training on held-out source images: mIoU '

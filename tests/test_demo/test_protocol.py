@@ -42,7 +42,7 @@ def test_seed_runs_every_arm(tiny_run):
         assert 0 <= extra['implausible'] <= 1
     assert set(res['mechanism']) == {'entropy', 'dda'}
     pseudo = res['extra']['pseudo_labels']
-    assert len(pseudo['classes']) == len(pseudo['class_share']) == 7
+    assert len(pseudo['class_share']) == len(pseudo['label_share']) == 7
     assert sum(pseudo['label_share']) == pytest.approx(1)
     assert any('pre-training' in ln for ln in lines)
 

@@ -17,14 +17,15 @@ ROWS = [k for k, _ in summary.ROWS]
 def _result(seed, base, arms=('source_only', 'entropy', 'dda')):
     """Made-up results: row i has mIoU base + i; DDA rows + 2."""
     rows = {k: dict(mIoU=base + i + (2.0 if k.startswith('dda') else 0.0),
-                    IoU=[0.0] * 7, aAcc=50.0) for i, k in enumerate(ROWS)
+                    IoU=[float(i)] * 7, aAcc=50.0) for i, k in enumerate(ROWS)
             if not k.startswith('dda_refweight') or 'dda_refweight' in arms}
     extra = {arm: dict(disc_prob_right=0.6, implausible=0.1,
                        implausible_bn=0.2) for arm in arms}
     extra['pretrain_source_val'] = dict(mIoU=base + 50)
     extra['pseudo_labels'] = dict(
-        share=0.5 + seed / 10, accuracy=0.9, classes=['a', 'b'],
-        class_share=[0.75, 0.25], label_share=[0.5, 0.5])
+        share=0.5 + seed / 10, accuracy=0.9,
+        class_share=[0.75, 0.25] + [0.0] * 5,
+        label_share=[0.5, 0.5] + [0.0] * 5)
     mech = {arm: dict(drop_plausible=2.0, drop_implausible=1.0, ratio=2.0,
                       logit_drop_plausible=3.0, logit_drop_implausible=0.5,
                       entropy_plausible=100.0, entropy_implausible=300.0,
@@ -79,7 +80,9 @@ def test_summary_rows_differences_and_intervals(tmp_path):
     # selftrain (row 7) - dda_bn (row 6, + 2): -1 on every seed.
     assert '| self-training − DDA + target BN | -1.00 [-1.00, -1.00] |' in text
     assert '60.0 ± 10.0 % of the pixels, 90.0 ± 0.0 % of them right' in text
-    assert '| b | 25.00 ± 0.00 | 50.00 ± 0.00 |' in text
+    assert '| construction | 25.00 ± 0.00 | 50.00 |' in text
+    # Per-class IoU: row i has IoU i for every class.
+    assert '| source only | ' + ' | '.join(['1.0'] * 7) + ' |' in text
     assert 'no reference means' in text
     assert '| dda | 100.0 ± 0.0 | 300.0 ± 0.0 | 200.0 ± 0.0 | 50.0 ± 0.0 | '\
         '0.50 ± 0.00 |' in text
@@ -87,8 +90,6 @@ def test_summary_rows_differences_and_intervals(tmp_path):
 
 
 def test_study_adds_the_ablation_arm(tmp_path):
-    from mmseg_dda.demo.model import ABLATION_ARMS, ARMS
-    assert summary.ARM_NAMES == ARMS + ABLATION_ARMS
     args = runner.parse_args(['--study', '--amp', 'fp32'])
     assert args.arms == ('source_only', 'entropy', 'dda', 'dda_refweight')
     assert runner.parse_args(['--amp', 'fp32']).arms == (
