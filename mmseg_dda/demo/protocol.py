@@ -229,8 +229,8 @@ def pseudo_label_stats(pseudo: np.ndarray, labels: np.ndarray) -> dict:
     """How the pseudo-labels (255: ignored) compare with the true labels:
     ``share`` of the pixels kept, ``accuracy`` on them, and per class its
     share among the kept pixels (``class_share``) and among the labelled
-    pixels (``label_share``); a class far rarer in the first than in the second is
-    what self-training unlearns."""
+    pixels (``label_share``): a class far rarer in the first than in the
+    second is one that self-training unlearns."""
     kept = pseudo != 255
     n_kept = max(int(kept.sum()), 1)
     counts = np.bincount(pseudo[kept], minlength=NUM_CLASSES)[:NUM_CLASSES]

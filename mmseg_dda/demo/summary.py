@@ -1,8 +1,9 @@
 """The demo's printed summary (docs/demo.md "Results").
 
 Per row the mean ± std of the mIoU over the seeds; the paired differences
-with their 95 % t intervals; the discriminator's accuracy; the mechanism
-check; the source pre-training's mIoU on held-out source images; times. The
+with their 95 % t intervals; the per-class IoU; self-training's
+pseudo-labels; the discriminator's accuracy; the mechanism check; the source
+pre-training's mIoU on held-out source images; times. The
 means are compared with the reference means of ``docs/demo_expected.md``,
 each within its tolerance there (:mod:`.compare` derives them).
 """

@@ -78,13 +78,14 @@ def test_summary_rows_differences_and_intervals(tmp_path):
     assert '| DDA − source only | +6.00 [+6.00, +6.00] |' in text
     assert 'mIoU 61.00 ± 1.00' in text  # source val: 60, 61, 62
     # selftrain (row 7) - dda_bn (row 6, + 2): -1 on every seed.
-    assert '| self-training − DDA + target BN | -1.00 [-1.00, -1.00] |' in text
+    assert '| self-training − DDA + target BN | -1.00 [-1.00, -1.00] |' \
+        in text
     assert '60.0 ± 10.0 % of the pixels, 90.0 ± 0.0 % of them right' in text
     assert '| construction | 25.00 ± 0.00 | 50.00 |' in text
     # Per-class IoU: row i has IoU i for every class.
     assert '| source only | ' + ' | '.join(['1.0'] * 7) + ' |' in text
     assert 'no reference means' in text
-    assert '| dda | 100.0 ± 0.0 | 300.0 ± 0.0 | 200.0 ± 0.0 | 50.0 ± 0.0 | '\
+    assert '| dda | 100.0 ± 0.0 | 300.0 ± 0.0 | 200.0 ± 0.0 | 50.0 ± 0.0 | ' \
         '0.50 ± 0.00 |' in text
     assert 'ablation' not in text
 
