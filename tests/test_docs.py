@@ -251,6 +251,40 @@ def test_every_relative_link_resolves():
     assert not broken, 'broken links:\n' + '\n'.join(broken)
 
 
+# ``docs/demo.md "Results"``: a section named in a docstring or comment.
+NAMED_SECTION = re.compile(r'(docs/[\w/]+\.md)\s+"([^"]+)"')
+
+
+def named_section_problems(files) -> list:
+    """``file: doc "section"`` for each named section whose doc has no
+    heading starting with that name (``files``: ``(path, text)`` pairs)."""
+    problems = []
+    for rel, text in files:
+        for m in NAMED_SECTION.finditer(text):
+            doc = ROOT / m.group(1)
+            name = ' '.join(m.group(2).split())
+            headings = [line.lstrip('#').strip()
+                        for line in (doc.read_text().splitlines()
+                                     if doc.is_file() else [])
+                        if line.startswith('#')]
+            if not any(h.startswith(name) for h in headings):
+                problems.append(f'{rel}: {m.group(1)} "{name}"')
+    return problems
+
+
+def test_every_named_doc_section_exists():
+    problems = named_section_problems(_text_files())
+    assert not problems, 'no such section:\n' + '\n'.join(problems)
+
+
+def test_named_section_check_finds_a_missing_one():
+    doc = 'docs/demo.md'  # apart from the quotes: no match in this file
+    assert named_section_problems([('x.py', f'see {doc} "Results"')]) == []
+    assert named_section_problems(
+        [('x.py', f'see {doc} "No such\n   section"')]) == [
+            f'x.py: {doc} "No such section"']
+
+
 def test_design_doc_lists_every_module():
     missing, stale = design_module_problems(DESIGN_DOC.read_text())
     assert len(package_modules()) > 50

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The five pipeline steps on generated toy data, through the same tools as on
-# the real datasets (docs/pipeline.md "The five steps on toy data"):
+# the real datasets (docs/pipeline.md "Commands" lists them):
 #   bash tools/pipeline_demo.sh [OUT] [ITERS]      (make demo-pipeline)
 # OUT (default pipeline_output) receives the toy trees, the fitted GMM prior,
 # the STEP 1 maps, the work dirs and the predictions of tools/infer.py.

@@ -1,4 +1,4 @@
-"""Summary statistics of the demo study (docs/demo.md "Statistics").
+"""Summary statistics of the demo study (docs/demo.md "Results").
 
 Paired differences per seed (the arms of a seed share the pre-trained
 checkpoint, data order and precision), their mean, sample standard
