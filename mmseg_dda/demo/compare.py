@@ -9,8 +9,10 @@ deviation of the per-seed moves ``B - A`` and the correlation of the
 per-seed values. From the moves it derives the tolerance of a mean over
 ``--seeds-per-mean`` seeds (the ``make demo`` mean): the two-sided 95 %
 prediction bound ``t_{0.975, n - 1} * sd(moves) / sqrt(m)`` for the
-difference of two such means, at least :data:`~.summary.TOLERANCE`.
-``docs/demo_expected.md`` holds the tolerances that ``make demo`` checks.
+difference of two such means, at least :data:`~.summary.TOLERANCE`. The
+paired differences of :data:`~.summary.DIFFS` follow, with the sd of their
+per-seed moves. ``docs/demo_expected.md`` holds the tolerances that
+``make demo`` checks.
 """
 import argparse
 import math
@@ -20,7 +22,7 @@ import numpy as np
 from scipy.stats import t as student_t
 
 from .stats import mean_std, paired
-from .summary import ROWS, TOLERANCE, load_results
+from .summary import DIFFS, ROWS, TOLERANCE, load_results
 
 #: Design fields that choose the numeric path, not the experiment: two runs
 #: that differ only in these are the same study rounded differently.
@@ -69,17 +71,31 @@ def _values(run: Dict[int, dict], seeds: List[int], key: str):
     return None if None in found else [r['mIoU'] for r in found]
 
 
+def _difference(run: Dict[int, dict], seeds: List[int], hi: str, lo: str):
+    """The per-seed paired difference ``hi - lo`` (None when one lacks)."""
+    vh, vl = _values(run, seeds, hi), _values(run, seeds, lo)
+    return None if vh is None or vl is None else paired(vh, vl)
+
+
 def compare_rows(a: Dict[int, dict], b: Dict[int, dict], seeds: List[int],
-                 seeds_per_mean: int = 3) -> List[dict]:
+                 seeds_per_mean: int = 3, differences: bool = False
+                 ) -> List[dict]:
     """Per row of :data:`~.summary.ROWS` that both runs have on ``seeds``,
-    and the source model on held-out source images (:data:`SOURCE_VAL`):
-    ``row, name, mean_a, mean_b, diff, move_sd, corr, tolerance``."""
+    and the source model on held-out source images (:data:`SOURCE_VAL`)
+    (``differences``: per paired difference of :data:`~.summary.DIFFS`
+    instead): ``row, name, mean_a, mean_b, diff, move_sd, corr,
+    tolerance``."""
     out = []
     n = len(seeds)
     t = student_t.ppf(0.975, n - 1)
-    for key, name in ROWS + ((SOURCE_VAL, 'source pre-training on held-out '
-                              'source images'), ):
-        va, vb = _values(a, seeds, key), _values(b, seeds, key)
+    if differences:
+        items = [(f'{hi} − {lo}', name, _difference(a, seeds, hi, lo),
+                  _difference(b, seeds, hi, lo)) for name, hi, lo in DIFFS]
+    else:
+        items = [(key, name, _values(a, seeds, key), _values(b, seeds, key))
+                 for key, name in ROWS + ((SOURCE_VAL, 'source pre-training '
+                                           'on held-out source images'), )]
+    for key, name, va, vb in items:
         if va is None or vb is None:
             continue
         move_sd = mean_std(paired(vb, va))[1]
@@ -95,7 +111,7 @@ def compare_rows(a: Dict[int, dict], b: Dict[int, dict], seeds: List[int],
 
 
 def format_comparison(rows: List[dict], seeds: List[int], names,
-                      seeds_per_mean: int) -> str:
+                      seeds_per_mean: int, differences=()) -> str:
     lines = [
         f'A = {names[0]}, B = {names[1]}; {len(seeds)} common training '
         f'seeds {seeds}; mIoU on the target val images ({SOURCE_VAL}: on '
@@ -115,6 +131,14 @@ def format_comparison(rows: List[dict], seeds: List[int], names,
               'Tolerance: the 95 % prediction bound of the difference of two '
               f'{seeds_per_mean}-seed means, t(0.975, {len(seeds) - 1}) × sd '
               f'of the moves / √{seeds_per_mean}, at least ±{TOLERANCE}.']
+    if differences:
+        lines += ['', 'Paired differences within each run (mean over the '
+                  'seeds) and the sd of their per-seed moves B − A:', '',
+                  '| difference | mean A | mean B | B − A | sd of the '
+                  'per-seed moves |', '|---|---|---|---|---|']
+        lines += [f"| {r['name']} | {r['mean_a']:+.2f} | {r['mean_b']:+.2f} "
+                  f"| {r['diff']:+.2f} | {r['move_sd']:.2f} |"
+                  for r in differences]
     return '\n'.join(lines)
 
 
@@ -138,7 +162,8 @@ def main(argv=None) -> None:
     except ValueError as e:
         raise SystemExit(f'error: {e}')
     rows = compare_rows(a, b, seeds, args.seeds_per_mean)
-    print(format_comparison(rows, seeds, names, args.seeds_per_mean))
+    diffs = compare_rows(a, b, seeds, args.seeds_per_mean, differences=True)
+    print(format_comparison(rows, seeds, names, args.seeds_per_mean, diffs))
 
 
 if __name__ == '__main__':

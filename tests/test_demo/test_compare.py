@@ -11,11 +11,13 @@ from mmseg_dda.demo import compare, summary
 
 
 def _run(values, design=None, data=None):
-    """``{seed: result}`` with a ``dda`` row of the given per-seed mIoU."""
+    """``{seed: result}`` with a ``dda`` row of the given per-seed mIoU and
+    a ``source_only`` row 1 below it."""
     design = design or dict(iters=60, lr=0.005, bf16=False)
     return {s: dict(seed=s, design=dict(design), key=dict(data=data or
                                                            dict(seed=0)),
-                    rows=dict(dda=dict(mIoU=v)),
+                    rows=dict(dda=dict(mIoU=v),
+                              source_only=dict(mIoU=v - 1.0)),
                     extra=dict(pretrain_source_val=dict(mIoU=60.0 + v / 10)))
             for s, v in enumerate(values)}
 
@@ -26,7 +28,9 @@ def test_moves_and_tolerance_by_hand():
                                            channels_last=True))
     seeds = compare.check_same_experiment(a, b)
     assert seeds == [0, 1, 2, 3]
-    row, source = compare.compare_rows(a, b, seeds, seeds_per_mean=3)
+    source_only, row, source = compare.compare_rows(a, b, seeds,
+                                                    seeds_per_mean=3)
+    assert source_only['row'] == 'source_only'
     assert source['row'] == 'pretrain_source_val'
     assert source['diff'] == pytest.approx(0.05)
     # Moves +1, -2, +3, 0: mean +0.5, sample sd sqrt(13/3).
@@ -37,8 +41,13 @@ def test_moves_and_tolerance_by_hand():
     assert row['tolerance'] == pytest.approx(
         student_t.ppf(0.975, 3) * sd / math.sqrt(3))
     # A small spread gives the least tolerance.
-    flat, _ = compare.compare_rows(a, _run([40.1, 44.0, 42.1, 46.0]), seeds)
+    _, flat, _ = compare.compare_rows(a, _run([40.1, 44.0, 42.1, 46.0]),
+                                      seeds)
     assert flat['tolerance'] == summary.TOLERANCE
+    # DDA − source only is +1 on every seed of both runs: no move.
+    (diff,) = compare.compare_rows(a, b, seeds, differences=True)
+    assert diff['row'] == 'dda − source_only'
+    assert (diff['mean_a'], diff['mean_b'], diff['move_sd']) == (1, 1, 0)
 
 
 def test_refuses_runs_of_another_experiment():
@@ -64,6 +73,7 @@ def test_command_line(tmp_path, capsys):
     out = capsys.readouterr().out
     assert '| dda | 42.00 | 42.00 | +0.00 | 1.00 |' in out
     assert 'more than ±1.5: none' in out
+    assert '| DDA − source only | +1.00 | +1.00 | +0.00 | 0.00 |' in out
     other = _run([1.0, 2.0, 3.0], dict(iters=30, lr=0.005, bf16=False))
     for s, res in other.items():
         (tmp_path / 'b' / f'seed{s}.json').write_text(json.dumps(res))
