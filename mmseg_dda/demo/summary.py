@@ -268,9 +268,13 @@ def load_results(folder: str) -> Dict[int, dict]:
     import json
     results = {}
     for path in glob.glob(osp.join(folder, 'seed*.json')):
-        with open(path) as f:
-            res = json.load(f)
-        results[res['seed']] = res
+        try:
+            with open(path) as f:
+                res = json.load(f)
+            results[res['seed']] = res
+        except (ValueError, KeyError, TypeError) as e:
+            raise SystemExit(f'{path}: not a seed result of '
+                             f'tools/run_demo.py ({e!r})')
     if not results:
         raise SystemExit(f'{folder}: no seed<N>.json results')
     return dict(sorted(results.items()))
