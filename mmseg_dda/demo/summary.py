@@ -271,10 +271,14 @@ def load_results(folder: str) -> Dict[int, dict]:
         try:
             with open(path) as f:
                 res = json.load(f)
-            results[res['seed']] = res
-        except (ValueError, KeyError, TypeError) as e:
+            missing = {'seed', 'rows', 'design'} - set(res)
+        except (ValueError, TypeError) as e:
             raise SystemExit(f'{path}: not a seed result of '
                              f'tools/run_demo.py ({e!r})')
+        if missing:
+            raise SystemExit(f'{path}: not a seed result of tools/run_demo.py'
+                             f' (no {", ".join(sorted(missing))})')
+        results[res['seed']] = res
     if not results:
         raise SystemExit(f'{folder}: no seed<N>.json results')
     return dict(sorted(results.items()))

@@ -180,6 +180,7 @@ def test_summary_of_an_output_folder(tmp_path, capsys):
     assert '| dda | 2.0 ± 0.0 | 1.0 ± 0.0 | 3.0000 ± 0.0000 |' in out
     with pytest.raises(SystemExit, match='no seed<N>.json'):
         summary.main([str(tmp_path / 'empty')])
-    (tmp_path / 'seed2.json').write_text('{"rows": ')  # cut short
-    with pytest.raises(SystemExit, match='seed2.json: not a seed result'):
-        summary.main([str(tmp_path)])
+    for text in ('{"rows": ', '{"seed": 2}'):  # cut short, foreign
+        (tmp_path / 'seed2.json').write_text(text)
+        with pytest.raises(SystemExit, match='seed2.json: not a seed result'):
+            summary.main([str(tmp_path)])
