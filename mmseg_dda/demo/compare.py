@@ -98,13 +98,13 @@ def compare_rows(a: Dict[int, dict], b: Dict[int, dict], seeds: List[int],
     for key, name, va, vb in items:
         if va is None or vb is None:
             continue
+        mean_a, mean_b = mean_std(va)[0], mean_std(vb)[0]
         move_sd = mean_std(paired(vb, va))[1]
         corr = (float(np.corrcoef(va, vb)[0, 1])
                 if np.std(va) > 0 and np.std(vb) > 0 else float('nan'))
         out.append(dict(
-            row=key, name=name, mean_a=mean_std(va)[0],
-            mean_b=mean_std(vb)[0], diff=mean_std(vb)[0] - mean_std(va)[0],
-            move_sd=move_sd, corr=corr,
+            row=key, name=name, mean_a=mean_a, mean_b=mean_b,
+            diff=mean_b - mean_a, move_sd=move_sd, corr=corr,
             tolerance=max(TOLERANCE,
                           t * move_sd / math.sqrt(seeds_per_mean))))
     return out

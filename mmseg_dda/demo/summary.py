@@ -3,9 +3,9 @@
 Per row the mean ± std of the mIoU over the seeds; the paired differences
 with their 95 % t intervals; the per-class IoU; self-training's
 pseudo-labels; the discriminator's accuracy; the mechanism check; the source
-pre-training's mIoU on held-out source images; times. The
-means are compared with the reference means of ``docs/demo_expected.md``,
-each within its tolerance there (:mod:`.compare` derives them).
+pre-training's mIoU on held-out source images; times. The means are compared
+with the reference means of ``docs/demo_expected.md``, each within its
+tolerance there (:mod:`.compare` derives them).
 """
 import os.path as osp
 import re
@@ -146,7 +146,7 @@ def _pseudo_label_lines(results: Dict[int, dict], design: dict) -> List[str]:
         return []
     lines = ['', "Self-training's pseudo-labels (the target-train pixels that "
              'DDA predicts with probability ≥ '
-             f"{design.get('selftrain_threshold', 0.9)}; mean ± std over "
+             f"{design['selftrain_threshold']}; mean ± std over "
              f"seeds): {_fmt([s['share'] * 100 for s in stats], 1)} % of the "
              f"pixels, {_fmt([s['accuracy'] * 100 for s in stats], 1)} % of "
              'them right.', '',
@@ -296,6 +296,7 @@ def main(argv=None) -> None:
     ns = argparse.Namespace(amp='bf16' if first['design'].get('bf16')
                             else 'fp32', iters_scale=1.0)
     print(summarise(results, ns, float('nan')))
+
 
 if __name__ == '__main__':
     main()

@@ -34,7 +34,8 @@ def _result(seed, base, arms=('source_only', 'entropy', 'dda')):
             for arm in arms if arm != 'source_only'}
     return dict(seed=seed, rows=rows, extra=extra, mechanism=mech,
                 timings={'pre-training': (10.0, 9.0)},
-                design=dict(pretrain_iters=3, iters=2, selftrain_iters=1))
+                design=dict(pretrain_iters=3, iters=2, selftrain_iters=1,
+                            selftrain_threshold=0.9))
 
 
 def test_tool_is_a_thin_entry_point():
@@ -80,6 +81,7 @@ def test_summary_rows_differences_and_intervals(tmp_path):
     # selftrain (row 7) - dda_bn (row 6, + 2): -1 on every seed.
     assert '| self-training − DDA + target BN | -1.00 [-1.00, -1.00] |' \
         in text
+    assert 'probability ≥ 0.9;' in text
     assert '60.0 ± 10.0 % of the pixels, 90.0 ± 0.0 % of them right' in text
     assert '| construction | 25.00 ± 0.00 | 50.00 |' in text
     # Per-class IoU: row i has IoU i for every class.
