@@ -22,19 +22,15 @@ import numpy as np
 from scipy.stats import t as student_t
 
 from .stats import mean_std, paired
-from .summary import DIFFS, ROWS, TOLERANCE, load_results
-
-#: Design fields that choose the numeric path, not the experiment: two runs
-#: that differ only in these are the same study rounded differently.
-NUMERIC_FIELDS = ('bf16', 'channels_last')
+from .summary import (DIFFS, ROWS, TOLERANCE, experiment_design,
+                      load_results)
 #: The source model on held-out source images (compared too; not checked).
 SOURCE_VAL = 'pretrain_source_val'
 
 
 def _experiment(result: dict) -> dict:
-    design = {k: v for k, v in result['design'].items()
-              if k not in NUMERIC_FIELDS}
-    return dict(design=design, data=result.get('key', {}).get('data'))
+    return dict(design=experiment_design(result['design']),
+                data=result.get('key', {}).get('data'))
 
 
 def check_same_experiment(a: Dict[int, dict], b: Dict[int, dict],

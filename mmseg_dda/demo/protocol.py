@@ -79,6 +79,27 @@ class Design:
     bf16: bool = False
     channels_last: bool = True
 
+    def __post_init__(self) -> None:
+        checks = (
+            ('batch, pretrain_iters, iters and selftrain_iters are >= 1',
+             min(self.batch, self.pretrain_iters, self.iters,
+                 self.selftrain_iters) >= 1),
+            ('the warm-ups are >= 0',
+             min(self.pretrain_warmup, self.disc_warmup) >= 0),
+            ('the learning rates are > 0',
+             min(self.pretrain_lr, self.lr, self.disc_lr) > 0),
+            ('the loss weights are >= 0', min(
+                self.adv_weight, self.entropy_adv_weight,
+                self.density_tgt_weight) >= 0),
+            ('selftrain_threshold is in (0, 1]',
+             0 < self.selftrain_threshold <= 1),
+            ('disc_channels are positive widths', len(self.disc_channels) > 0
+             and min(self.disc_channels) > 0),
+        )
+        bad = [what for what, ok in checks if not ok]
+        if bad:
+            raise ValueError('invalid demo design: ' + '; '.join(bad))
+
 
 def _bgr_tensor(img: np.ndarray) -> torch.Tensor:
     """RGB ``(H, W, 3)`` uint8 -> BGR ``(3, H, W)`` (the loaders' order)."""
@@ -290,7 +311,10 @@ class SeedRun:
         return out
 
     # -- training -------------------------------------------------------
-    def pretrain(self):
+    def pretrain(self, after_iter: Optional[Callable] = None):
+        """Source pre-training; ``after_iter(it, model)`` is called after
+        each iteration (a readout must leave the model in train mode and
+        its weights untouched)."""
         d = self.design
         model = self.model('source_only')
         optim = build_optim(model, d.pretrain_lr, d.disc_lr, d.bf16,
@@ -301,6 +325,8 @@ class SeedRun:
             set_poly_lr(optim, it, d.pretrain_iters,
                         warmup=d.pretrain_warmup)
             model.train_source_step(batches.next(), optim['segmentor'])
+            if after_iter is not None:
+                after_iter(it, model)
         return model
 
     def arm(self, arm: str, init: dict, record: Optional[dict] = None):

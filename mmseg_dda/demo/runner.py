@@ -15,7 +15,7 @@ import multiprocessing as mp
 import os
 import os.path as osp
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from typing import Dict, List, Optional
 
 from .data import DemoDataSpec
@@ -57,6 +57,12 @@ def parse_args(argv=None):
                    help='scale every iteration count (a quick smoke run: '
                    'e.g. 0.05; the printed numbers are then not the '
                    'documented ones)')
+    p.add_argument('--design', nargs='+', default=[], metavar='KEY=VALUE',
+                   help='change knobs of the pre-registered design, e.g. '
+                   'adv_weight=0.01 disc_channels=16,32,32,32 '
+                   'channels_last=false (fields of mmseg_dda.demo.protocol.'
+                   'Design; bf16 is --amp); a run that changes more than '
+                   'the rounding is not compared with docs/demo_expected.md')
     args = p.parse_args(argv)
     if args.study and args.seeds == list(DEMO_SEEDS):
         args.seeds = list(STUDY_SEEDS)
@@ -68,14 +74,52 @@ def parse_args(argv=None):
         p.error(f'--jobs must be >= 1, got {args.jobs}')
     if not 0 < args.iters_scale <= 1:
         p.error(f'--iters-scale must be in (0, 1], got {args.iters_scale}')
+    try:
+        args.design = design_overrides(args.design)
+        scaled_design(args.iters_scale, False, args.design)  # validates it
+    except ValueError as e:
+        p.error(str(e))
     if args.amp == 'auto':
         from ..engine import cpu_has_bf16_units
         args.amp = 'bf16' if cpu_has_bf16_units() else 'fp32'
     return args
 
 
-def scaled_design(scale: float, bf16: bool) -> Design:
-    d = DESIGN
+_KIND_NAMES = {bool: 'true or false', int: 'an integer', float: 'a number',
+               tuple: 'comma-separated integers'}
+
+
+def design_overrides(items: List[str]) -> Dict[str, object]:
+    """``KEY=VALUE`` strings -> knobs of :class:`Design`, each typed as its
+    default (bool: true/false; tuple: comma-separated integers)."""
+    kinds = {f.name: type(f.default) for f in fields(Design)
+             if f.name != 'bf16'}
+    out = {}
+    for item in items:
+        key, sep, value = item.partition('=')
+        if not sep or key not in kinds:
+            raise ValueError(f'--design {item!r}: expected KEY=VALUE with '
+                             f'KEY one of {", ".join(kinds)} (bf16: --amp)')
+        kind = kinds[key]
+        try:
+            if kind is bool:
+                if value.lower() not in ('true', 'false'):
+                    raise ValueError('not true or false')
+                out[key] = value.lower() == 'true'
+            elif kind is tuple:
+                out[key] = tuple(int(v) for v in value.split(','))
+            else:
+                out[key] = kind(value)
+        except ValueError as e:
+            raise ValueError(f'--design {item!r}: {key} takes '
+                             f'{_KIND_NAMES[kind]} ({e})') from None
+    return out
+
+
+def scaled_design(scale: float, bf16: bool,
+                  overrides: Optional[Dict[str, object]] = None) -> Design:
+    """The design with ``overrides``, iteration counts times ``scale``."""
+    d = replace(DESIGN, **(overrides or {}))
     if scale != 1.0:
         def s(n):
             return max(2, int(round(n * scale)))
@@ -157,7 +201,8 @@ def run(args) -> Dict[int, dict]:
     from .data import make_demo_data
     from .prior import fit_demo_prior
     start = time.time()
-    design = scaled_design(args.iters_scale, args.amp == 'bf16')
+    design = scaled_design(args.iters_scale, args.amp == 'bf16',
+                           args.design)
     claim_out(args.out, args.seeds)
     # As stored (JSON turns tuples into lists).
     key = json.loads(json.dumps(dict(
@@ -165,6 +210,8 @@ def run(args) -> Dict[int, dict]:
         platform=numeric_platform(), arms=args.arms, oracle=args.oracle)))
     print(f'[demo] precision {args.amp}; platform {key["platform"]}; '
           f'seeds {args.seeds}, {args.jobs} processes', flush=True)
+    if args.design:
+        print(f'[demo] design changed: {args.design}', flush=True)
     t = time.time()
     data = make_demo_data(DATA)
     gmm = fit_demo_prior(data['source'])

@@ -77,3 +77,38 @@ def test_tsne_embed_and_plot(tmp_path):
     assert out.is_file() and Image.open(out).size == (960, 960)
     with pytest.raises(ValueError, match='at least 3'):
         tsne.embed(x[:2])
+
+
+# -- demo_rounding ----------------------------------------------------------
+def test_demo_rounding_readout_leaves_the_training_alone():
+    """The readouts along the pre-training do not change it: its last
+    target mIoU is that of a plain pre-training; with a decay of ~0 the
+    averaged weights are the last ones; the report pairs both formats."""
+    from dataclasses import replace
+
+    from mmseg_dda.demo.data import DemoDataSpec, make_demo_data
+    from mmseg_dda.demo.prior import fit_demo_prior
+    from mmseg_dda.demo.protocol import Design, SeedRun, evaluate
+    tool = load_tool('demo_rounding', folder='analysis')
+    torch.set_num_threads(1)
+    data = make_demo_data(DemoDataSpec(size=(64, 40), num_source=6,
+                                       num_target=2, num_val=2,
+                                       num_source_val=2))
+    gmm = fit_demo_prior(data['source'], components=1)
+    design = Design(batch=2, pretrain_iters=4, pretrain_warmup=1)
+    runs = {}
+    for cl in (True, False):
+        runs[(7, cl)] = tool.trajectory(
+            data, gmm, replace(design, channels_last=cl), 7, every=1, last=2,
+            ema_decay=1e-12)
+    res = runs[(7, True)]
+    assert sorted(res['along']) == [2, 3, 4]
+    plain = SeedRun(data, gmm, design, 7, log=lambda m: None).pretrain()
+    assert res['target'] == res['along'][4] == evaluate(
+        plain, data['val']['img'], data['val']['label'])['mIoU']
+    assert res['ema_target'] == pytest.approx(res['target'], abs=1e-6)
+    text = tool.report(runs, [7])
+    assert '| 7 | channels-last |' in text and '| 7 | NCHW |' in text
+    assert 'Mean |channels-last − NCHW| on the target' in text
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--every', '30', '--last', '20'])

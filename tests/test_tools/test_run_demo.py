@@ -86,7 +86,7 @@ def test_summary_rows_differences_and_intervals(tmp_path):
     assert '| construction | 25.00 ± 0.00 | 50.00 |' in text
     # Per-class IoU: row i has IoU i for every class.
     assert '| source only | ' + ' | '.join(['1.0'] * 7) + ' |' in text
-    assert 'no reference means' in text
+    assert 'Not compared' in text  # the made-up design is not the reference
     assert '| dda | 100.0 ± 0.0 | 300.0 ± 0.0 | 200.0 ± 0.0 | 50.0 ± 0.0 | ' \
         '0.50 ± 0.00 |' in text
     assert 'ablation' not in text
@@ -170,6 +170,12 @@ def test_seed_results_reused_only_for_the_same_key(tmp_path, monkeypatch):
     args.oracle = True  # another set of jobs: trained again
     runner.run(args)
     assert sorted(calls) == [0, 0, 1, 1, 1]
+    runner.run(runner.parse_args([  # another design: trained again
+        '--out', str(tmp_path), '--seeds', '0', '--amp', 'fp32', '--oracle',
+        '--design', 'adv_weight=0.01']))
+    assert sorted(calls) == [0, 0, 0, 1, 1, 1]
+    assert json.loads((tmp_path / 'seed0.json').read_text())['key'][
+        'design']['adv_weight'] == 0.01
     assert (tmp_path / 'summary.md').is_file()
 
 
@@ -186,3 +192,57 @@ def test_summary_of_an_output_folder(tmp_path, capsys):
         (tmp_path / 'seed2.json').write_text(text)
         with pytest.raises(SystemExit, match='seed2.json: not a seed result'):
             summary.main([str(tmp_path)])
+
+
+def test_design_overrides(capsys):
+    args = runner.parse_args(['--amp', 'fp32', '--design',
+                              'channels_last=false', 'adv_weight=0.01',
+                              'disc_channels=16,32', 'iters=30'])
+    assert args.design == dict(channels_last=False, adv_weight=0.01,
+                               disc_channels=(16, 32), iters=30)
+    d = runner.scaled_design(0.5, True, args.design)
+    assert (d.channels_last, d.adv_weight, d.disc_channels, d.iters,
+            d.bf16) == (False, 0.01, (16, 32), 15, True)
+    assert d.lr == runner.DESIGN.lr  # the rest stays
+    assert runner.parse_args(['--amp', 'fp32']).design == {}
+    for bad, why in (
+            (['foo=1'], "'foo=1': expected KEY=VALUE with KEY one of batch"),
+            (['bf16=true'], '(bf16: --amp)'),
+            (['batch'], "'batch': expected KEY=VALUE"),
+            (['batch=2.5'], 'batch takes an integer'),
+            (['channels_last=1'], 'channels_last takes true or false'),
+            (['disc_channels=a,b'], 'takes comma-separated integers'),
+            (['iters=0'], 'iters and selftrain_iters are >= 1'),
+            (['disc_warmup=-1'], 'the warm-ups are >= 0'),
+            (['selftrain_threshold=1.5'], 'selftrain_threshold is in (0, 1]'),
+            (['lr=-1'], 'the learning rates are > 0')):
+        with pytest.raises(SystemExit):
+            runner.parse_args(['--amp', 'fp32', '--design'] + bad)
+        assert why in capsys.readouterr().err, bad
+
+
+def test_only_the_rounding_keeps_the_comparison(tmp_path):
+    """The reference means are for the pre-registered design: a run in
+    another precision or memory format is compared, one with another knob
+    (or --iters-scale) is not."""
+    path = tmp_path / 'expected.md'
+    path.write_text('## Reference means\n\n| row | mean | tolerance |\n'
+                    '|---|---|---|\n| source_only | 12.00 | ±2.50 |\n')
+    args = runner.parse_args(['--amp', 'fp32'])
+
+    def note(**changes):
+        design = dict(runner.DESIGN.__dict__, **changes)
+        results = {s: dict(_result(s, 10.0 + s), design=design)
+                   for s in (0, 1, 2)}
+        return summary.summarise(results, args, 1.0, str(path)).splitlines(
+        )[-1]
+
+    assert 'within its tolerance' in note()
+    assert 'within its tolerance' in note(bf16=True, channels_last=False)
+    for change in (dict(adv_weight=0.01), dict(iters=3),
+                   dict(disc_channels=[16, 32])):
+        assert 'Not compared' in note(**change), change
+    assert summary.is_reference_design(
+        json.loads(json.dumps(runner.DESIGN.__dict__)))
+    path.unlink()
+    assert 'no reference means' in note()
