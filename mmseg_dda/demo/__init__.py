@@ -5,6 +5,7 @@
 * :mod:`.data`: the 7-class toy data in memory (class-specific depths,
   class-conditional target look);
 * :mod:`.prior`: the GMM prior fitted on the demo source;
+* :mod:`.design`: the study's knobs, checked (``--design KEY=VALUE``);
 * :mod:`.model`: the arms' networks and optimisers;
 * :mod:`.protocol`: one training seed (pre-training, arms, BN, self-training,
   oracle);

@@ -15,7 +15,7 @@
 """
 import copy
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Callable, Dict, Optional
 
 import numpy as np
@@ -29,76 +29,10 @@ from ..apis.bn_recalibration import recalibrate_bn
 from ..density.grid import feature_grid_size
 from ..density.gmm import GMMDensity, GMMParams
 from .data import NUM_CLASSES, class_weights
+from .design import Design
 from .mechanism import implausible_share, mechanism_check
 from .model import (ARMS, arm_model_cfg, build_model, build_optim,
                     load_segmentor, segmentor_state, set_poly_lr)
-
-
-@dataclass(frozen=True)
-class Design:
-    """Every knob of the study (fixed on pilot seeds, docs/demo.md).
-
-    Attributes:
-        batch: Source (and target) images per iteration.
-        pretrain_iters / pretrain_lr: Source pre-training from scratch,
-            AdamW (weight decay 1e-4) with poly decay: from scratch it
-            converges within the CPU budget where SGD does not.
-        pretrain_warmup: Iterations of linear LR warm-up at the start of
-            the pre-training (without it the seeds' source models spread
-            over several mIoU points: docs/demo.md).
-        iters / lr: Every arm (poly decay from ``lr``).
-        disc_lr: Adam LR of the discriminator.
-        disc_warmup: First arm iterations that train the discriminator only.
-        adv_weight: ``adv_tgt`` of the DDA arm.
-        entropy_adv_weight: ``adv_tgt`` of the entropy-only arm.
-        density_tgt_weight: ``density_tgt`` of the DDA arm (the reference's
-            0.05 with an ImageNet-initialised network and a 20x smaller LR;
-            here it pulled the shared features away: docs/demo.md).
-        disc_channels: Widths of the FC discriminator.
-        selftrain_iters / selftrain_threshold: Self-training from DDA on
-            target pixels predicted with at least this probability.
-        bf16: Training under bf16 autocast (the fast mode).
-        channels_last: Networks and inputs in channels-last memory format,
-            in both precisions (on CPU a quarter faster per adversarial
-            iteration, a tenth per pre-training one: docs/demo.md).
-    """
-    batch: int = 4
-    pretrain_iters: int = 600
-    pretrain_lr: float = 2e-3
-    pretrain_warmup: int = 100
-    iters: int = 60
-    lr: float = 0.005
-    disc_lr: float = 1e-3
-    disc_warmup: int = 15
-    adv_weight: float = 0.05
-    entropy_adv_weight: float = 0.2
-    density_tgt_weight: float = 0.0005
-    disc_channels: tuple = (32, 64, 64, 64)
-    selftrain_iters: int = 40
-    selftrain_threshold: float = 0.9
-    bf16: bool = False
-    channels_last: bool = True
-
-    def __post_init__(self) -> None:
-        checks = (
-            ('batch, pretrain_iters, iters and selftrain_iters are >= 1',
-             min(self.batch, self.pretrain_iters, self.iters,
-                 self.selftrain_iters) >= 1),
-            ('the warm-ups are >= 0',
-             min(self.pretrain_warmup, self.disc_warmup) >= 0),
-            ('the learning rates are > 0',
-             min(self.pretrain_lr, self.lr, self.disc_lr) > 0),
-            ('the loss weights are >= 0', min(
-                self.adv_weight, self.entropy_adv_weight,
-                self.density_tgt_weight) >= 0),
-            ('selftrain_threshold is in (0, 1]',
-             0 < self.selftrain_threshold <= 1),
-            ('disc_channels are positive widths', len(self.disc_channels) > 0
-             and min(self.disc_channels) > 0),
-        )
-        bad = [what for what, ok in checks if not ok]
-        if bad:
-            raise ValueError('invalid demo design: ' + '; '.join(bad))
 
 
 def _bgr_tensor(img: np.ndarray) -> torch.Tensor:

@@ -15,12 +15,12 @@ import multiprocessing as mp
 import os
 import os.path as osp
 import time
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, replace
 from typing import Dict, List, Optional
 
 from .data import DemoDataSpec
 from .model import ABLATION_ARMS, ARMS
-from .protocol import Design
+from .design import Design, design_overrides
 from .summary import summarise
 
 #: The pre-registered design (docs/demo.md "Design"), fixed on the pilot
@@ -60,7 +60,7 @@ def parse_args(argv=None):
     p.add_argument('--design', nargs='+', default=[], metavar='KEY=VALUE',
                    help='change knobs of the pre-registered design, e.g. '
                    'adv_weight=0.01 disc_channels=16,32,32,32 '
-                   'channels_last=false (fields of mmseg_dda.demo.protocol.'
+                   'channels_last=false (fields of mmseg_dda.demo.design.'
                    'Design; bf16 is --amp); a run that changes more than '
                    'the rounding is not compared with docs/demo_expected.md')
     args = p.parse_args(argv)
@@ -83,37 +83,6 @@ def parse_args(argv=None):
         from ..engine import cpu_has_bf16_units
         args.amp = 'bf16' if cpu_has_bf16_units() else 'fp32'
     return args
-
-
-_KIND_NAMES = {bool: 'true or false', int: 'an integer', float: 'a number',
-               tuple: 'comma-separated integers'}
-
-
-def design_overrides(items: List[str]) -> Dict[str, object]:
-    """``KEY=VALUE`` strings -> knobs of :class:`Design`, each typed as its
-    default (bool: true/false; tuple: comma-separated integers)."""
-    kinds = {f.name: type(f.default) for f in fields(Design)
-             if f.name != 'bf16'}
-    out = {}
-    for item in items:
-        key, sep, value = item.partition('=')
-        if not sep or key not in kinds:
-            raise ValueError(f'--design {item!r}: expected KEY=VALUE with '
-                             f'KEY one of {", ".join(kinds)} (bf16: --amp)')
-        kind = kinds[key]
-        try:
-            if kind is bool:
-                if value.lower() not in ('true', 'false'):
-                    raise ValueError('not true or false')
-                out[key] = value.lower() == 'true'
-            elif kind is tuple:
-                out[key] = tuple(int(v) for v in value.split(','))
-            else:
-                out[key] = kind(value)
-        except ValueError as e:
-            raise ValueError(f'--design {item!r}: {key} takes '
-                             f'{_KIND_NAMES[kind]} ({e})') from None
-    return out
 
 
 def scaled_design(scale: float, bf16: bool,

@@ -15,7 +15,7 @@ from typing import Dict, List, Tuple
 
 from ..datasets.class_mappings import CLASSES_7
 from .model import ABLATION_ARMS, ARMS
-from .protocol import Design
+from .design import Design
 from .stats import mean_std, paired, t_interval
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from mmseg_dda.demo.data import DemoDataSpec, make_demo_data
+from mmseg_dda.demo.design import Design
 from mmseg_dda.demo.model import arm_model_cfg
 from mmseg_dda.demo.prior import fit_demo_prior
-from mmseg_dda.demo.protocol import (Design, SeedRun, confusion, miou,
+from mmseg_dda.demo.protocol import (SeedRun, confusion, miou,
                                      pseudo_label_stats)
 
 TINY = DemoDataSpec(size=(64, 40), num_source=10, num_target=4, num_val=3,

@@ -88,7 +88,8 @@ def test_demo_rounding_readout_leaves_the_training_alone():
 
     from mmseg_dda.demo.data import DemoDataSpec, make_demo_data
     from mmseg_dda.demo.prior import fit_demo_prior
-    from mmseg_dda.demo.protocol import Design, SeedRun, evaluate
+    from mmseg_dda.demo.design import Design
+    from mmseg_dda.demo.protocol import SeedRun, evaluate
     tool = load_tool('demo_rounding', folder='analysis')
     torch.set_num_threads(1)
     data = make_demo_data(DemoDataSpec(size=(64, 40), num_source=6,

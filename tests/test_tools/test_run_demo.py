@@ -195,6 +195,8 @@ def test_summary_of_an_output_folder(tmp_path, capsys):
 
 
 def test_design_overrides(capsys):
+    """--design reaches the design; a bad knob is an argument error
+    (tests/test_demo/test_design.py checks every kind of bad value)."""
     args = runner.parse_args(['--amp', 'fp32', '--design',
                               'channels_last=false', 'adv_weight=0.01',
                               'disc_channels=16,32', 'iters=30'])
@@ -205,17 +207,8 @@ def test_design_overrides(capsys):
             d.bf16) == (False, 0.01, (16, 32), 15, True)
     assert d.lr == runner.DESIGN.lr  # the rest stays
     assert runner.parse_args(['--amp', 'fp32']).design == {}
-    for bad, why in (
-            (['foo=1'], "'foo=1': expected KEY=VALUE with KEY one of batch"),
-            (['bf16=true'], '(bf16: --amp)'),
-            (['batch'], "'batch': expected KEY=VALUE"),
-            (['batch=2.5'], 'batch takes an integer'),
-            (['channels_last=1'], 'channels_last takes true or false'),
-            (['disc_channels=a,b'], 'takes comma-separated integers'),
-            (['iters=0'], 'iters and selftrain_iters are >= 1'),
-            (['disc_warmup=-1'], 'the warm-ups are >= 0'),
-            (['selftrain_threshold=1.5'], 'selftrain_threshold is in (0, 1]'),
-            (['lr=-1'], 'the learning rates are > 0')):
+    for bad, why in ((['foo=1'], "'foo=1': expected KEY=VALUE"),
+                     (['iters=0'], 'invalid demo design')):
         with pytest.raises(SystemExit):
             runner.parse_args(['--amp', 'fp32', '--design'] + bad)
         assert why in capsys.readouterr().err, bad
