@@ -14,8 +14,8 @@ from dataclasses import asdict
 from typing import Dict, List, Tuple
 
 from ..datasets.class_mappings import CLASSES_7
-from .model import ABLATION_ARMS, ARMS
 from .design import Design
+from .model import ABLATION_ARMS, ARMS
 from .stats import mean_std, paired, t_interval
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
