@@ -19,6 +19,7 @@ iteration (noise that averaging the weights would remove); docs/demo.md
 """
 import argparse
 import multiprocessing as mp
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Dict, List, Optional
@@ -146,6 +147,7 @@ def main(argv: Optional[List[str]] = None) -> str:
     from mmseg_dda.demo.prior import fit_demo_prior
     from mmseg_dda.demo.runner import DATA
     args = parse_args(argv)
+    start = time.time()
     data = make_demo_data(DATA)
     gmm = fit_demo_prior(data['source'])
     runs = [(s, cl) for s in args.seeds for cl in (True, False)]
@@ -158,7 +160,7 @@ def main(argv: Optional[List[str]] = None) -> str:
                                     args.ema_decay) for run in runs}
         results = {run: f.result() for run, f in futures.items()}
     text = report(results, args.seeds)
-    print(text)
+    print(text + f'\n\nTime: {time.time() - start:.0f} s wall.')
     return text
 
 
