@@ -99,24 +99,27 @@ def scaled_design(scale: float, bf16: bool,
     return replace(d, bf16=bf16)
 
 
-_WORKER = {}
+#: The shared inputs of a worker process (set by :func:`init_worker`).
+WORKER = {}
 
 
-def _init_worker(data, gmm, design) -> None:
-    """Each worker process: one thread, quiet logs, the shared inputs."""
+def init_worker(data, gmm, design) -> None:
+    """Each worker process of a demo pool (the seeds' jobs here, and
+    ``tools/analysis/demo_rounding.py``): one thread, quiet logs, the shared
+    inputs in :data:`WORKER`."""
     import logging
 
     import torch
     torch.set_num_threads(1)
     from mmengine.logging import MMLogger
     MMLogger.get_current_instance().setLevel(logging.WARNING)
-    _WORKER.update(data=data, gmm=gmm, design=design)
+    WORKER.update(data=data, gmm=gmm, design=design)
 
 
 def _job(kind: str, seed: int, arg=None) -> dict:
     """One job of a seed (see :class:`~.protocol.SeedRun`)."""
     from .protocol import SeedRun
-    run = SeedRun(_WORKER['data'], _WORKER['gmm'], _WORKER['design'], seed,
+    run = SeedRun(WORKER['data'], WORKER['gmm'], WORKER['design'], seed,
                   log=lambda m: print(f'[demo] {m}', flush=True))
     if kind == 'pretrain':
         return run.pretrain_job()
@@ -138,7 +141,7 @@ def run_seeds(data, gmm, design, seeds, jobs: int, arms=ARMS,
     num_jobs = 1 + len(arms) + 1 + int(oracle)  # per seed
     parts = {s: [] for s in seeds}
     ctx = mp.get_context('spawn')
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=init_worker,
                              initargs=(data, gmm, design)) as pool:
         pending = {pool.submit(_job, 'pretrain', s): ('pretrain', s)
                    for s in seeds}

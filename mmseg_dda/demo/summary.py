@@ -285,7 +285,6 @@ def load_results(folder: str) -> Dict[int, dict]:
     """``{seed: result}`` of the ``seed<N>.json`` files of an output folder
     of ``tools/run_demo.py``, in seed order."""
     import glob
-    import json
     results = {}
     for path in glob.glob(osp.join(folder, 'seed*.json')):
         try:

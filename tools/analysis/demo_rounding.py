@@ -26,6 +26,8 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from mmseg_dda.demo.stats import mean_std
+
 
 def trajectory(data, gmm, design, seed: int, every: int, last: int,
                ema_decay: float) -> Dict[str, object]:
@@ -38,6 +40,10 @@ def trajectory(data, gmm, design, seed: int, every: int, last: int,
     def target(model):
         return evaluate(model, data['val']['img'], data['val']['label'])[
             'mIoU']
+
+    def source(model):
+        sval = data['source_val']
+        return evaluate(model, sval['img'], sval['label'])['mIoU']
 
     run = SeedRun(data, gmm, design, seed, log=lambda msg: None)
     total, ema_start = design.pretrain_iters, design.pretrain_iters // 2
@@ -60,32 +66,16 @@ def trajectory(data, gmm, design, seed: int, every: int, last: int,
             model.train()
 
     model = run.pretrain(after_iter)
-    sval = data['source_val']
-    out = dict(along=along, target=target(model),
-               source=evaluate(model, sval['img'], sval['label'])['mIoU'])
+    out = dict(along=along, target=target(model), source=source(model))
     model.segmentor.load_state_dict(ema)
-    out.update(ema_target=target(model),
-               ema_source=evaluate(model, sval['img'], sval['label'])['mIoU'])
+    out.update(ema_target=target(model), ema_source=source(model))
     return out
 
 
-_INPUTS = {}
-
-
-def _init(data, gmm) -> None:
-    import logging
-
-    import torch
-    from mmengine.logging import MMLogger
-    torch.set_num_threads(1)
-    MMLogger.get_current_instance().setLevel(logging.WARNING)
-    _INPUTS.update(data=data, gmm=gmm)
-
-
 def _job(seed, channels_last, every, last, ema_decay):
-    from mmseg_dda.demo.runner import DESIGN
-    design = replace(DESIGN, channels_last=channels_last)
-    res = trajectory(_INPUTS['data'], _INPUTS['gmm'], design, seed, every,
+    from mmseg_dda.demo.runner import WORKER
+    design = replace(WORKER['design'], channels_last=channels_last)
+    res = trajectory(WORKER['data'], WORKER['gmm'], design, seed, every,
                      last, ema_decay)
     print(f'[rounding] seed {seed} '
           f'{"channels-last" if channels_last else "NCHW"}: target '
@@ -105,13 +95,12 @@ def report(results: Dict[tuple, dict], seeds: List[int]) -> str:
         a, b = results[(seed, True)], results[(seed, False)]
         for name, r in (('channels-last', a), ('NCHW', b)):
             vals = [r['along'][m] for m in marks]
+            moves['along'].append(mean_std(vals)[1])
             lines.append(
                 f'| {seed} | {name} | ' + ' '.join(f'{v:.1f}' for v in vals) +
-                f' | {np.std(vals, ddof=1) if len(vals) > 1 else 0:.2f} | '
+                f" | {moves['along'][-1]:.2f} | "
                 f'{r["target"]:.2f} | {r["ema_target"]:.2f} | '
                 f'{r["source"]:.1f} / {r["ema_source"]:.1f} |')
-            moves['along'].append(np.std(vals, ddof=1) if len(vals) > 1
-                                  else 0.0)
         moves['last'].append(abs(a['target'] - b['target']))
         moves['averaged'].append(abs(a['ema_target'] - b['ema_target']))
     lines += ['', f"Mean |channels-last − NCHW| on the target: last weights "
@@ -145,7 +134,7 @@ def main(argv: Optional[List[str]] = None) -> str:
     import mmseg_dda  # noqa: F401  (registers the project's modules)
     from mmseg_dda.demo.data import make_demo_data
     from mmseg_dda.demo.prior import fit_demo_prior
-    from mmseg_dda.demo.runner import DATA
+    from mmseg_dda.demo.runner import DATA, DESIGN, init_worker
     args = parse_args(argv)
     start = time.time()
     data = make_demo_data(DATA)
@@ -154,8 +143,8 @@ def main(argv: Optional[List[str]] = None) -> str:
     print(f'[rounding] {len(runs)} pre-trainings on {args.jobs} processes',
           flush=True)
     with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context('spawn'),
-                             initializer=_init,
-                             initargs=(data, gmm)) as pool:
+                             initializer=init_worker,
+                             initargs=(data, gmm, DESIGN)) as pool:
         futures = {run: pool.submit(_job, *run, args.every, args.last,
                                     args.ema_decay) for run in runs}
         results = {run: f.result() for run, f in futures.items()}
