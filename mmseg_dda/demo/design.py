@@ -1,5 +1,6 @@
 """The knobs of the demo study (docs/demo.md "Design"), checked, and
 their ``KEY=VALUE`` form of ``tools/run_demo.py --design``."""
+import math
 from dataclasses import dataclass, fields
 from typing import Dict, List
 
@@ -50,7 +51,11 @@ class Design:
     channels_last: bool = True
 
     def __post_init__(self) -> None:
+        floats = [getattr(self, f.name) for f in fields(self)
+                  if isinstance(f.default, float)]
         checks = (
+            ('the learning rates, weights and threshold are finite',
+             all(math.isfinite(v) for v in floats)),
             ('batch, pretrain_iters, iters and selftrain_iters are >= 1',
              min(self.batch, self.pretrain_iters, self.iters,
                  self.selftrain_iters) >= 1),

@@ -34,6 +34,8 @@ def test_bad_overrides_name_the_item(item, why):
     (dict(batch=0), 'batch, pretrain_iters'),
     (dict(disc_warmup=-1), 'the warm-ups are >= 0'),
     (dict(lr=-1.0), 'the learning rates are > 0'),
+    (dict(pretrain_lr=float('inf')), 'are finite'),
+    (dict(adv_weight=float('nan')), 'are finite'),
     (dict(density_tgt_weight=-0.1), 'the loss weights are >= 0'),
     (dict(selftrain_threshold=1.5), 'selftrain_threshold is in (0, 1]'),
     (dict(disc_channels=()), 'disc_channels are positive widths'),
